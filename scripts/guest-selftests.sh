@@ -1,0 +1,66 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of the kselftest run: every suite under /selftests (or the
+# ones named), each program under the timeout from the suite's settings
+# file, KTAP in the kselftest runner's format. A suite's module
+# (/lib/mmsuite/<suite>.ko) is loaded before it and must unload after it.
+cd /selftests || exit 1
+suites=${*:-$(ls)}
+
+is_test() {
+	[ -f "$1" ] && [ -x "$1" ]
+}
+
+total=0
+for s in $suites; do
+	for t in "$s"/*; do
+		is_test "$t" && total=$((total + 1))
+	done
+	[ -f "/lib/mmsuite/$s.ko" ] && total=$((total + 1))
+done
+
+echo "TAP version 13"
+echo "1..$total"
+n=0
+failed=0
+
+result() {	# result <ok:0/1> <description> [directive]
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2${3:+ # $3}"
+	else
+		echo "not ok $n $2${3:+ # $3}"
+		failed=$((failed + 1))
+	fi
+}
+
+for s in $suites; do
+	tmo=45
+	[ -f "$s/settings" ] && tmo=$(sed -n 's/^timeout=//p' "$s/settings")
+	ko=/lib/mmsuite/$s.ko
+	[ -f "$ko" ] && { insmod "$ko" || echo "# insmod $ko failed"; }
+	for t in "$s"/*; do
+		is_test "$t" || continue
+		name="selftests: $s: ${t##*/}"
+		echo "# $name"
+		(
+			cd "$s" || exit 1
+			timeout -s KILL "$tmo" "./${t##*/}" 2>&1
+			echo "$?" > /tmp/.rc
+		) | sed 's/^/# /'
+		rc=$(cat /tmp/.rc 2>/dev/null || echo 1)
+		case "$rc" in
+		0) result 0 "$name" ;;
+		4) result 0 "$name" SKIP ;;
+		137) result 1 "$name" "TIMEOUT ${tmo} seconds" ;;
+		*) result 1 "$name" "exit=$rc" ;;
+		esac
+	done
+	if [ -f "$ko" ]; then
+		# Unloading proves the suite left no references behind.
+		rmmod "$s" 2>&1 | sed 's/^/# /'
+		! grep -q "^$s " /proc/modules
+		result $? "selftests: $s: rmmod $s"
+	fi
+done
+[ $failed -eq 0 ]

@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Zero-warning gate: W=1 build with sparse (C=2) against KDIR, then
+# checkpatch.pl --strict on every C source and header. Any output fails.
+set -eu
+. "$(dirname "$0")/lib.sh"
+kdir=${1:-$(stock_kdir)}
+cd "$REPO_ROOT"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+make -s -C "$kdir" M="$REPO_ROOT" clean >/dev/null
+make -s -C "$kdir" M="$REPO_ROOT" W=1 C=2 CONFIG_DEBUG_INFO_BTF_MODULES= \
+	modules >"$log" 2>&1 || { cat "$log"; die "build failed"; }
+if [ -s "$log" ]; then
+	cat "$log"
+	die "W=1/sparse build printed warnings"
+fi
+echo "lint: W=1 + sparse: clean"
+
+checkpatch="$(ensure_ksrc_extract)/scripts/checkpatch.pl"
+files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
+# shellcheck disable=SC2086
+if ! perl "$checkpatch" --strict --no-tree --terse --show-types \
+	--ignore FILE_PATH_CHANGES -f $files >"$log" 2>&1; then
+	cat "$log"
+	die "checkpatch found problems"
+fi
+echo "lint: checkpatch --strict: clean ($(echo $files | wc -w) files)"

@@ -1,0 +1,164 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Boot a test kernel in QEMU (TCG) with the project's modules and selftests
+# in an initramfs, run one shell command in the guest, bring its output
+# back and exit with its status. Fails on a hang (timeout) and on any
+# kernel report in the console log, even if the command succeeded.
+#
+#   scripts/vm.sh [options] [--] 'guest shell command'
+#     --kernel stock|debug   kernel to boot (default stock)
+#     --paging 4|5           page-table levels (default 5)
+#     --mem MIB              guest memory (default 2048)
+#     --timeout SEC          hard limit for the whole run (default 600)
+#     --out DIR              where console.log and output.txt go
+#     --ko FILE              extra module to put in /lib/mmsuite (repeatable)
+#     --no-build             do not rebuild modules and selftests
+#     --quiet                do not stream the command's output
+#     --interactive          shell on the console instead of a command
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+kernel=stock
+paging=5
+mem=2048
+timeout=600
+out=""
+extra_ko=""
+build=1
+quiet=0
+interactive=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--paging) paging=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--ko) extra_ko="$extra_ko $2"; shift 2 ;;
+	--no-build) build=0; shift ;;
+	--quiet) quiet=1; shift ;;
+	--interactive) interactive=1; shift ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+cmd=${*:-true}
+
+case "$kernel" in
+stock)
+	release=$(stock_kernel_release)
+	image=/boot/vmlinuz-$release
+	kdir=$(stock_kdir)
+	;;
+debug)
+	kdir=$("$REPO_ROOT/scripts/debug-kernel.sh")
+	image=$kdir/arch/x86/boot/bzImage
+	release=$(cat "$kdir/include/config/kernel.release")
+	;;
+*) die "--kernel must be stock or debug" ;;
+esac
+case "$paging" in
+4) cpu=max,la57=off ;;
+5) cpu=max ;;
+*) die "--paging must be 4 or 5" ;;
+esac
+
+[ -n "$out" ] || out=$REPO_ROOT/results/vm/$kernel-$paging
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+if [ $build -eq 1 ]; then
+	make -s -C "$REPO_ROOT" KDIR="$kdir" modules >&2
+	make -s -C "$REPO_ROOT" selftests >&2
+fi
+
+# --- initramfs ---
+root=$out/initramfs
+rm -rf "$root"
+mkdir -p "$root/bin" "$root/sbin" "$root/etc/mmsuite" "$root/proc" \
+	"$root/sys" "$root/dev" "$root/tmp" "$root/root" "$root/lib/mmsuite" \
+	"$root/selftests" "$root/mnt"
+cp /bin/busybox "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$REPO_ROOT/scripts/guest-init.sh" "$root/init"
+cp "$REPO_ROOT/scripts/guest-selftests.sh" "$root/bin/run-selftests"
+chmod +x "$root/init" "$root/bin/run-selftests"
+for ko in $(find "$REPO_ROOT/mm" "$REPO_ROOT/drivers" -name '*.ko' 2>/dev/null) $extra_ko; do
+	cp "$ko" "$root/lib/mmsuite/"
+done
+if [ -d "$REPO_ROOT/selftests/out" ]; then
+	cp -r "$REPO_ROOT/selftests/out/." "$root/selftests/"
+fi
+[ -d "$REPO_ROOT/bench/out" ] && cp -r "$REPO_ROOT/bench/out" "$root/bench"
+[ -d "$REPO_ROOT/tools/out" ] && cp "$REPO_ROOT"/tools/out/* "$root/bin/"
+
+# Distribution modules the tests use (zram for swap); built in on debug.
+moddir=/lib/modules/$release
+if [ "$kernel" = stock ] && [ -f "$moddir/modules.dep" ]; then
+	for m in kernel/mm/zsmalloc.ko kernel/drivers/block/zram/zram.ko; do
+		[ -f "$moddir/$m" ] || continue
+		mkdir -p "$root$moddir/$(dirname $m)"
+		cp "$moddir/$m" "$root$moddir/$m"
+	done
+	grep -E '^kernel/(mm/zsmalloc|drivers/block/zram/zram)\.ko:' \
+		"$moddir/modules.dep" > "$root$moddir/modules.dep"
+fi
+
+cat > "$root/etc/mmsuite/env" <<ENV
+MMSUITE_KERNEL=$kernel
+MMSUITE_PAGING=$paging
+MMSUITE_INTERACTIVE=$interactive
+ENV
+printf '%s\n' "$cmd" > "$root/etc/mmsuite/cmd"
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$out/initramfs.cpio"
+
+# --- boot ---
+append="console=ttyS0 panic=-1 loglevel=7 rdinit=/init"
+append="$append transparent_hugepage=always hugepages=64"
+console=$out/console.log
+output=$out/output.txt
+rm -f "$console" "$output"
+set -- qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 2 -m "$mem" \
+	-kernel "$image" -initrd "$out/initramfs.cpio" -append "$append" \
+	-no-reboot -nodefaults -display none
+
+if [ $interactive -eq 1 ]; then
+	exec "$@" -serial mon:stdio -serial null
+fi
+
+t0=$(now)
+timeout -s KILL "$timeout" "$@" -serial "file:$console" -serial "file:$output" &
+qpid=$!
+if [ $quiet -eq 0 ]; then
+	while [ ! -f "$output" ] && kill -0 $qpid 2>/dev/null; do sleep 0.2; done
+	tail --pid=$qpid -n +1 -f "$output" 2>/dev/null | tr -d '\r' |
+		grep -v '^MMSUITE-EXIT=' || true
+fi
+qrc=0
+wait $qpid || qrc=$?
+elapsed=$(($(now) - t0))
+tr -d '\r' < "$output" > "$output.tmp" 2>/dev/null && mv "$output.tmp" "$output"
+
+status=0
+if [ $qrc -eq 137 ] || [ $qrc -eq 124 ]; then
+	echo "vm: guest timed out after ${timeout}s ($kernel, $paging-level); last console lines:" >&2
+	tail -n 25 "$console" | tr -d '\r' >&2
+	status=124
+else
+	guest_rc=$(sed -n 's/^MMSUITE-EXIT=//p' "$output" | tail -n 1)
+	if [ -z "$guest_rc" ]; then
+		echo "vm: guest died before the command finished; last console lines:" >&2
+		tail -n 25 "$console" | tr -d '\r' >&2
+		status=1
+	elif [ "$guest_rc" -ne 0 ]; then
+		status=$guest_rc
+	fi
+fi
+if ! "$REPO_ROOT/scripts/scan-console.sh" "$console" > "$out/splats.txt"; then
+	echo "vm: kernel reports in the console log ($console):" >&2
+	cat "$out/splats.txt" >&2
+	[ $status -ne 0 ] || status=1
+fi
+echo "vm: $kernel kernel, $paging-level paging: exit $status in ${elapsed}s" >&2
+exit $status
