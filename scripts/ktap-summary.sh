@@ -5,7 +5,9 @@
 # reported; a program that failed without reporting a failing case (crash,
 # timeout) counts as one failure. Prints per-suite lines, then exactly
 # "N passed, N failed[, N skipped]". Usage: ktap-summary.sh <run>/output.txt...
-# (the run is named after the directory holding its output).
+# (the run is named after the directory holding its output). A run whose
+# verdict file (from vm.sh) names a timeout, a guest death or kernel
+# reports adds one failure.
 awk '
 function flush_prog() {
 	if (prog == "")
@@ -68,6 +70,17 @@ FNR == 1 {
 }
 END {
 	flush_prog()
+	# Timeouts, deaths and kernel reports are failures of the whole run.
+	for (i = 1; i < ARGC; i++) {
+		v = ARGV[i]; sub(/output\.txt$/, "verdict", v)
+		n = split(ARGV[i], parts, "/")
+		r = n > 1 ? parts[n - 1] : ARGV[i]
+		if ((getline line < v) > 0 && line != "ok" && line !~ /^command exit/) {
+			suites[r SUBSEP "kernel"] = 1
+			fail[r SUBSEP "kernel"]++
+			failures = failures "  FAIL " r ": " line "\n"
+		}
+	}
 	for (k in suites) {
 		split(k, p, SUBSEP)
 		printf "%-12s %-10s %4d passed, %d failed, %d skipped\n", p[1], p[2],

@@ -141,24 +141,30 @@ elapsed=$(($(now) - t0))
 tr -d '\r' < "$output" > "$output.tmp" 2>/dev/null && mv "$output.tmp" "$output"
 
 status=0
+verdict=ok
 if [ $qrc -eq 137 ] || [ $qrc -eq 124 ]; then
 	echo "vm: guest timed out after ${timeout}s ($kernel, $paging-level); last console lines:" >&2
 	tail -n 25 "$console" | tr -d '\r' >&2
 	status=124
+	verdict="timeout after ${timeout}s"
 else
 	guest_rc=$(sed -n 's/^MMSUITE-EXIT=//p' "$output" | tail -n 1)
 	if [ -z "$guest_rc" ]; then
 		echo "vm: guest died before the command finished; last console lines:" >&2
 		tail -n 25 "$console" | tr -d '\r' >&2
 		status=1
+		verdict="guest died"
 	elif [ "$guest_rc" -ne 0 ]; then
 		status=$guest_rc
+		verdict="command exit $guest_rc"
 	fi
 fi
 if ! "$REPO_ROOT/scripts/scan-console.sh" "$console" > "$out/splats.txt"; then
 	echo "vm: kernel reports in the console log ($console):" >&2
 	cat "$out/splats.txt" >&2
 	[ $status -ne 0 ] || status=1
+	verdict="kernel reports: $(head -n 1 "$out/splats.txt" | cut -c1-160)"
 fi
+echo "$verdict" > "$out/verdict"
 echo "vm: $kernel kernel, $paging-level paging: exit $status in ${elapsed}s" >&2
 exit $status
