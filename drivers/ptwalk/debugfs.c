@@ -74,6 +74,7 @@ struct ptw_file {
 	struct mm_struct *mm;		/* mmgrab()ed; NULL for the kernel */
 	bool mm_live;			/* mmget() held between start and stop */
 	const char *status;		/* "ok", "exited", "interrupted" */
+	bool finished;			/* the last record has been shown */
 	struct ptw_walk walk;
 	struct ptw_progress done, work;
 	struct seq_file *m;
@@ -338,15 +339,16 @@ static void *ptw_seq_start(struct seq_file *m, loff_t *pos)
 {
 	struct ptw_file *f = m->private;
 
-	if (!f->have_query)
-		return *pos ? NULL : f;
 	if (!*pos) {
 		memset(&f->done, 0, sizeof(f->done));
 		f->done.cursor = f->q.start;
 		f->status = "ok";
-	} else if (f->done.done && f->work.cursor == ~0UL) {
-		return NULL;		/* trailer already shown */
+		f->finished = false;
 	}
+	if (f->finished)
+		return NULL;
+	if (!f->have_query)
+		return f;
 	if (f->mm && !f->done.done) {
 		if (!mmget_not_zero(f->mm)) {
 			f->status = "exited";
@@ -379,10 +381,8 @@ static void *ptw_seq_next(struct seq_file *m, void *v, loff_t *pos)
 	struct ptw_file *f = m->private;
 
 	++*pos;
-	if (!f->have_query || f->q.view == VIEW_PATH)
-		return NULL;
-	if (f->done.done) {
-		f->work.cursor = ~0UL;	/* the trailer was shown: stop */
+	if (!f->have_query || f->done.done) {
+		f->finished = true;
 		return NULL;
 	}
 	f->done = f->work;
@@ -400,8 +400,11 @@ static int ptw_seq_show(struct seq_file *m, void *v)
 		show_help(m);
 		return 0;
 	}
-	if (f->q.view == VIEW_PATH) {
+	w->pgd = f->mm ? f->mm->pgd : current->mm->pgd;
+	if (f->q.view == VIEW_PATH && !f->done.done) {
 		show_path(f);
+		f->work = f->done;
+		f->work.done = true;	/* committed by next() */
 		return 0;
 	}
 	if (f->done.done) {
@@ -418,7 +421,6 @@ static int ptw_seq_show(struct seq_file *m, void *v)
 	}
 
 	f->work = f->done;
-	w->pgd = f->mm ? f->mm->pgd : current->mm->pgd;
 	w->budget = out ? PTW_BUDGET_OUT : PTW_BUDGET_SUM;
 	w->interrupted = false;
 	memcpy(w->table_seen, f->work.table_seen, sizeof(w->table_seen));

@@ -233,7 +233,8 @@ static unsigned long walk_pmd(struct ptw_walk *w, struct vm_area_struct *vma,
 		}
 		if ((pmd_val(val) & _PAGE_PSE) && walk_huge_pmd(w, vma, pmd, addr))
 			goto next;
-		if (pmd_bad(READ_ONCE(*pmd)) || pmd_none(READ_ONCE(*pmd))) {
+		/* The MMU follows any present non-PS entry as a table. */
+		if (!(pmd_val(READ_ONCE(*pmd)) & _PAGE_PRESENT)) {
 			emit_other(w, PTW_PMD, addr & PMD_MASK, PMD_SIZE,
 				   pmd_val(val), PTW_OTHER, 0);
 			goto next;
@@ -275,7 +276,7 @@ static unsigned long walk_pud(struct ptw_walk *w, struct vm_area_struct *vma,
 					   PUD_SIZE, pud_val(val), PTW_OTHER, 0);
 			goto next;
 		}
-		if (!pud_present(val) || pud_bad(val)) {
+		if (!(pud_val(val) & _PAGE_PRESENT)) {
 			emit_other(w, PTW_PUD, addr & PUD_MASK, PUD_SIZE,
 				   pud_val(val), PTW_OTHER, 0);
 			goto next;
@@ -306,7 +307,7 @@ static unsigned long walk_p4d(struct ptw_walk *w, struct vm_area_struct *vma,
 		next = p4d_addr_end(addr, end);
 		if (p4d_none(val))
 			goto next;
-		if (!p4d_present(val) || p4d_bad(val)) {
+		if (!(p4d_val(val) & _PAGE_PRESENT)) {
 			emit_other(w, PTW_P4D, addr & P4D_MASK, P4D_SIZE,
 				   p4d_val(val), PTW_OTHER, 0);
 			goto next;
@@ -335,7 +336,7 @@ static unsigned long walk_pgd(struct ptw_walk *w, struct vm_area_struct *vma,
 		next = pgd_addr_end(addr, end);
 		if (pgd_none(val))
 			goto next;
-		if (!pgd_present(val) || pgd_bad(val)) {
+		if (!(pgd_val(val) & _PAGE_PRESENT)) {
 			emit_other(w, PTW_PGD, addr & PGDIR_MASK, PGDIR_SIZE,
 				   pgd_val(val), PTW_OTHER, 0);
 			goto next;
@@ -429,13 +430,13 @@ void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
 		if (!vma || vma->vm_start > addr)
 			return;
 	}
-	if (!pgd_present(__pgd(v)) || pgd_bad(__pgd(v)))
+	if (!(v & _PAGE_PRESENT))
 		return;
 	p4d = p4d_offset(pgd, addr);
 	if (ptw_levels5()) {
 		v = p4d_val(READ_ONCE(*p4d));
 		path_level(path, PTW_P4D, p4d, p4d_index(addr), v);
-		if (!p4d_present(__p4d(v)) || p4d_bad(__p4d(v)))
+		if (!(v & _PAGE_PRESENT))
 			return;
 	}
 	pud = pud_offset(p4d, addr);
@@ -447,7 +448,7 @@ void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
 				  pud_pfn(__pud(v)), v & _PAGE_PRESENT);
 		return;
 	}
-	if (!pud_present(__pud(v)) || pud_bad(__pud(v)))
+	if (!(v & _PAGE_PRESENT))
 		return;
 	pmd = pmd_offset(pud, addr);
 	ptl = pmd_lock_of(w, pmd);
@@ -462,7 +463,7 @@ void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
 		return;
 	}
 	spin_unlock(ptl);
-	if (!pmd_present(__pmd(v)) || pmd_bad(__pmd(v)))
+	if (!(v & _PAGE_PRESENT))
 		return;
 	ptl = pte_lock_of(w, pmd);
 	pte = pte_offset_map(pmd, addr);
