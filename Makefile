@@ -29,6 +29,9 @@ modules:
 selftests:
 	$(MAKE) -C selftests
 
+tools:
+	$(MAKE) -C tools
+
 check:
 	scripts/check.sh
 
@@ -41,12 +44,14 @@ demo:
 bench:
 	scripts/bench.sh
 
-vm: modules selftests
+vm: modules selftests tools
 	scripts/vm.sh --kernel $(KERNEL) --paging $(PAGING) --no-build --interactive
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C tools clean
+	$(MAKE) -C bench clean
 	rm -rf results/vm
 
-.PHONY: all modules selftests check lint demo bench vm clean
+.PHONY: all modules selftests tools check lint demo bench vm clean

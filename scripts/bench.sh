@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# make bench: run every bench/<module>_bench program in one guest on the
+# stock kernel (the module it measures loaded), collect its
+# "BENCH,<bench>,<metric>,<value>,<unit>" lines into results/bench/*.csv,
+# print the ratios and render one PNG per benchmark with gnuplot.
+set -eu
+. "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+out=$REPO_ROOT/results/bench
+rm -rf "$out"
+mkdir -p "$out"
+
+make -s -C bench
+make -s tools
+guest='for b in /bench/*_bench; do
+	m=${b##*/}; m=${m%_bench}
+	[ -f /lib/mmsuite/$m.ko ] && insmod /lib/mmsuite/$m.ko
+	echo "# $b"; $b || echo "BENCH,$m,failed,1,"
+done'
+scripts/vm.sh --kernel stock --paging "${PAGING:-5}" --mem 4096 \
+	--timeout 3600 --out "$out/vm" "$guest"
+
+grep '^BENCH,' "$out/vm/output.txt" > "$out/all.csv" ||
+	die "no benchmark results"
+for bench in $(cut -d, -f2 "$out/all.csv" | sort -u); do
+	grep "^BENCH,$bench," "$out/all.csv" | cut -d, -f3- > "$out/$bench.csv"
+	echo "== $bench (results/bench/$bench.csv)"
+	column -t -s, "$out/$bench.csv"
+	plot="$REPO_ROOT/bench/$bench.gnuplot"
+	if [ -f "$plot" ]; then
+		(cd "$out" && gnuplot -e "csv='$bench.csv'; png='$bench.png'" "$plot") &&
+			echo "plot: results/bench/$bench.png"
+	fi
+done
+if grep -q ',failed,' "$out/all.csv"; then
+	die "a benchmark failed"
+fi
