@@ -19,18 +19,20 @@ fi
 echo "lint: W=1 + sparse: clean"
 
 checkpatch="$(ensure_ksrc_extract)/scripts/checkpatch.pl"
-files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' | grep -v '^selftests/[^/]*/[^/]*\.[ch]$\|^selftests/lib/')
+files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' | grep -v -e '^selftests/[^/]*/[^/]*\.[ch]$' -e '^selftests/lib/' -e '^tools/' -e '^bench/')
 # shellcheck disable=SC2086
 if ! perl "$checkpatch" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES -f $files >"$log" 2>&1; then
 	cat "$log"
 	die "checkpatch found problems"
 fi
-# User-space tests have no u64 or BIT_ULL(); everything else applies.
+# User-space code (tests, tools, benchmarks) has no u64 or BIT();
+# everything else applies.
 # shellcheck disable=SC2046
 if ! perl "$checkpatch" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,PREFER_KERNEL_TYPES,BIT_MACRO \
-	-f $(git ls-files --cached --others --exclude-standard 'selftests/*.c' 'selftests/*.h') \
+	-f $(git ls-files --cached --others --exclude-standard '*.c' '*.h' |
+	     grep -e '^selftests/[^/]*/[^/]*\.[ch]$' -e '^selftests/lib/' -e '^tools/' -e '^bench/') \
 	>"$log" 2>&1; then
 	cat "$log"
 	die "checkpatch found problems"

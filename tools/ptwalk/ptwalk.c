@@ -14,7 +14,7 @@
 
 #define WALK_FILE "/sys/kernel/debug/ptwalk/walk"
 
-static void usage(const char *prog)
+static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-v leaves|ranges|path|tables|summary] [-k] [-a ADDR]\n"
@@ -44,11 +44,11 @@ int main(int argc, char **argv)
 			view = "path";
 			break;
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 		}
 	}
 	if (optind >= argc || argc - optind > 3)
-		usage(argv[0]);
+		print_usage(argv[0]);
 	len = snprintf(query, sizeof(query), "pid=%s view=%s format=%s",
 		       argv[optind], view, format);
 	if (argc - optind > 1)
