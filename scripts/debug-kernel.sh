@@ -15,8 +15,9 @@ if [ -f "$TOP/.done" ]; then
 fi
 
 t0=$(now)
-echo "debug kernel: building in $TOP (about 15 minutes on 2 cores)" >&2
-rm -rf "$TOP"
+echo "debug kernel: building in $TOP (about 10 minutes on 2 cores)" >&2
+# Builds for older configs or sources are of no further use.
+rm -rf "$(dirname "$TOP")"/*
 mkdir -p "$TOP"
 tar -xJf "$KSRC_TARBALL" -C "$TOP"
 mv "$TOP/linux-source-6.1" "$KDIR"

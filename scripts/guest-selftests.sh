@@ -3,7 +3,8 @@
 # Guest side of the kselftest run: every suite under /selftests (or the
 # ones named), each program under the timeout from the suite's settings
 # file, KTAP in the kselftest runner's format. A suite's module
-# (/lib/mmsuite/<suite>.ko) is loaded before it and must unload after it.
+# (/lib/mmsuite/<suite>.ko) is loaded before it and must unload after it;
+# a suite's "requires" file names other modules its tests use.
 cd /selftests || exit 1
 suites=${*:-$(ls)}
 
@@ -39,6 +40,10 @@ for s in $suites; do
 	[ -f "$s/settings" ] && tmo=$(sed -n 's/^timeout=//p' "$s/settings")
 	ko=/lib/mmsuite/$s.ko
 	[ -f "$ko" ] && { insmod "$ko" || echo "# insmod $ko failed"; }
+	extra=$(cat "$s/requires" 2>/dev/null)
+	for m in $extra; do
+		insmod "/lib/mmsuite/$m.ko" || echo "# insmod $m.ko failed"
+	done
 	for t in "$s"/*; do
 		is_test "$t" || continue
 		name="selftests: $s: ${t##*/}"
@@ -55,6 +60,9 @@ for s in $suites; do
 		137) result 1 "$name" "TIMEOUT ${tmo} seconds" ;;
 		*) result 1 "$name" "exit=$rc" ;;
 		esac
+	done
+	for m in $extra; do
+		rmmod "$m" 2>&1 | sed 's/^/# /'
 	done
 	if [ -f "$ko" ]; then
 		# Unloading proves the suite left no references behind.

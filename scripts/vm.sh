@@ -132,7 +132,7 @@ fi
 # RCU-tasks self-test, before any user space runs. A boot that has not
 # reached /init by the boot deadline is retried, at most twice, and said
 # so; anything that hangs after /init started is a failure as usual.
-boot_timeout=${MMSUITE_BOOT_TIMEOUT:-240}
+boot_timeout=${MMSUITE_BOOT_TIMEOUT:-150}
 t0=$(now)
 attempt=1
 while :; do

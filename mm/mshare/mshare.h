@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mshare: regions whose PTE tables are shared by every process that maps
+ * them. core.c owns the tables and the faults; msharefs.c is the
+ * filesystem, ioctl and mmap interface.
+ *
+ * Lock order:
+ *   sharer mmap_lock  ->  region->lock  ->  sharer PMD lock | table PTE lock
+ * The MMU notifier callbacks run under the sharer's mmap_lock (or in
+ * exit_mmap) and take only PMD locks.
+ */
+#ifndef _MSHARE_H
+#define _MSHARE_H
+
+#include <linux/bits.h>
+#include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/msharefs.h>
+
+#define MSHARE_ALIGN	PMD_SIZE
+#define MSHARE_MAX_SIZE	BIT(40)		/* 1 TiB: 4 MiB of table pointers */
+
+/* One object mapped into the region: [start, end) of region offsets. */
+struct mshare_mapping {
+	struct list_head list;
+	unsigned long start, end;
+	struct file *file;		/* shmem for anonymous memory */
+	pgoff_t pgoff;			/* file page at @start */
+	unsigned long prot;		/* PROT_* */
+};
+
+struct mshare_region {
+	struct mutex lock;		/* mappings, tables, attach_prot */
+	unsigned long size;		/* 0 until ftruncate/fallocate */
+	struct page **tables;		/* one PTE table per PMD_SIZE slot */
+	struct list_head mappings;
+	unsigned int attach_prot[8];	/* live attachments per PROT_ value */
+	atomic_long_t sharers;		/* VMAs mapping the region */
+	atomic_long_t nr_tables;
+	atomic_long_t pmd_links;
+	atomic_long_t pages;
+	atomic64_t faults;
+	struct list_head all;		/* mshare_regions, for debugfs */
+	char name[64];
+};
+
+/* One per sharer mm (mmu_notifier_get), shared by all its regions. */
+struct mshare_attach {
+	struct mmu_notifier mn;
+	atomic_t invalidating;		/* invalidations in progress */
+};
+
+/* core.c */
+struct mshare_region *mshare_region_create(const char *name);
+void mshare_region_destroy(struct mshare_region *r);
+int mshare_region_set_size(struct mshare_region *r, loff_t size);
+int mshare_map_object(struct mshare_region *r, const struct mshare_create *c);
+int mshare_unmap_range(struct mshare_region *r, unsigned long start,
+		       unsigned long size);
+int mshare_protect_range(struct mshare_region *r, unsigned long start,
+			 unsigned long size, unsigned long prot);
+void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
+int mshare_attach_check(struct mshare_region *r, unsigned long prot);
+void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
+vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
+			struct mshare_attach *att);
+vm_fault_t mshare_page_mkwrite(struct mshare_region *r, struct vm_fault *vmf);
+struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
+struct mshare_attach *mshare_attach_get(struct mm_struct *mm);
+void mshare_attach_put(struct mshare_attach *att);
+int mshare_core_init(void);
+void mshare_core_exit(void);
+extern struct list_head mshare_regions;
+extern struct mutex mshare_regions_lock;
+
+#endif /* _MSHARE_H */

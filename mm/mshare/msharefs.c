@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The filesystem side of mshare: the v3 user interface.
+ *
+ *   mount -t msharefs none /sys/fs/mshare
+ *   fd = open("/sys/fs/mshare/r", O_RDWR | O_CREAT | O_EXCL, 0600);
+ *   ftruncate(fd, size);                    // a multiple of mshare_info
+ *   ioctl(fd, MSHAREFS_CREATE_MAPPING, &c); // objects inside the region
+ *   p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+ *
+ * Each regular file is a region (core.c); it lives until it is unlinked
+ * and no descriptor or mapping refers to it.
+ */
+#include <linux/debugfs.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/huge_mm.h>
+#include <linux/kobject.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
+
+#include "mshare.h"
+
+static const struct file_operations mshare_region_fops;
+static const struct inode_operations mshare_region_iops;
+static const struct inode_operations mshare_dir_iops;
+static struct dentry *mshare_debugfs;
+
+static struct mshare_region *file_region(struct file *file)
+{
+	return file_inode(file)->i_private;
+}
+
+/* ----------------------------------------------------------- VMA side */
+
+static void mshare_vm_open(struct vm_area_struct *vma)
+{
+	struct mshare_attach *att = vma->vm_private_data;
+	struct mshare_region *r = file_region(vma->vm_file);
+
+	mshare_attach_add(r, vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC), 1);
+	if (!att)
+		return;
+	if (att->mn.mm == vma->vm_mm) {
+		/* mremap's copy_vma(): same mm, mmap_lock held for write. */
+		att = mshare_attach_get_locked(vma->vm_mm);
+		vma->vm_private_data = IS_ERR(att) ? NULL : att;
+	} else {
+		/*
+		 * fork: the child attaches on its first fault; until then
+		 * its PMDs stay empty (dup_mmap copies no tables for us).
+		 */
+		vma->vm_private_data = NULL;
+	}
+}
+
+static void mshare_vm_close(struct vm_area_struct *vma)
+{
+	struct mshare_attach *att = vma->vm_private_data;
+
+	mshare_attach_add(file_region(vma->vm_file),
+			  vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC), -1);
+	if (att)
+		mshare_attach_put(att);
+}
+
+static int mshare_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;		/* partial munmap and mremap: as v3 */
+}
+
+static int mshare_vm_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static int mshare_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
+			      unsigned long end, unsigned long newflags)
+{
+	return -EINVAL;		/* MSHAREFS_PROTECT changes protection */
+}
+
+/*
+ * A forked child's first fault: register its MMU notifier, which needs
+ * mmap_lock for write, so drop the read lock and have the fault retried.
+ */
+static vm_fault_t attach_and_retry(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long addr = vmf->address;
+	struct file *file = get_file(vma->vm_file);
+	struct mshare_attach *att;
+
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
+	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
+		fput(file);
+		return VM_FAULT_SIGBUS;
+	}
+	mmap_read_unlock(mm);
+	att = mshare_attach_get(mm);
+	if (!IS_ERR(att)) {
+		mmap_read_lock(mm);
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr || vma->vm_file != file ||
+		    cmpxchg(&vma->vm_private_data, NULL, att))
+			mshare_attach_put(att);
+		mmap_read_unlock(mm);
+	}
+	fput(file);
+	return VM_FAULT_RETRY;
+}
+
+static vm_fault_t mshare_vm_fault(struct vm_fault *vmf)
+{
+	struct mshare_attach *att = READ_ONCE(vmf->vma->vm_private_data);
+
+	if (!att)
+		return attach_and_retry(vmf);
+	return mshare_fault(file_region(vmf->vma->vm_file), vmf, att);
+}
+
+static vm_fault_t mshare_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	return mshare_page_mkwrite(file_region(vmf->vma->vm_file), vmf);
+}
+
+static const struct vm_operations_struct mshare_vm_ops = {
+	.open = mshare_vm_open,
+	.close = mshare_vm_close,
+	.may_split = mshare_vm_may_split,
+	.mremap = mshare_vm_mremap,
+	.mprotect = mshare_vm_mprotect,
+	.fault = mshare_vm_fault,
+	.page_mkwrite = mshare_vm_page_mkwrite,
+};
+
+static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mshare_region *r = file_region(file);
+	unsigned long prot = 0;
+	struct mshare_attach *att;
+	int ret;
+
+	/* do_mmap() drops VM_SHARED, not VM_MAYSHARE, for read-only files. */
+	if (!(vma->vm_flags & VM_MAYSHARE) || vma->vm_pgoff ||
+	    !r->size || vma->vm_end - vma->vm_start != r->size ||
+	    !IS_ALIGNED(vma->vm_start, MSHARE_ALIGN))
+		return -EINVAL;
+	if (vma->vm_flags & VM_READ)
+		prot |= PROT_READ;
+	if (vma->vm_flags & VM_WRITE)
+		prot |= PROT_WRITE;
+	if (vma->vm_flags & VM_EXEC)
+		prot |= PROT_EXEC;
+	ret = mshare_attach_check(r, prot);
+	if (ret)
+		return ret;
+	att = mshare_attach_get_locked(vma->vm_mm);	/* mmap_lock held */
+	if (IS_ERR(att))
+		return PTR_ERR(att);
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &mshare_vm_ops;
+	vma->vm_private_data = att;
+	mshare_attach_add(r, prot, 1);
+	return 0;
+}
+
+static unsigned long mshare_get_unmapped_area(struct file *file,
+					      unsigned long addr,
+					      unsigned long len,
+					      unsigned long pgoff,
+					      unsigned long flags)
+{
+	if (flags & MAP_FIXED)
+		return IS_ALIGNED(addr, MSHARE_ALIGN) ? addr : -EINVAL;
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+}
+
+/* ------------------------------------------------------------- ioctls */
+
+static long mshare_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct mshare_region *r = file_region(file);
+	void __user *uarg = (void __user *)arg;
+
+	if (cmd != MSHAREFS_GET_STATS && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	switch (cmd) {
+	case MSHAREFS_CREATE_MAPPING: {
+		struct mshare_create c;
+
+		if (copy_from_user(&c, uarg, sizeof(c)))
+			return -EFAULT;
+		return mshare_map_object(r, &c);
+	}
+	case MSHAREFS_UNMAP: {
+		struct mshare_unmap u;
+
+		if (copy_from_user(&u, uarg, sizeof(u)))
+			return -EFAULT;
+		return mshare_unmap_range(r, u.region_offset, u.size);
+	}
+	case MSHAREFS_PROTECT: {
+		struct mshare_protect p;
+
+		if (copy_from_user(&p, uarg, sizeof(p)))
+			return -EFAULT;
+		if (p.reserved)
+			return -EINVAL;
+		return mshare_protect_range(r, p.region_offset, p.size, p.prot);
+	}
+	case MSHAREFS_GET_STATS: {
+		struct mshare_stats st;
+
+		mshare_get_stats(r, &st);
+		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+	}
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long mshare_fallocate(struct file *file, int mode, loff_t offset,
+			     loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	int ret;
+
+	if (mode || offset)
+		return -EOPNOTSUPP;
+	ret = mshare_region_set_size(file_region(file), len);
+	if (!ret)
+		i_size_write(inode, len);
+	return ret;
+}
+
+static const struct file_operations mshare_region_fops = {
+	.owner = THIS_MODULE,
+	.mmap = mshare_mmap,
+	.get_unmapped_area = mshare_get_unmapped_area,
+	.unlocked_ioctl = mshare_ioctl,
+	.fallocate = mshare_fallocate,
+	.llseek = noop_llseek,
+};
+
+static int mshare_setattr(struct user_namespace *mnt_userns,
+			  struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int ret = setattr_prepare(mnt_userns, dentry, attr);
+
+	if (ret)
+		return ret;
+	if (attr->ia_valid & ATTR_SIZE) {
+		ret = mshare_region_set_size(inode->i_private, attr->ia_size);
+		if (ret)
+			return ret;
+		i_size_write(inode, attr->ia_size);
+	}
+	setattr_copy(mnt_userns, inode, attr);
+	return 0;
+}
+
+static const struct inode_operations mshare_region_iops = {
+	.setattr = mshare_setattr,
+	.getattr = simple_getattr,
+};
+
+/* --------------------------------------------------------- filesystem */
+
+static struct inode *mshare_new_inode(struct super_block *sb,
+				      const struct inode *dir, umode_t mode)
+{
+	struct inode *inode = new_inode(sb);
+
+	if (!inode)
+		return NULL;
+	inode->i_ino = get_next_ino();
+	inode_init_owner(&init_user_ns, inode, dir, mode);
+	inode->i_atime = current_time(inode);
+	inode->i_mtime = inode->i_atime;
+	inode->i_ctime = inode->i_atime;
+	return inode;
+}
+
+static int mshare_mknod(struct inode *dir, struct dentry *dentry,
+			umode_t mode)
+{
+	struct inode *inode = mshare_new_inode(dir->i_sb, dir, mode);
+
+	if (!inode)
+		return -ENOMEM;
+	if (S_ISDIR(mode)) {
+		inode->i_op = &mshare_dir_iops;
+		inode->i_fop = &simple_dir_operations;
+		inc_nlink(inode);
+		inc_nlink(dir);
+	} else {
+		inode->i_private = mshare_region_create(dentry->d_name.name);
+		if (!inode->i_private) {
+			iput(inode);
+			return -ENOMEM;
+		}
+		inode->i_op = &mshare_region_iops;
+		inode->i_fop = &mshare_region_fops;
+	}
+	d_instantiate(dentry, inode);
+	dget(dentry);		/* pinned until unlink, as in ramfs */
+	dir->i_mtime = current_time(dir);
+	dir->i_ctime = dir->i_mtime;
+	return 0;
+}
+
+static int mshare_create(struct user_namespace *mnt_userns, struct inode *dir,
+			 struct dentry *dentry, umode_t mode, bool excl)
+{
+	return mshare_mknod(dir, dentry, (mode & 07777) | S_IFREG);
+}
+
+static int mshare_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+			struct dentry *dentry, umode_t mode)
+{
+	return mshare_mknod(dir, dentry, (mode & 07777) | S_IFDIR);
+}
+
+static const struct inode_operations mshare_dir_iops = {
+	.create = mshare_create,
+	.lookup = simple_lookup,
+	.link = simple_link,
+	.unlink = simple_unlink,
+	.mkdir = mshare_mkdir,
+	.rmdir = simple_rmdir,
+	.rename = simple_rename,
+};
+
+static void mshare_evict_inode(struct inode *inode)
+{
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (S_ISREG(inode->i_mode) && inode->i_private)
+		mshare_region_destroy(inode->i_private);
+}
+
+static const struct super_operations mshare_sops = {
+	.statfs = simple_statfs,
+	.drop_inode = generic_delete_inode,
+	.evict_inode = mshare_evict_inode,
+};
+
+static ssize_t mshare_info_read(struct file *file, char __user *buf,
+				size_t len, loff_t *pos)
+{
+	char info[32];
+	int n = scnprintf(info, sizeof(info), "%lu\n", MSHARE_ALIGN);
+
+	return simple_read_from_buffer(buf, len, pos, info, n);
+}
+
+static const struct file_operations mshare_info_fops = {
+	.read = mshare_info_read,
+	.llseek = default_llseek,
+};
+
+static int mshare_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	static const struct tree_descr files[] = {
+		[2] = { "mshare_info", &mshare_info_fops, 0444 },
+		{ "" },
+	};
+	int ret = simple_fill_super(sb, MSHAREFS_MAGIC, files);
+
+	if (ret)
+		return ret;
+	sb->s_op = &mshare_sops;
+	d_inode(sb->s_root)->i_op = &mshare_dir_iops;
+	d_inode(sb->s_root)->i_mode |= 01777 & ~S_ISVTX;
+	return 0;
+}
+
+static int mshare_get_tree(struct fs_context *fc)
+{
+	return get_tree_nodev(fc, mshare_fill_super);
+}
+
+static const struct fs_context_operations mshare_context_ops = {
+	.get_tree = mshare_get_tree,
+};
+
+static int mshare_init_fs_context(struct fs_context *fc)
+{
+	fc->ops = &mshare_context_ops;
+	return 0;
+}
+
+static struct file_system_type mshare_fs_type = {
+	.owner = THIS_MODULE,
+	.name = "msharefs",
+	.init_fs_context = mshare_init_fs_context,
+	.kill_sb = kill_litter_super,
+};
+MODULE_ALIAS_FS("msharefs");
+
+/* ---------------------------------------------- debugfs: region stats */
+
+static int regions_show(struct seq_file *m, void *v)
+{
+	struct mshare_region *r;
+	struct mshare_stats st;
+
+	seq_puts(m, "name size mappings sharers pte_tables pmd_links pages faults table_bytes_saved\n");
+	mutex_lock(&mshare_regions_lock);
+	list_for_each_entry(r, &mshare_regions, all) {
+		mshare_get_stats(r, &st);
+		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			   r->name, st.size, st.mappings, st.sharers,
+			   st.pte_tables, st.pmd_links, st.pages, st.faults,
+			   st.table_bytes_saved);
+	}
+	mutex_unlock(&mshare_regions_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(regions);
+
+static int __init mshare_init(void)
+{
+	int ret = mshare_core_init();
+
+	if (ret)
+		return ret;
+	ret = sysfs_create_mount_point(fs_kobj, "mshare");
+	if (ret)
+		return ret;
+	ret = register_filesystem(&mshare_fs_type);
+	if (ret) {
+		sysfs_remove_mount_point(fs_kobj, "mshare");
+		return ret;
+	}
+	mshare_debugfs = debugfs_create_dir("mshare", NULL);
+	debugfs_create_file("regions", 0400, mshare_debugfs, NULL,
+			    &regions_fops);
+	return 0;
+}
+
+static void __exit mshare_exit(void)
+{
+	debugfs_remove(mshare_debugfs);
+	unregister_filesystem(&mshare_fs_type);
+	sysfs_remove_mount_point(fs_kobj, "mshare");
+	mshare_core_exit();
+}
+
+module_init(mshare_init);
+module_exit(mshare_exit);
+MODULE_DESCRIPTION("mshare: shared page-table regions (msharefs, v3 API)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mshare against ground truth: data seen across processes, the PTE-table
+ * PFNs ptwalk reads from each sharer's page tables, /proc/meminfo,
+ * getrusage fault counts, SIGSEGV, and the v3 API's error codes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/msharefs.h>
+
+#include "kselftest_harness.h"
+#include "ptwalk_lib.h"
+
+#define MNT "/sys/fs/mshare"
+#define PG 4096UL
+#define MB (1UL << 20)
+
+static unsigned long mshare_align(void)
+{
+	char buf[32] = "";
+	int fd = open(MNT "/mshare_info", O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return 0;
+	close(fd);
+	return strtoul(buf, NULL, 0);
+}
+
+static bool ensure_mounted(void)
+{
+	if (access(MNT "/mshare_info", F_OK) == 0)
+		return true;
+	mount("msharefs", MNT, "msharefs", 0, NULL);
+	return access(MNT "/mshare_info", F_OK) == 0;
+}
+
+/* Create a region of @size with anonymous shared memory over all of it. */
+static int make_region(const char *name, unsigned long size)
+{
+	struct mshare_create c = {
+		.region_offset = 0, .size = size, .prot = PROT_READ | PROT_WRITE,
+		.flags = MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, .fd = -1,
+	};
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, size) || ioctl(fd, MSHAREFS_CREATE_MAPPING, &c)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static char *attach(int fd, unsigned long size, int prot)
+{
+	char *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A regular file that is not shmem: ramfs is always built in. */
+static int ramfs_file(void)
+{
+	char data[4096];
+	int fd;
+
+	mkdir("/tmp/ramfs", 0700);
+	if (access("/tmp/ramfs/file", F_OK)) {
+		mount("ramfs", "/tmp/ramfs", "ramfs", 0, NULL);
+		fd = open("/tmp/ramfs/file", O_RDWR | O_CREAT, 0600);
+		memset(data, 'r', sizeof(data));
+		memcpy(data, "ramfs page one", 15);
+		if (fd < 0 || write(fd, data, sizeof(data)) != sizeof(data))
+			return -1;
+		close(fd);
+	}
+	return open("/tmp/ramfs/file", O_RDONLY);
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = strtol(line + strlen(key) + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/* The PTE-table PFN and PMD entry a process uses for @addr (ptwalk). */
+static unsigned long pte_table_of(pid_t pid, unsigned long addr)
+{
+	char q[128], *out, *line;
+	unsigned long pfn = 0;
+
+	snprintf(q, sizeof(q), "pid=%d view=path addr=0x%lx format=kv", pid, addr);
+	if (ptw_query(q, &out))
+		return 0;
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+		if (!strncmp(line, "rec=path level=pte ", 19))
+			pfn = kv_num(line, "table_pfn");
+	free(out);
+	return pfn;
+}
+
+static bool segv_on_write(char *p)
+{
+	pid_t c = fork();
+	int status;
+
+	if (c == 0) {
+		*(volatile char *)p = 1;
+		_exit(0);
+	}
+	waitpid(c, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+/*
+ * Started as a separate program (MSHARE_HELPER=path size): attach by
+ * path, check the pattern the parent wrote, write our own, report.
+ */
+__attribute__((constructor)) static void helper_main(void)
+{
+	const char *path = getenv("MSHARE_HELPER");
+	unsigned long size, i;
+	char *p;
+	int fd;
+
+	if (!path)
+		return;
+	size = strtoul(getenv("MSHARE_SIZE"), NULL, 0);
+	fd = open(path, O_RDWR);
+	p = fd < 0 ? NULL : attach(fd, size, PROT_READ | PROT_WRITE);
+	if (!p)
+		_exit(2);
+	for (i = 0; i < size; i += PG)
+		if (p[i] != (char)(i / PG))
+			_exit(3);
+	for (i = 0; i < size; i += PG)
+		p[i + 1] = 0x5a;
+	_exit(0);
+}
+
+FIXTURE(mshare) {
+	unsigned long align;
+};
+
+FIXTURE_SETUP(mshare)
+{
+	if (!ensure_mounted())
+		SKIP(return, "msharefs not available (mshare module not loaded)");
+	self->align = mshare_align();
+	ASSERT_GT(self->align, 0UL);
+}
+
+FIXTURE_TEARDOWN(mshare)
+{
+}
+
+TEST_F(mshare, v3_usage_flow)
+{
+	unsigned long size = 4 * self->align;
+	struct stat st;
+	char *p;
+	int fd;
+
+	EXPECT_EQ(2 * MB, self->align);
+	fd = make_region("flow", size);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(size, (unsigned long)st.st_size);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(0UL, (unsigned long)p % self->align);
+	EXPECT_EQ(0, p[12345]);		/* new pages are zeroed */
+	memset(p, 0x3c, size);
+	EXPECT_EQ(0x3c, p[size - 1]);
+	EXPECT_EQ(0, munmap(p, size));
+	/* Contents survive detaching: attach again at a fixed address. */
+	p = mmap((void *)(64UL << 30), size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0x3c, p[size / 2]);
+	munmap(p, size);
+	close(fd);
+	EXPECT_EQ(0, unlink(MNT "/flow"));
+	EXPECT_EQ(-1, access(MNT "/flow", F_OK));
+}
+
+TEST_F(mshare, directories_and_exclusive_create)
+{
+	int fd;
+
+	rmdir(MNT "/dir");
+	ASSERT_EQ(0, mkdir(MNT "/dir", 0700));
+	fd = open(MNT "/dir/r", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-1, open(MNT "/dir/r", O_RDWR | O_CREAT | O_EXCL, 0600));
+	EXPECT_EQ(EEXIST, errno);
+	close(fd);
+	EXPECT_EQ(-1, rmdir(MNT "/dir"));
+	EXPECT_EQ(ENOTEMPTY, errno);
+	EXPECT_EQ(0, unlink(MNT "/dir/r"));
+	EXPECT_EQ(0, rmdir(MNT "/dir"));
+}
+
+TEST_F(mshare, processes_share_data_and_page_tables)
+{
+	unsigned long size = 8 * self->align, i, pfn0, pfn1;
+	int fd = make_region("share", size), sync[2];
+	char *p, c;
+	pid_t child;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < size; i += PG)
+		p[i] = (char)(i / PG);
+	ASSERT_EQ(0, pipe(sync));
+	child = fork();
+	if (child == 0) {
+		/* A different address than the parent's on purpose. */
+		char *q = mmap((void *)(128UL << 30), size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, fd, 0);
+
+		unsigned long j;
+
+		if (q == MAP_FAILED || q[3 * PG] != 3)
+			_exit(1);
+		for (j = 0; j < size; j += 2 * MB)	/* link every slot */
+			if (q[j] != (char)(j / PG))
+				_exit(1);
+		q[5 * PG + 7] = 42;
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	EXPECT_EQ(42, p[5 * PG + 7]);
+	/* Every 2M slot: the same PTE table in both processes. */
+	for (i = 0; i < size; i += self->align) {
+		pfn0 = pte_table_of(getpid(), (unsigned long)p + i);
+		pfn1 = pte_table_of(child, (128UL << 30) + i);
+		if (i == 0)
+			EXPECT_NE(0UL, pfn0) TH_LOG("ptwalk sees no PTE table");
+		EXPECT_EQ(pfn0, pfn1) TH_LOG("slot %lu", i / self->align);
+	}
+	/* And the leaf PFN matches pagemap in both. */
+	EXPECT_EQ(PM_PFN(pagemap_of(getpid(), (unsigned long)p + 5 * PG)),
+		  PM_PFN(pagemap_of(child, (128UL << 30) + 5 * PG)));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/share");
+}
+
+TEST_F(mshare, memfd_baseline_does_not_share_tables)
+{
+	int fd = memfd_create("base", 0), sync[2];
+	unsigned long size = 2 * MB;
+	char *p, c;
+	pid_t child;
+
+	ASSERT_EQ(0, ftruncate(fd, size));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	ASSERT_EQ(0, pipe(sync));
+	child = fork();
+	if (child == 0) {
+		(void)*(volatile char *)p;
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+	}
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	/* The same check that passes for mshare fails for plain sharing. */
+	EXPECT_NE(pte_table_of(getpid(), (unsigned long)p),
+		  pte_table_of(child, (unsigned long)p));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+TEST_F(mshare, independent_program_attaches_by_path)
+{
+	unsigned long size = 2 * self->align, i;
+	int fd = make_region("byname", size), status;
+	char sz[32];
+	char *p;
+	pid_t c;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < size; i += PG)
+		p[i] = (char)(i / PG);
+	snprintf(sz, sizeof(sz), "%lu", size);
+	c = fork();
+	if (c == 0) {
+		setenv("MSHARE_HELPER", MNT "/byname", 1);
+		setenv("MSHARE_SIZE", sz, 1);
+		execl("/proc/self/exe", "mshare_helper", NULL);
+		_exit(5);
+	}
+	waitpid(c, &status, 0);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	for (i = 0; i < size; i += PG)
+		ASSERT_EQ(0x5a, p[i + 1]);
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/byname");
+}
+
+/* A second sharer of a populated region: one fault per 2M, not per page. */
+TEST_F(mshare, second_sharer_faults_once_per_table)
+{
+	unsigned long size = 32 * MB, i;
+	int fd = make_region("faults", size), sync[2];
+	long mshare_faults, memfd_faults;
+	char *p;
+	int mfd = memfd_create("faults", 0);
+	pid_t c;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	memset(p, 1, size);
+	ASSERT_EQ(0, ftruncate(mfd, size));
+	ASSERT_EQ(0, pipe(sync));
+	c = fork();
+	if (c == 0) {
+		char *q, *m;
+		long f[2];
+		volatile char sum = 0;
+
+		q = mmap(NULL, size, PROT_READ, MAP_SHARED, mfd, 0);
+		f[0] = minflt();
+		m = attach(fd, size, PROT_READ | PROT_WRITE);
+		for (i = 0; i < size; i += PG)
+			sum += m[i];
+		f[0] = minflt() - f[0];
+		f[1] = minflt();
+		for (i = 0; i < size; i += PG)
+			sum += q[i];
+		f[1] = minflt() - f[1];
+		if (write(sync[1], f, sizeof(f)) != sizeof(f))
+			_exit(1);
+		_exit(0);
+	}
+	{
+		long f[2];
+
+		ASSERT_EQ(sizeof(f), read(sync[0], f, sizeof(f)));
+		mshare_faults = f[0];
+		memfd_faults = f[1];
+	}
+	waitpid(c, NULL, 0);
+	TH_LOG("32 MiB: mshare %ld minor faults, memfd %ld", mshare_faults,
+	       memfd_faults);
+	EXPECT_LE(mshare_faults, (long)(size / (2 * MB)) + 4);
+	EXPECT_GT(memfd_faults, 4 * mshare_faults);
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/faults");
+}
+
+static long pagetables_with_sharers(int fd, unsigned long size, int n,
+				    bool mshare)
+{
+	int go[2], ready[2], i;
+	long before, after;
+	pid_t kids[64];
+	char c;
+
+	if (pipe(go) || pipe(ready))
+		return -1;
+	before = meminfo_kb("PageTables");
+	for (i = 0; i < n; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			char *q = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				       MAP_SHARED, fd, 0);
+			volatile char sum = 0;
+			unsigned long j;
+
+			for (j = 0; q != MAP_FAILED && j < size; j += PG)
+				sum += q[j];
+			if (write(ready[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (read(ready[0], &c, 1) != 1)
+			return -1;
+	after = meminfo_kb("PageTables");
+	for (i = 0; i < n; i++)
+		if (write(go[1], "x", 1) != 1)
+			return -1;
+	for (i = 0; i < n; i++)
+		waitpid(kids[i], NULL, 0);
+	close(go[0]); close(go[1]); close(ready[0]); close(ready[1]);
+	(void)mshare;
+	return after - before;
+}
+
+TEST_F(mshare, page_tables_do_not_grow_with_sharers)
+{
+	unsigned long size = 64 * MB;
+	int fd = make_region("pt", size), mfd = memfd_create("pt", 0);
+	long ms, md;
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	memset(p, 1, size);		/* tables exist before sharers come */
+	ASSERT_EQ(0, ftruncate(mfd, size));
+	ms = pagetables_with_sharers(fd, size, 8, true);
+	md = pagetables_with_sharers(mfd, size, 8, false);
+	TH_LOG("8 sharers of 64 MiB: PageTables +%ld kB (mshare), +%ld kB (memfd)",
+	       ms, md);
+	/* memfd: 8 x 32 PTE tables = 1 MiB; mshare adds none of those. */
+	EXPECT_GE(md, 8 * 32 * 4 * 3 / 4);
+	EXPECT_LT(ms * 4, md);
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/pt");
+}
+
+TEST_F(mshare, protect_read_only_reaches_every_sharer)
+{
+	unsigned long size = 2 * self->align;
+	struct mshare_protect ro = { 0, size, PROT_READ, 0 };
+	struct mshare_protect rw = { 0, size, PROT_READ | PROT_WRITE, 0 };
+	int fd = make_region("prot", size), up[2], down[2], status;
+	char *p, c;
+	pid_t child;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	memset(p, 7, size);
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	child = fork();
+	if (child == 0) {
+		char *q = attach(fd, size, PROT_READ | PROT_WRITE);
+
+		q[0] = 7;				/* mapped and linked */
+		q[PG] = 7;
+		if (write(up[1], "x", 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(1);
+		/* After PROTECT(READ): the PTE it wrote through is read-only. */
+		*(volatile char *)(q + PG) = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_PROTECT, &ro));
+	ASSERT_EQ(1, write(down[1], "x", 1));
+	waitpid(child, &status, 0);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	EXPECT_TRUE(segv_on_write(p + 3 * PG));
+	EXPECT_EQ(7, p[5 * PG]);		/* reads still work */
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_PROTECT, &rw));
+	EXPECT_FALSE(segv_on_write(p + 3 * PG));
+	p[0] = 9;
+	EXPECT_EQ(9, p[0]);
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/prot");
+}
+
+TEST_F(mshare, unlink_while_mapped_keeps_the_region)
+{
+	unsigned long size = self->align;
+	int fd = make_region("gone", size);
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	p[100] = 5;
+	close(fd);
+	ASSERT_EQ(0, unlink(MNT "/gone"));
+	EXPECT_EQ(5, p[100]);
+	p[200] = 6;
+	EXPECT_EQ(6, p[200]);
+	EXPECT_EQ(0, munmap(p, size));
+}
+
+TEST_F(mshare, fork_child_inherits_and_relinks)
+{
+	unsigned long size = 2 * self->align;
+	int fd = make_region("fork", size), status;
+	char *p;
+	pid_t c;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	p[0] = 1;
+	c = fork();
+	if (c == 0) {
+		if (p[0] != 1)
+			_exit(1);
+		p[size - 1] = 2;
+		_exit(pte_table_of(getpid(), (unsigned long)p) ==
+		      pte_table_of(getppid(), (unsigned long)p) ? 0 : 3);
+	}
+	waitpid(c, &status, 0);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(2, p[size - 1]);
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/fork");
+}
+
+TEST_F(mshare, madvise_dontneed_detaches_without_losing_data)
+{
+	unsigned long size = 2 * self->align;
+	int fd = make_region("dontneed", size);
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	memset(p, 0x11, size);
+	EXPECT_EQ(0, madvise(p, size, MADV_DONTNEED));
+	EXPECT_EQ(0x11, p[size - 10]);
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/dontneed");
+}
+
+TEST_F(mshare, vma_operations_are_refused)
+{
+	unsigned long size = 2 * self->align;
+	int fd = make_region("vmaops", size);
+	char buf[8], *p, *q;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-1, munmap(p, PG));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mprotect(p, size, PROT_READ));
+	EXPECT_EQ(EINVAL, errno);
+	q = mremap(p, size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   (void *)(256UL << 30));
+	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(MAP_FAILED, mremap(p, size, size / 2, 0));
+	p[0] = 3;
+	EXPECT_EQ(3, p[0]);			/* still intact */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, size / 2, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(MAP_FAILED, mmap((void *)((64UL << 30) + PG), size,
+				   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(-1, write(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, munmap(p, size));
+	close(fd);
+	unlink(MNT "/vmaops");
+}
+
+static int create_err(int fd, __u64 off, __u64 size, __u32 prot, __u32 flags,
+		      __u32 objfd)
+{
+	struct mshare_create c = { off, size, 0, prot, flags, objfd };
+
+	return ioctl(fd, MSHAREFS_CREATE_MAPPING, &c) ? errno : 0;
+}
+
+TEST_F(mshare, bad_input_is_refused_and_changes_nothing)
+{
+	unsigned long size = 2 * self->align;
+	const __u32 rw = PROT_READ | PROT_WRITE, anon = MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS;
+	struct mshare_unmap um = { PG, ~0ULL };
+	struct mshare_protect pr = { 0, PG, PROT_READ, 1 };
+	struct mshare_stats st;
+	int fd = make_region("bad", size), ro, sock, dir, reg;
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(EINVAL, create_err(fd, 1, PG, rw, anon, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG + 1, rw, anon, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, 0, rw, anon, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, size, PG, rw, anon, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, -PG, 2 * PG, rw, anon, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, 0x80, anon, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_ANONYMOUS, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, anon | MAP_HUGETLB, -1));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, anon, 3));
+	EXPECT_EQ(EBADF, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, 9999));
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, fd));
+	sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, sock));
+	dir = open("/", O_RDONLY | O_DIRECTORY);
+	EXPECT_EQ(EISDIR, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, dir));
+	reg = ramfs_file();
+	ASSERT_GE(reg, 0);
+	EXPECT_EQ(EOPNOTSUPP, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, reg));
+	EXPECT_EQ(EINVAL, ioctl(fd, MSHAREFS_UNMAP, &um) ? errno : 0);
+	EXPECT_EQ(EINVAL, ioctl(fd, MSHAREFS_PROTECT, &pr) ? errno : 0);
+	EXPECT_EQ(ENOTTY, ioctl(fd, _IO('x', 99)) ? errno : 0);
+	EXPECT_EQ(EFAULT, ioctl(fd, MSHAREFS_CREATE_MAPPING, (void *)16) ? errno : 0);
+	EXPECT_EQ(-1, ftruncate(fd, 3 * size));		/* sized once */
+	EXPECT_EQ(EINVAL, errno);
+	ro = open(MNT "/bad", O_RDONLY);
+	ASSERT_GE(ro, 0);
+	EXPECT_EQ(EBADF, create_err(ro, 0, PG, rw, anon, -1));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));
+	EXPECT_EQ(EACCES, errno);
+	/* A read-only attach would see the writable shared PTEs: refused. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED, ro, 0));
+	EXPECT_EQ(EACCES, errno);
+	/* Nothing above changed the region. */
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_GET_STATS, &st));
+	EXPECT_EQ(size, st.size);
+	EXPECT_EQ(1ULL, st.mappings);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	p[size - 1] = 1;
+	munmap(p, size);
+	close(ro);
+	close(sock);
+	close(dir);
+	close(reg);
+	close(fd);
+	unlink(MNT "/bad");
+	fd = open(MNT "/unaligned", O_RDWR | O_CREAT | O_EXCL, 0600);
+	EXPECT_EQ(-1, ftruncate(fd, self->align + PG));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0));
+	close(fd);
+	unlink(MNT "/unaligned");
+}
+
+TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
+{
+	unsigned long size = 2 * self->align;
+	int fd = make_region("objects", size), mfd = memfd_create("obj", 0);
+	int rfd = ramfs_file();
+	struct mshare_create c = { 0, 2 * PG, 0, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED, mfd };
+	char *p, *m, head[16];
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(mfd, 2 * PG));
+	m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	strcpy(m, "memfd data");
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c));
+	ASSERT_GE(rfd, 0);
+	c = (struct mshare_create){ self->align, PG, 0, PROT_READ,
+				    MAP_SHARED | MAP_FIXED, rfd };
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c));
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_STREQ("memfd data", p);
+	strcpy(p + PG, "written via mshare");
+	EXPECT_STREQ("written via mshare", m + PG);	/* same page cache */
+	ASSERT_EQ((ssize_t)sizeof(head), pread(rfd, head, sizeof(head), 0));
+	EXPECT_EQ(0, memcmp(head, p + self->align, sizeof(head)));
+	EXPECT_TRUE(segv_on_write(p + self->align));
+	munmap(p, size);
+	close(fd);
+	unlink(MNT "/objects");
+}
+
+struct shared_lock {
+	pthread_mutex_t mu;
+	long counter;
+};
+
+TEST_F(mshare, gup_futex_and_process_vm_readv)
+{
+	unsigned long size = self->align;
+	int fd = make_region("gup", size), i, status;
+	struct shared_lock *s;
+	pthread_mutexattr_t a;
+	struct iovec local, remote;
+	char buf[64];
+	pid_t c;
+
+	ASSERT_GE(fd, 0);
+	s = (struct shared_lock *)attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, s);
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&s->mu, &a);
+	c = fork();
+	if (c == 0) {
+		struct shared_lock *t = (struct shared_lock *)attach(fd, size,
+					PROT_READ | PROT_WRITE);
+
+		for (i = 0; i < 20000; i++) {
+			pthread_mutex_lock(&t->mu);
+			t->counter++;
+			pthread_mutex_unlock(&t->mu);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 20000; i++) {
+		pthread_mutex_lock(&s->mu);
+		s->counter++;
+		pthread_mutex_unlock(&s->mu);
+	}
+	waitpid(c, &status, 0);
+	EXPECT_EQ(40000, s->counter);
+	strcpy((char *)s + 4096, "read me remotely");
+	c = fork();
+	if (c == 0) {
+		local.iov_base = buf;
+		local.iov_len = 17;
+		remote.iov_base = (char *)s + 4096;
+		remote.iov_len = 17;
+		_exit(process_vm_readv(getppid(), &local, 1, &remote, 1, 0) == 17 &&
+		      !strcmp(buf, "read me remotely") ? 0 : 1);
+	}
+	waitpid(c, &status, 0);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	munmap(s, size);
+	close(fd);
+	unlink(MNT "/gup");
+}
+
+TEST_F(mshare, kill_storm_then_everything_is_returned)
+{
+	unsigned long size = 16 * MB;
+	long shmem0 = meminfo_kb("Shmem"), pt0 = meminfo_kb("PageTables");
+	int round, i, fd;
+	char *p;
+
+	for (round = 0; round < 6; round++) {
+		pid_t kids[12];
+
+		fd = make_region("storm", size);
+		ASSERT_GE(fd, 0);
+		p = attach(fd, size, PROT_READ | PROT_WRITE);
+		memset(p, round, size);
+		for (i = 0; i < 12; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				char *q = i % 2 ? p : attach(fd, size, PROT_READ | PROT_WRITE);
+				unsigned long j;
+
+				for (j = 0;; j = (j + 7 * PG) % size) {
+					q[j]++;
+					if (i % 3 == 0 && j % (MB) == 0)
+						madvise(q, size, MADV_DONTNEED);
+				}
+			}
+		}
+		usleep(100000);
+		for (i = 0; i < 12; i++)
+			kill(kids[i], SIGKILL);
+		for (i = 0; i < 12; i++)
+			waitpid(kids[i], NULL, 0);
+		munmap(p, size);
+		close(fd);
+		unlink(MNT "/storm");
+	}
+	/* Unlinked, unmapped, closed: every page and table went back. */
+	EXPECT_LE(meminfo_kb("Shmem"), shmem0 + 1024);
+	EXPECT_LE(meminfo_kb("PageTables"), pt0 + 256);
+}
+
+TEST_F(mshare, zz_unmount_after_the_suite)
+{
+	EXPECT_EQ(0, umount(MNT));
+}
+
+TEST_HARNESS_MAIN
