@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The test command (make check): dependencies, zero-warning lint, user-space
 # unit tests, the rig self-test, then every kselftest suite in QEMU on the
-# stock kernel (5-level paging) and on the debug kernel (4-level paging),
-# then one summary. Exits non-zero on any failure, timeout or kernel report.
+# stock and the debug kernel, each with 5- and 4-level paging (a walker bug
+# showed only on a 5-level kernel running 4-level), then one summary. Exits non-zero on any failure, timeout or kernel report.
 set -eu
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -50,8 +50,10 @@ stage "selftests build" make -s selftests
 stage "rig self-test" sh -c 'make -s KDIR="$1" modules && scripts/rig-selftest.sh stock' \
 	_ "$(stock_kdir)"
 stage "kselftests: stock kernel, 5-level paging" run_suites stock 5
+stage "kselftests: stock kernel, 4-level paging" run_suites stock 4
 stage "debug kernel (cached after the first build)" scripts/debug-kernel.sh
 stage "kselftests: debug kernel, 4-level paging" run_suites debug 4
+stage "kselftests: debug kernel, 5-level paging" run_suites debug 5
 
 echo "==> summary (logs in results/check/, total $(($(now) - T0))s)"
 scripts/ktap-summary.sh "$results"/*/output.txt

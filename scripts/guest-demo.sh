@@ -34,4 +34,27 @@ if [ -e /sys/kernel/debug/ptwalk/walk ]; then
 	ptwalk -v summary kernel
 	kill $pid
 fi
+if [ -e /sys/fs/mshare ] && mount -t msharefs msharefs /sys/fs/mshare; then
+	say "mshare: mshare_info (alignment) = $(cat /sys/fs/mshare/mshare_info)"
+	pt0=$(awk '/^PageTables/ {print $2}' /proc/meminfo)
+	mshare-demo /sys/fs/mshare/demo 64 4 &
+	demo=$!
+	sleep 5
+	say "mshare: four processes attached a 64 MiB region and touched all of it"
+	cat /sys/kernel/debug/mshare/regions
+	pt1=$(awk '/^PageTables/ {print $2}' /proc/meminfo)
+	echo "PageTables: +$((pt1 - pt0)) kB for 4 sharers (one private copy each would need +$((4 * 32 * 4)) kB of PTE tables alone)"
+	for pid in $(pidof mshare-demo); do
+		[ "$pid" = "$demo" ] && continue
+		a=$(awk '/mshare/ {split($1, r, "-"); print "0x" r[1]; exit}' /proc/$pid/maps)
+		[ -n "$a" ] || continue
+		echo "pid $pid maps it at $a; its PTE table there (ptwalk path):"
+		ptwalk -a "$a" "$pid" | grep '^pte'
+	done
+	killall mshare-demo
+	wait $demo 2>/dev/null
+	sleep 1
+	rm -f /sys/fs/mshare/demo
+	umount /sys/fs/mshare
+fi
 say "done"

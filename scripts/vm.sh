@@ -119,7 +119,7 @@ append="console=ttyS0 panic=-1 loglevel=7 rdinit=/init"
 append="$append transparent_hugepage=always hugepages=64"
 console=$out/console.log
 output=$out/output.txt
-rm -f "$console" "$output"
+rm -f "$console" "$output" "$out"/console-stalled-*.log
 set -- qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 2 -m "$mem" \
 	-kernel "$image" -initrd "$out/initramfs.cpio" -append "$append" \
 	-no-reboot -nodefaults -display none

@@ -334,7 +334,8 @@ static unsigned long walk_pgd(struct ptw_walk *w, struct vm_area_struct *vma,
 		pgd_t val = READ_ONCE(*pgd);
 
 		next = pgd_addr_end(addr, end);
-		if (pgd_none(val))
+		/* pgd_none() is always false when P4D is folded at run time. */
+		if (!pgd_val(val))
 			goto next;
 		if (!(pgd_val(val) & _PAGE_PRESENT)) {
 			emit_other(w, PTW_PGD, addr & PGDIR_MASK, PGDIR_SIZE,

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mshare against a MAP_SHARED memfd, same guest, same run:
+ *  - PageTables growth with 1, 8, 64 processes mapping a touched 1 GiB,
+ *    net of what the same number of idle children costs;
+ *  - minor faults and time for one more sharer to touch all of it;
+ *  - making it read-only for 64 sharers: one MSHAREFS_PROTECT against 64
+ *    mprotect() calls.
+ * Prints "BENCH,mshare,<metric>,<value>,<unit>".
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/msharefs.h>
+
+#define PG 4096UL
+#define SIZE (1UL << 30)
+#define MAXN 64
+
+enum method { MSHARE, MEMFD, IDLE };
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = strtol(line + strlen(key) + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int make_object(enum method m)
+{
+	struct mshare_create c = { 0, SIZE, 0, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, -1 };
+	int fd;
+
+	if (m == MEMFD) {
+		fd = memfd_create("bench", 0);
+		if (ftruncate(fd, SIZE))
+			exit(1);
+		return fd;
+	}
+	unlink("/sys/fs/mshare/bench");
+	fd = open("/sys/fs/mshare/bench", O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || ftruncate(fd, SIZE) || ioctl(fd, MSHAREFS_CREATE_MAPPING, &c))
+		exit(1);
+	return fd;
+}
+
+struct sharers {
+	pid_t pid[MAXN];
+	int n, cmd[2], ack[2];
+};
+
+/*
+ * Children map the object (unless idle) and touch every page, report,
+ * then obey one command: 'p' mprotect read-only and report, 'q' quit.
+ */
+static void start_sharers(struct sharers *s, int n, int fd, enum method m)
+{
+	int i;
+
+	s->n = n;
+	if (pipe(s->cmd) || pipe(s->ack))
+		exit(1);
+	for (i = 0; i < n; i++) {
+		s->pid[i] = fork();
+		if (s->pid[i] == 0) {
+			char *p = NULL, c;
+			unsigned long j;
+			volatile char sum = 0;
+
+			if (m != IDLE) {
+				p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+					 MAP_SHARED, fd, 0);
+				if (p == MAP_FAILED)
+					_exit(1);
+				for (j = 0; j < SIZE; j += PG)
+					sum += p[j];
+			}
+			if (write(s->ack[1], "r", 1) != 1)
+				_exit(1);
+			while (read(s->cmd[0], &c, 1) == 1 && c == 'p') {
+				if (m == MEMFD)
+					mprotect(p, SIZE, PROT_READ);
+				if (write(s->ack[1], "d", 1) != 1)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		char c;
+
+		if (read(s->ack[0], &c, 1) != 1)
+			exit(1);
+	}
+}
+
+static void stop_sharers(struct sharers *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (write(s->cmd[1], "q", 1) != 1)
+			exit(1);
+	for (i = 0; i < s->n; i++)
+		waitpid(s->pid[i], NULL, 0);
+	close(s->cmd[0]); close(s->cmd[1]); close(s->ack[0]); close(s->ack[1]);
+}
+
+/* PageTables kB while n processes map the touched object. */
+static long pagetables_kb(enum method m, int n)
+{
+	struct sharers s;
+	long before = meminfo_kb("PageTables"), after;
+	int fd = m == IDLE ? -1 : make_object(m);
+
+	start_sharers(&s, n, fd, m);
+	after = meminfo_kb("PageTables");
+	stop_sharers(&s);
+	if (fd >= 0)
+		close(fd);
+	unlink("/sys/fs/mshare/bench");
+	return after - before;
+}
+
+static void faults_and_time(enum method m, long *faults, double *secs)
+{
+	int fd = make_object(m);
+	char *p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct rusage r0, r1;
+	volatile char sum = 0;
+	unsigned long j;
+	double t;
+	char *q;
+
+	memset(p, 1, SIZE);			/* the first sharer populates */
+	q = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	getrusage(RUSAGE_SELF, &r0);
+	t = now();
+	for (j = 0; j < SIZE; j += PG)
+		sum += q[j];
+	*secs = now() - t;
+	getrusage(RUSAGE_SELF, &r1);
+	*faults = r1.ru_minflt - r0.ru_minflt;
+	munmap(q, SIZE);
+	munmap(p, SIZE);
+	close(fd);
+	unlink("/sys/fs/mshare/bench");
+}
+
+static double protect_time(enum method m, int n)
+{
+	struct mshare_protect pr = { 0, SIZE, PROT_READ, 0 };
+	int fd = make_object(m), i;
+	struct sharers s;
+	double t;
+	char c;
+
+	start_sharers(&s, n, fd, m);
+	t = now();
+	if (m == MSHARE) {
+		if (ioctl(fd, MSHAREFS_PROTECT, &pr))
+			exit(1);
+	} else {
+		for (i = 0; i < n; i++)
+			if (write(s.cmd[1], "p", 1) != 1)
+				exit(1);
+		for (i = 0; i < n; i++)
+			if (read(s.ack[0], &c, 1) != 1)
+				exit(1);
+	}
+	t = now() - t;
+	stop_sharers(&s);
+	close(fd);
+	unlink("/sys/fs/mshare/bench");
+	return t;
+}
+
+int main(void)
+{
+	static const int ns[] = { 1, 8, 64 };
+	long f[2];
+	double tf[2], tp[2];
+	int i;
+
+	if (access("/sys/fs/mshare/mshare_info", F_OK))
+		mount("msharefs", "/sys/fs/mshare", "msharefs", 0, NULL);
+	if (access("/sys/fs/mshare/mshare_info", F_OK)) {
+		fprintf(stderr, "mshare_bench: msharefs not available\n");
+		return 4;
+	}
+	for (i = 0; i < 3; i++) {
+		long idle = pagetables_kb(IDLE, ns[i]);
+		long ms = pagetables_kb(MSHARE, ns[i]) - idle;
+		long md = pagetables_kb(MEMFD, ns[i]) - idle;
+		/* One set of PTE tables + one PMD page per process. */
+		long ideal = (SIZE / (2 << 20)) * 4 + ns[i] * 4;
+
+		printf("BENCH,mshare,pt_kb_mshare_%d,%ld,kB\n", ns[i], ms);
+		printf("BENCH,mshare,pt_kb_memfd_%d,%ld,kB\n", ns[i], md);
+		printf("BENCH,mshare,pt_kb_ideal_%d,%ld,kB\n", ns[i], ideal);
+		printf("BENCH,mshare,pt_vs_ideal_%d,%.3f,x\n", ns[i], (double)ms / ideal);
+		printf("BENCH,mshare,pt_memfd_over_mshare_%d,%.1f,x\n", ns[i],
+		       ms > 0 ? (double)md / ms : 0);
+	}
+	faults_and_time(MSHARE, &f[0], &tf[0]);
+	faults_and_time(MEMFD, &f[1], &tf[1]);
+	printf("BENCH,mshare,second_sharer_faults_mshare,%ld,faults\n", f[0]);
+	printf("BENCH,mshare,second_sharer_faults_memfd,%ld,faults\n", f[1]);
+	printf("BENCH,mshare,second_sharer_s_mshare,%.4f,s\n", tf[0]);
+	printf("BENCH,mshare,second_sharer_s_memfd,%.4f,s\n", tf[1]);
+	printf("BENCH,mshare,second_sharer_speedup,%.1f,x\n", tf[1] / tf[0]);
+	tp[0] = protect_time(MSHARE, 64);
+	tp[1] = protect_time(MEMFD, 64);
+	printf("BENCH,mshare,protect64_s_mshare,%.4f,s\n", tp[0]);
+	printf("BENCH,mshare,protect64_s_mprotect,%.4f,s\n", tp[1]);
+	printf("BENCH,mshare,protect64_speedup,%.1f,x\n", tp[1] / tp[0]);
+	return 0;
+}
