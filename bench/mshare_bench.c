@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <linux/msharefs.h>
 
+#include "vm_util.h"
+
 #define PG 4096UL
 #define SIZE (1UL << 30)
 #define MAXN 64
@@ -34,19 +36,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	fclose(f);
-	return v;
 }
 
 static int make_object(enum method m)
@@ -88,16 +77,13 @@ static void start_sharers(struct sharers *s, int n, int fd, enum method m)
 		s->pid[i] = fork();
 		if (s->pid[i] == 0) {
 			char *p = NULL, c;
-			unsigned long j;
-			volatile char sum = 0;
 
 			if (m != IDLE) {
 				p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
 					 MAP_SHARED, fd, 0);
 				if (p == MAP_FAILED)
 					_exit(1);
-				for (j = 0; j < SIZE; j += PG)
-					sum += p[j];
+				touch_pages(p, SIZE);
 			}
 			if (write(s->ack[1], "r", 1) != 1)
 				_exit(1);
@@ -151,8 +137,6 @@ static void faults_and_time(enum method m, long *faults, double *secs)
 	int fd = make_object(m);
 	char *p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	struct rusage r0, r1;
-	volatile char sum = 0;
-	unsigned long j;
 	double t;
 	char *q;
 
@@ -160,8 +144,7 @@ static void faults_and_time(enum method m, long *faults, double *secs)
 	q = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	getrusage(RUSAGE_SELF, &r0);
 	t = now();
-	for (j = 0; j < SIZE; j += PG)
-		sum += q[j];
+	touch_pages(q, SIZE);
 	*secs = now() - t;
 	getrusage(RUSAGE_SELF, &r1);
 	*faults = r1.ru_minflt - r0.ru_minflt;

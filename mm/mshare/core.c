@@ -71,6 +71,18 @@ static void mshare_flush_all(void)
 
 /* --------------------------------------------------------------- tables */
 
+/* Undo what table_alloc() did to the page, and free it. */
+static void table_page_free(struct page *page)
+{
+	mod_lruvec_page_state(page, NR_PAGETABLE, -1);
+	__ClearPageTable(page);
+#if ALLOC_SPLIT_PTLOCKS
+	kfree(page->ptl);
+	page->ptl = NULL;
+#endif
+	__free_page(page);
+}
+
 static struct page *table_alloc(struct mshare_region *r)
 {
 	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -90,13 +102,7 @@ static struct page *table_alloc(struct mshare_region *r)
 	mod_lruvec_page_state(page, NR_PAGETABLE, 1);
 	if (xa_err(xa_store(&mshare_tables, page_to_pfn(page), r,
 			    GFP_KERNEL))) {
-		mod_lruvec_page_state(page, NR_PAGETABLE, -1);
-		__ClearPageTable(page);
-#if ALLOC_SPLIT_PTLOCKS
-		kfree(page->ptl);
-		page->ptl = NULL;
-#endif
-		__free_page(page);
+		table_page_free(page);
 		return NULL;
 	}
 	atomic_long_inc(&r->nr_tables);
@@ -106,13 +112,7 @@ static struct page *table_alloc(struct mshare_region *r)
 static void table_free(struct mshare_region *r, struct page *page)
 {
 	xa_erase(&mshare_tables, page_to_pfn(page));
-	mod_lruvec_page_state(page, NR_PAGETABLE, -1);
-	__ClearPageTable(page);
-#if ALLOC_SPLIT_PTLOCKS
-	kfree(page->ptl);
-	page->ptl = NULL;
-#endif
-	__free_page(page);
+	table_page_free(page);
 	atomic_long_dec(&r->nr_tables);
 }
 

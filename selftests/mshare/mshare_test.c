@@ -24,6 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "ptwalk_lib.h"
+#include "vm_util.h"
 
 #define MNT "/sys/fs/mshare"
 #define PG 4096UL
@@ -70,6 +71,17 @@ static int make_region(const char *name, unsigned long size)
 	return fd;
 }
 
+/* Detach, close and remove a region made by make_region(). */
+static void drop_region(void *p, unsigned long size, int fd, const char *name)
+{
+	char path[128];
+
+	munmap(p, size);
+	close(fd);
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+}
+
 static char *attach(int fd, unsigned long size, int prot)
 {
 	char *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
@@ -94,20 +106,6 @@ static int ramfs_file(void)
 		close(fd);
 	}
 	return open("/tmp/ramfs/file", O_RDONLY);
-}
-
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
 }
 
 static long minflt(void)
@@ -140,7 +138,7 @@ static bool segv_on_write(char *p)
 	int status;
 
 	if (c == 0) {
-		*(volatile char *)p = 1;
+		touch_write(p, 1);
 		_exit(0);
 	}
 	waitpid(c, &status, 0);
@@ -283,9 +281,7 @@ TEST_F(mshare, processes_share_data_and_page_tables)
 		  PM_PFN(pagemap_of(child, (128UL << 30) + 5 * PG)));
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/share");
+	drop_region(p, size, fd, "share");
 }
 
 TEST_F(mshare, memfd_baseline_does_not_share_tables)
@@ -302,7 +298,7 @@ TEST_F(mshare, memfd_baseline_does_not_share_tables)
 	ASSERT_EQ(0, pipe(sync));
 	child = fork();
 	if (child == 0) {
-		(void)*(volatile char *)p;
+		touch_read(p);
 		if (write(sync[1], "x", 1) != 1)
 			_exit(1);
 		pause();
@@ -341,15 +337,13 @@ TEST_F(mshare, independent_program_attaches_by_path)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	for (i = 0; i < size; i += PG)
 		ASSERT_EQ(0x5a, p[i + 1]);
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/byname");
+	drop_region(p, size, fd, "byname");
 }
 
 /* A second sharer of a populated region: one fault per 2M, not per page. */
 TEST_F(mshare, second_sharer_faults_once_per_table)
 {
-	unsigned long size = 32 * MB, i;
+	unsigned long size = 32 * MB;
 	int fd = make_region("faults", size), sync[2];
 	long mshare_faults, memfd_faults;
 	char *p;
@@ -365,17 +359,14 @@ TEST_F(mshare, second_sharer_faults_once_per_table)
 	if (c == 0) {
 		char *q, *m;
 		long f[2];
-		volatile char sum = 0;
 
 		q = mmap(NULL, size, PROT_READ, MAP_SHARED, mfd, 0);
 		f[0] = minflt();
 		m = attach(fd, size, PROT_READ | PROT_WRITE);
-		for (i = 0; i < size; i += PG)
-			sum += m[i];
+		touch_pages(m, size);
 		f[0] = minflt() - f[0];
 		f[1] = minflt();
-		for (i = 0; i < size; i += PG)
-			sum += q[i];
+		touch_pages(q, size);
 		f[1] = minflt() - f[1];
 		if (write(sync[1], f, sizeof(f)) != sizeof(f))
 			_exit(1);
@@ -393,9 +384,7 @@ TEST_F(mshare, second_sharer_faults_once_per_table)
 	       memfd_faults);
 	EXPECT_LE(mshare_faults, (long)(size / (2 * MB)) + 4);
 	EXPECT_GT(memfd_faults, 4 * mshare_faults);
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/faults");
+	drop_region(p, size, fd, "faults");
 }
 
 static long pagetables_with_sharers(int fd, unsigned long size, int n,
@@ -414,11 +403,9 @@ static long pagetables_with_sharers(int fd, unsigned long size, int n,
 		if (kids[i] == 0) {
 			char *q = mmap(NULL, size, PROT_READ | PROT_WRITE,
 				       MAP_SHARED, fd, 0);
-			volatile char sum = 0;
-			unsigned long j;
 
-			for (j = 0; q != MAP_FAILED && j < size; j += PG)
-				sum += q[j];
+			if (q != MAP_FAILED)
+				touch_pages(q, size);
 			if (write(ready[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
 				_exit(1);
 			_exit(0);
@@ -456,9 +443,7 @@ TEST_F(mshare, page_tables_do_not_grow_with_sharers)
 	/* memfd: 8 x 32 PTE tables = 1 MiB; mshare adds none of those. */
 	EXPECT_GE(md, 8 * 32 * 4 * 3 / 4);
 	EXPECT_LT(ms * 4, md);
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/pt");
+	drop_region(p, size, fd, "pt");
 }
 
 TEST_F(mshare, protect_read_only_reaches_every_sharer)
@@ -484,7 +469,7 @@ TEST_F(mshare, protect_read_only_reaches_every_sharer)
 		if (write(up[1], "x", 1) != 1 || read(down[0], &c, 1) != 1)
 			_exit(1);
 		/* After PROTECT(READ): the PTE it wrote through is read-only. */
-		*(volatile char *)(q + PG) = 1;
+		touch_write(q + PG, 1);
 		_exit(0);
 	}
 	ASSERT_EQ(1, read(up[0], &c, 1));
@@ -498,9 +483,7 @@ TEST_F(mshare, protect_read_only_reaches_every_sharer)
 	EXPECT_FALSE(segv_on_write(p + 3 * PG));
 	p[0] = 9;
 	EXPECT_EQ(9, p[0]);
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/prot");
+	drop_region(p, size, fd, "prot");
 }
 
 TEST_F(mshare, unlink_while_mapped_keeps_the_region)
@@ -541,9 +524,7 @@ TEST_F(mshare, fork_child_inherits_and_relinks)
 	waitpid(c, &status, 0);
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(2, p[size - 1]);
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/fork");
+	drop_region(p, size, fd, "fork");
 }
 
 TEST_F(mshare, madvise_dontneed_detaches_without_losing_data)
@@ -557,9 +538,7 @@ TEST_F(mshare, madvise_dontneed_detaches_without_losing_data)
 	memset(p, 0x11, size);
 	EXPECT_EQ(0, madvise(p, size, MADV_DONTNEED));
 	EXPECT_EQ(0x11, p[size - 10]);
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/dontneed");
+	drop_region(p, size, fd, "dontneed");
 }
 
 TEST_F(mshare, vma_operations_are_refused)
@@ -694,9 +673,7 @@ TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
 	ASSERT_EQ((ssize_t)sizeof(head), pread(rfd, head, sizeof(head), 0));
 	EXPECT_EQ(0, memcmp(head, p + self->align, sizeof(head)));
 	EXPECT_TRUE(segv_on_write(p + self->align));
-	munmap(p, size);
-	close(fd);
-	unlink(MNT "/objects");
+	drop_region(p, size, fd, "objects");
 }
 
 struct shared_lock {
@@ -751,9 +728,7 @@ TEST_F(mshare, gup_futex_and_process_vm_readv)
 	}
 	waitpid(c, &status, 0);
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	munmap(s, size);
-	close(fd);
-	unlink(MNT "/gup");
+	drop_region(s, size, fd, "gup");
 }
 
 TEST_F(mshare, kill_storm_then_everything_is_returned)

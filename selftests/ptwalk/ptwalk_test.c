@@ -18,6 +18,7 @@
 
 #include "kselftest_harness.h"
 #include "ptwalk_lib.h"
+#include "vm_util.h"
 
 #define PG 4096UL
 #define HPAGE (2UL << 20)
@@ -30,12 +31,6 @@ enum { KPF_REFERENCED = 2, KPF_UPTODATE = 3, KPF_LRU = 5, KPF_MMAP = 11,
 		    KPF(KPF_HEAD) | KPF(KPF_TAIL) | KPF(KPF_HUGE) | \
 		    KPF(KPF_UNEVICTABLE) | KPF(KPF_THP) | KPF(KPF_ZERO) | \
 		    KPF(KPF_UPTODATE))
-
-/* Read a byte the compiler may not optimise away. */
-static void touch_read(const char *p)
-{
-	asm volatile("" : : "r"(*p) : "memory");
-}
 
 static char *map_anon(size_t len, int prot, bool nohuge)
 {

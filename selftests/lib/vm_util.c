@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm_util.h"
+
+void touch_read(const void *p)
+{
+	asm volatile("" : : "r"(*(const char *)p) : "memory");
+}
+
+void touch_write(void *p, char v)
+{
+	*(char *)p = v;
+	asm volatile("" : : : "memory");
+}
+
+void touch_pages(const void *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 4096)
+		touch_read((const char *)p + i);
+}
+
+long meminfo_kb(const char *key)
+{
+	size_t n = strlen(key);
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}

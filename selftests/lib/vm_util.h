@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the selftests and the benchmarks. */
+#ifndef VM_UTIL_H
+#define VM_UTIL_H
+
+#include <stddef.h>
+
+/* Read one byte the compiler may not optimise away. */
+void touch_read(const void *p);
+/* Store one byte the compiler may not drop. */
+void touch_write(void *p, char v);
+/* Read the first byte of every 4K page of [p, p + len): faults them in. */
+void touch_pages(const void *p, size_t len);
+/* A /proc/meminfo value in kB ("PageTables", "Shmem", ...), or -1. */
+long meminfo_kb(const char *key);
+
+#endif
