@@ -2,7 +2,7 @@
 # Shared helpers for the scripts; sourced, never run.
 
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CACHE_DIR=${MMSUITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmsuite}
+CACHE_DIR=${MMSUITE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/mmsuite}
 KSRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
 die() {

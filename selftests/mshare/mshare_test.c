@@ -731,6 +731,55 @@ TEST_F(mshare, gup_futex_and_process_vm_readv)
 	drop_region(s, size, fd, "gup");
 }
 
+/* O_DIRECT both ways through a region buffer: GUP on the shared PTEs. */
+TEST_F(mshare, o_direct_io_into_and_out_of_a_region)
+{
+	unsigned long size = self->align;
+	int fd = make_region("dio", size), dev, id;
+	char *p, path[96];
+	FILE *ctl;
+
+	ASSERT_GE(fd, 0);
+	if (access("/sys/class/zram-control", F_OK))
+		system("modprobe zram 2>/dev/null");
+	ctl = fopen("/sys/class/zram-control/hot_add", "r");
+	if (!ctl || fscanf(ctl, "%d", &id) != 1)
+		SKIP(goto out, "no zram block device (zram module missing)");
+	fclose(ctl);
+	snprintf(path, sizeof(path), "echo 16M > /sys/block/zram%d/disksize", id);
+	ASSERT_EQ(0, system(path));
+	snprintf(path, sizeof(path), "/dev/zram%d", id);
+	dev = open(path, O_RDWR | O_DIRECT);
+	ASSERT_GE(dev, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	memset(p, 0xa5, 2 * PG);
+	ASSERT_EQ((ssize_t)PG, pwrite(dev, p, PG, 0));	/* GUP read */
+	memset(p + PG, 0, PG);
+	ASSERT_EQ((ssize_t)PG, pread(dev, p + PG, PG, 0));	/* GUP write */
+	EXPECT_EQ(0, memcmp(p, p + PG, PG));
+	EXPECT_EQ((char)0xa5, p[PG + 100]);
+	close(dev);
+	munmap(p, size);
+out:
+	close(fd);
+	unlink(MNT "/dio");
+}
+
+TEST_F(mshare, rmmod_is_refused_while_a_region_exists)
+{
+	unsigned long size = self->align;
+	int fd = make_region("pinned", size);
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	p[0] = 1;
+	EXPECT_NE(0, system("rmmod mshare 2>/dev/null"));
+	EXPECT_EQ(0, access("/sys/module/mshare", F_OK));
+	EXPECT_EQ(1, p[0]);
+	drop_region(p, size, fd, "pinned");
+}
+
 TEST_F(mshare, kill_storm_then_everything_is_returned)
 {
 	unsigned long size = 16 * MB;
@@ -770,6 +819,8 @@ TEST_F(mshare, kill_storm_then_everything_is_returned)
 	/* Unlinked, unmapped, closed: every page and table went back. */
 	EXPECT_LE(meminfo_kb("Shmem"), shmem0 + 1024);
 	EXPECT_LE(meminfo_kb("PageTables"), pt0 + 256);
+	/* And the module holds no region any more. */
+	EXPECT_EQ(0, system("test $(wc -l < /sys/kernel/debug/mshare/regions) -eq 1"));
 }
 
 TEST_F(mshare, zz_unmount_after_the_suite)

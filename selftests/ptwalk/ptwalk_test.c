@@ -94,6 +94,8 @@ TEST_F(ptw, read_touched_anon_maps_zero_page)
 	EXPECT_TRUE(r.kpf & KPF(KPF_ZERO));
 	EXPECT_TRUE(kpageflags_of(r.pfn) & KPF(KPF_ZERO));
 	EXPECT_EQ(0, r.rw);		/* the zero page is never writable */
+	EXPECT_TRUE(has_word(r.hw, "A"));	/* read: accessed, not dirty */
+	EXPECT_FALSE(has_word(r.hw, "D"));
 }
 
 TEST_F(ptw, written_anon_matches_pagemap_and_kpageflags)
