@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Page-table kB against the number of processes mapping a touched 1 GiB.
-set terminal pngcairo size 800,480
+set terminal pngcairo size 800,480 noenhanced
 set output png
 set datafile separator ","
 set logscale xy

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Entries per second: the pagemap route against ptwalk (log scale).
-set terminal pngcairo size 800,480
+set terminal pngcairo size 800,480 noenhanced
 set output png
 set datafile separator ","
 set style data histograms
