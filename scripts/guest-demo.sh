@@ -46,7 +46,7 @@ if [ -e /sys/fs/mshare ] && mount -t msharefs msharefs /sys/fs/mshare; then
 	echo "PageTables: +$((pt1 - pt0)) kB for 4 sharers (one private copy each would need +$((4 * 32 * 4)) kB of PTE tables alone)"
 	for pid in $(pidof mshare-demo); do
 		[ "$pid" = "$demo" ] && continue
-		a=$(awk '/mshare/ {split($1, r, "-"); print "0x" r[1]; exit}' /proc/$pid/maps)
+		a=$(awk '/\/sys\/fs\/mshare\/demo/ {split($1, r, "-"); print "0x" r[1]; exit}' /proc/$pid/maps)
 		[ -n "$a" ] || continue
 		echo "pid $pid maps it at $a; its PTE table there (ptwalk path):"
 		ptwalk -a "$a" "$pid" | grep '^pte'
