@@ -132,16 +132,18 @@ static void emit_entry(struct ptw_file *f, const struct ptw_entry *e)
 		return;
 	}
 	ptw_format_hw(hw, sizeof(hw), e->raw, e->level, true, sep);
-	ptw_format_kpf(flags, sizeof(flags), e->page.kpf, kv ? ',' : ',');
+	/* kv gives the flags as the kpf number only: naming them costs most. */
 	if (kv)
-		seq_printf(m, "rec=entry va=0x%lx size=%lu level=%s kind=%s raw=0x%016llx pfn=0x%lx hw=%s sw=%s pkey=%llu us=%d rw=%d nx=%d kpf=0x%llx flags=%s ref=%d map=%d order=%u\n",
+		seq_printf(m, "rec=entry va=0x%lx size=%lu level=%s kind=%s raw=0x%016llx pfn=0x%lx hw=%s sw=%s pkey=%llu us=%d rw=%d nx=%d kpf=0x%llx ref=%d map=%d order=%u\n",
 			   e->va, e->size, ptw_level_names[e->level],
 			   ptw_kind_names[e->kind], e->raw, e->pfn, hw, sw,
 			   (e->raw & _PAGE_PKEY_MASK) >> _PAGE_BIT_PKEY_BIT0,
 			   !!(e->eff & _PAGE_USER), !!(e->eff & _PAGE_RW),
-			   !!(e->eff & _PAGE_NX), e->page.kpf, flags,
+			   !!(e->eff & _PAGE_NX), e->page.kpf,
 			   e->page.refcount, e->page.mapcount, e->page.order);
 	else
+		ptw_format_kpf(flags, sizeof(flags), e->page.kpf, ',');
+	if (!kv)
 		seq_printf(m, "0x%016lx %4luK %s 0x%016llx %-22s %-10s pfn=0x%-9lx ref=%d map=%d order=%u %s\n",
 			   e->va, e->size >> 10, ptw_level_names[e->level],
 			   e->raw, hw, sw, e->pfn, e->page.refcount,
