@@ -21,7 +21,15 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include <linux/ptwalk.h>
+
 #include "ptwalk.h"
+
+/* The binary records name levels and kinds with the internal numbers. */
+static_assert((int)PTW_PTE == (int)PTWALK_PTE && (int)PTW_PGD == (int)PTWALK_PGD);
+static_assert((int)PTW_LEAF == (int)PTWALK_LEAF &&
+	      (int)PTW_OTHER == (int)PTWALK_OTHER);
+static_assert(sizeof(struct ptwalk_record) == 64);
 
 #define PTW_QUERY_MAX	256
 #define PTW_BUDGET_OUT	PTRS_PER_PTE		/* entries per printed chunk */
@@ -34,8 +42,8 @@ static const char *const view_names[NR_VIEWS] = {
 	"leaves", "ranges", "path", "tables", "summary",
 };
 
-enum ptw_format { FMT_TEXT, FMT_KV, NR_FORMATS };
-static const char *const format_names[NR_FORMATS] = { "text", "kv" };
+enum ptw_format { FMT_TEXT, FMT_KV, FMT_BIN, NR_FORMATS };
+static const char *const format_names[NR_FORMATS] = { "text", "kv", "bin" };
 
 struct ptw_query {
 	pid_t pid;		/* 0: the kernel */
@@ -109,6 +117,26 @@ static void emit_range(struct ptw_file *f, const struct ptw_range *r)
 			   r->count);
 }
 
+/* format=bin: a fixed-size record, no formatting at all. */
+static void emit_record(struct ptw_file *f, const struct ptw_entry *e)
+{
+	struct ptwalk_record rec = {
+		.va = e->va, .raw = e->raw, .pfn = e->pfn, .kpf = e->page.kpf,
+		.swap_offset = e->swap_offset, .size_shift = ilog2(e->size),
+		.level = e->level, .kind = e->kind, .order = e->page.order,
+		.refcount = e->page.refcount, .mapcount = e->page.mapcount,
+		.swap_type = e->swap_type,
+	};
+
+	if (e->eff & _PAGE_USER)
+		rec.eff |= PTWALK_EFF_US;
+	if (e->eff & _PAGE_RW)
+		rec.eff |= PTWALK_EFF_RW;
+	if (e->eff & _PAGE_NX)
+		rec.eff |= PTWALK_EFF_NX;
+	seq_write(f->m, &rec, sizeof(rec));
+}
+
 static void emit_entry(struct ptw_file *f, const struct ptw_entry *e)
 {
 	bool kv = f->q.format == FMT_KV;
@@ -167,7 +195,10 @@ static void on_entry(struct ptw_walk *w, const struct ptw_entry *e)
 	count_entry(&f->work.stats, e);
 	switch (f->q.view) {
 	case VIEW_LEAVES:
-		emit_entry(f, e);
+		if (f->q.format == FMT_BIN)
+			emit_record(f, e);
+		else
+			emit_entry(f, e);
 		break;
 	case VIEW_RANGES:
 		if (r->count && r->end == e->va && r->level == e->level &&
@@ -415,10 +446,19 @@ static int ptw_seq_show(struct seq_file *m, void *v)
 			emit_range(f, &f->done.range);
 		if (f->q.view == VIEW_SUMMARY)
 			show_summary(f);
-		if (f->q.format == FMT_KV)
+		if (f->q.format == FMT_BIN) {
+			struct ptwalk_record end = {
+				.va = PTWALK_END_VA, .kind = PTWALK_NONE,
+				.raw = !strcmp(f->status, "ok") ? 0 :
+				       !strcmp(f->status, "exited") ? 1 : 2,
+			};
+
+			seq_write(m, &end, sizeof(end));
+		} else if (f->q.format == FMT_KV) {
 			seq_printf(m, "rec=end status=%s\n", f->status);
-		else if (strcmp(f->status, "ok"))
+		} else if (strcmp(f->status, "ok")) {
 			seq_printf(m, "# walk ended early: %s\n", f->status);
+		}
 		return 0;
 	}
 
@@ -518,6 +558,8 @@ static int parse_query(char *buf, struct ptw_query *q)
 	want_addr = q->view == VIEW_PATH;
 	if (!have_pid || have_addr != want_addr)
 		return -EINVAL;
+	if (q->format == FMT_BIN && q->view != VIEW_LEAVES)
+		return -EINVAL;		/* records exist for leaves only */
 
 	/* The half of the address space the query is about. */
 	lo = q->pid ? 0 : ptw_kernel_start();

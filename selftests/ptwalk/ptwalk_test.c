@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/ptwalk.h>
+
 #include "kselftest_harness.h"
 #include "ptwalk_lib.h"
 #include "vm_util.h"
@@ -521,6 +523,48 @@ TEST_F(ptw, kernel_text_is_executable_and_read_only)
 	free(out);
 }
 
+TEST_F(ptw, binary_records_match_kv_and_pagemap)
+{
+	char *p = map_anon(64 * PG, PROT_READ | PROT_WRITE, true);
+	struct ptwalk_record rec[80];
+	char q[128];
+	ssize_t n;
+	int fd, i, leaves = 0;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < 64; i++)
+		p[i * PG] = 1;
+	fd = open(PTWALK_FILE, O_RDWR);
+	ASSERT_GE(fd, 0);
+	snprintf(q, sizeof(q), "pid=self view=leaves format=bin start=%p end=%p",
+		 p, p + 64 * PG);
+	ASSERT_GT(write(fd, q, strlen(q)), 0);
+	n = read(fd, rec, sizeof(rec));
+	close(fd);
+	ASSERT_EQ(0, n % (ssize_t)sizeof(rec[0]));
+	ASSERT_EQ(65, n / (ssize_t)sizeof(rec[0]));
+	for (i = 0; i < 64; i++) {
+		struct ptw_rec r;
+		unsigned long va = (unsigned long)p + i * PG;
+
+		ASSERT_EQ(va, rec[i].va);
+		EXPECT_EQ(PTWALK_LEAF, rec[i].kind);
+		EXPECT_EQ(PTWALK_PTE, rec[i].level);
+		EXPECT_EQ(12U, rec[i].size_shift);
+		EXPECT_EQ(PM_PFN(pagemap_of(self->self, va)), rec[i].pfn);
+		EXPECT_EQ(PTWALK_EFF_US | PTWALK_EFF_RW | PTWALK_EFF_NX,
+			  rec[i].eff);
+		ASSERT_TRUE(ptw_lookup(self->self, va, &r));
+		EXPECT_EQ(r.kpf, rec[i].kpf);
+		EXPECT_EQ(r.raw & 0xffffffffff000ULL, rec[i].raw & 0xffffffffff000ULL);
+		leaves++;
+	}
+	EXPECT_EQ(64, leaves);
+	EXPECT_EQ(PTWALK_END_VA, rec[64].va);	/* the end record: status ok */
+	EXPECT_EQ(PTWALK_NONE, rec[64].kind);
+	EXPECT_EQ(0ULL, rec[64].raw);
+}
+
 static int query_errno(const char *q)
 {
 	int fd = open(PTWALK_FILE, O_RDWR), err = 0;
@@ -547,6 +591,8 @@ TEST_F(ptw, bad_queries_fail_cleanly)
 		{ "pid=1 start=99999999999999999999999", EINVAL },
 		{ "pid=1 view=path", EINVAL }, { "pid=1 addr=0x1000", EINVAL },
 		{ "pid=999999", ESRCH }, { "pid=2", EINVAL },
+		{ "pid=1 view=summary format=bin", EINVAL },
+		{ "pid=1 view=path addr=0x1000 format=bin", EINVAL },
 	};
 	char longq[400], *out;
 	size_t i;
