@@ -406,6 +406,9 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 	    (c->prot & ~PROT_ALL) || !PAGE_ALIGNED(c->offset) ||
 	    c->offset + c->size < c->offset)
 		return -EINVAL;
+	/* Before the size reaches shmem_file_setup(): the full check is later. */
+	if (!c->size || !PAGE_ALIGNED(c->size) || c->size > MSHARE_MAX_SIZE)
+		return -EINVAL;
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
@@ -491,8 +494,8 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 		pte_t *ptep;
 		pte_t old;
 
-		if (!table) {
-			off = (off | ~PMD_MASK);	/* next slot */
+		if (!table) {	/* go on at the next slot */
+			off = ((off + PMD_SIZE) & PMD_MASK) - PAGE_SIZE;
 			continue;
 		}
 		ptep = table_pte(table, off);
@@ -543,14 +546,23 @@ void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 	st->table_bytes_saved = links > tables ? (links - tables) * PAGE_SIZE : 0;
 }
 
-/* Refuse an attachment the shared PTEs would give more access than asked. */
-int mshare_attach_check(struct mshare_region *r, unsigned long prot)
+/*
+ * Count a new attachment with @prot, unless the shared PTEs would give it
+ * more access than it asked for. One lock section: a concurrent
+ * CREATE_MAPPING or PROTECT sees either the attachment or the refusal.
+ */
+int mshare_attach_new(struct mshare_region *r, unsigned long prot)
 {
-	int ret;
+	int ret = 0;
 
 	mutex_lock(&r->lock);
-	ret = mappings_prot_union(r) & ~prot ? -EACCES : 0;
+	if (mappings_prot_union(r) & ~prot)
+		ret = -EACCES;
+	else
+		r->attach_prot[prot & PROT_ALL]++;
 	mutex_unlock(&r->lock);
+	if (!ret)
+		atomic_long_inc(&r->sharers);
 	return ret;
 }
 
@@ -793,11 +805,6 @@ struct mshare_attach *mshare_attach_get(struct mm_struct *mm)
 void mshare_attach_put(struct mshare_attach *att)
 {
 	mmu_notifier_put(&att->mn);
-}
-
-int mshare_core_init(void)
-{
-	return 0;
 }
 
 void mshare_core_exit(void)

@@ -62,7 +62,7 @@ int mshare_unmap_range(struct mshare_region *r, unsigned long start,
 int mshare_protect_range(struct mshare_region *r, unsigned long start,
 			 unsigned long size, unsigned long prot);
 void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
-int mshare_attach_check(struct mshare_region *r, unsigned long prot);
+int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
 vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
 			struct mshare_attach *att);
@@ -70,7 +70,6 @@ vm_fault_t mshare_page_mkwrite(struct mshare_region *r, struct vm_fault *vmf);
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm);
 void mshare_attach_put(struct mshare_attach *att);
-int mshare_core_init(void);
 void mshare_core_exit(void);
 extern struct list_head mshare_regions;
 extern struct mutex mshare_regions_lock;

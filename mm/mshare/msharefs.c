@@ -160,16 +160,17 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 		prot |= PROT_WRITE;
 	if (vma->vm_flags & VM_EXEC)
 		prot |= PROT_EXEC;
-	ret = mshare_attach_check(r, prot);
+	ret = mshare_attach_new(r, prot);
 	if (ret)
 		return ret;
 	att = mshare_attach_get_locked(vma->vm_mm);	/* mmap_lock held */
-	if (IS_ERR(att))
+	if (IS_ERR(att)) {
+		mshare_attach_add(r, prot, -1);
 		return PTR_ERR(att);
+	}
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &mshare_vm_ops;
 	vma->vm_private_data = att;
-	mshare_attach_add(r, prot, 1);
 	return 0;
 }
 
@@ -382,7 +383,8 @@ static int mshare_fill_super(struct super_block *sb, struct fs_context *fc)
 		return ret;
 	sb->s_op = &mshare_sops;
 	d_inode(sb->s_root)->i_op = &mshare_dir_iops;
-	d_inode(sb->s_root)->i_mode |= 01777 & ~S_ISVTX;
+	/* Anyone may create regions; only owners may remove them (as /tmp). */
+	d_inode(sb->s_root)->i_mode = S_IFDIR | 01777;
 	return 0;
 }
 
@@ -432,11 +434,8 @@ DEFINE_SHOW_ATTRIBUTE(regions);
 
 static int __init mshare_init(void)
 {
-	int ret = mshare_core_init();
+	int ret = sysfs_create_mount_point(fs_kobj, "mshare");
 
-	if (ret)
-		return ret;
-	ret = sysfs_create_mount_point(fs_kobj, "mshare");
 	if (ret)
 		return ret;
 	ret = register_filesystem(&mshare_fs_type);

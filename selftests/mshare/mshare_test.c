@@ -234,6 +234,30 @@ TEST_F(mshare, directories_and_exclusive_create)
 	EXPECT_EQ(0, rmdir(MNT "/dir"));
 }
 
+/* Mode and ownership hold as on any filesystem; the root is sticky. */
+TEST_F(mshare, file_mode_and_ownership_are_honoured)
+{
+	int fd = make_region("private", self->align), status;
+	pid_t c;
+
+	ASSERT_GE(fd, 0);
+	c = fork();
+	if (c == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		if (open(MNT "/private", O_RDONLY) >= 0 || errno != EACCES)
+			_exit(3);
+		if (unlink(MNT "/private") == 0 || errno != EPERM)
+			_exit(4);
+		_exit(0);
+	}
+	waitpid(c, &status, 0);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, access(MNT "/private", F_OK));
+	close(fd);
+	unlink(MNT "/private");
+}
+
 TEST_F(mshare, processes_share_data_and_page_tables)
 {
 	unsigned long size = 8 * self->align, i, pfn0, pfn1;

@@ -11,23 +11,16 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "ptwalk_lib.h"
 
 /* A hint above 47 bits is honoured only with 5-level paging. */
 TEST(paging_levels_match_request)
 {
 	const char *want = getenv("MMSUITE_PAGING");
-	void *hint = (void *)(1UL << 52);
-	void *p;
-	int levels;
 
 	if (!want)
 		SKIP(return, "MMSUITE_PAGING not set: not started by the rig");
-	p = mmap(hint, 4096, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	levels = (unsigned long)p >= (1UL << 47) ? 5 : 4;
-	munmap(p, 4096);
-	EXPECT_EQ(atoi(want), levels);
+	EXPECT_EQ(atoi(want), paging_levels());
 }
 
 TEST(kernel_flavour_matches_request)
