@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsing of trace lines as tracefs (trace, trace_pipe), trace-cmd report
+ * and perf script print them:
+ *
+ *   bash-412 [001] ..... 91.25: mm_page_alloc: page=... pfn=0x1316e order=0 migratetype=1 gfp_flags=...
+ *   bash-412 [001] ..... 91.26: mm_page_free: page=... pfn=0x1316e order=0
+ *   bash-412 [001] ..... 91.26: mm_page_free_batched: page=... pfn=0x1316f order=0
+ *
+ * Everything else (other events, headers, comments) is skipped.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "replay.h"
+
+static const struct {
+	const char *name;
+	enum toy_trace_kind kind;
+} page_events[] = {
+	{ "mm_page_alloc:", TOY_TRACE_ALLOC },
+	{ "mm_page_free:", TOY_TRACE_FREE },
+	{ "mm_page_free_batched:", TOY_TRACE_FREE },
+};
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int toy_parse_ulong(const char *s, size_t len, unsigned long *out)
+{
+	unsigned int base = 10, digit;
+	unsigned long v = 0;
+	size_t i = 0;
+
+	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			digit = c - '0';
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			digit = c - 'a' + 10;
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			digit = c - 'A' + 10;
+		else
+			return -EINVAL;
+		if (v > (ULONG_MAX - digit) / base)
+			return -ERANGE;
+		v = v * base + digit;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Find " key=" in [p, end) and return its value's extent. */
+static int find_field(const char *p, const char *end, const char *key,
+		      const char **val, size_t *val_len)
+{
+	size_t klen = strlen(key);
+	const char *q;
+
+	for (q = p; q + klen <= end; q++) {
+		if ((q == p || is_space(q[-1])) && !memcmp(q, key, klen)) {
+			*val = q + klen;
+			for (q = *val; q < end && !is_space(*q); q++)
+				;
+			*val_len = q - *val;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *find_event(const char *line, size_t len, enum toy_trace_kind *kind)
+{
+	const char *end = line + len, *p;
+	size_t i, n;
+
+	for (p = line; p < end; p++) {
+		if (p != line && !is_space(p[-1]))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(page_events); i++) {
+			n = strlen(page_events[i].name);
+			if (p + n <= end && !memcmp(p, page_events[i].name, n)) {
+				*kind = page_events[i].kind;
+				return p + n;
+			}
+		}
+	}
+	return NULL;
+}
+
+int toy_trace_parse_line(const char *line, size_t len,
+			 struct toy_trace_event *ev)
+{
+	const char *fields, *end = line + len, *val;
+	unsigned long order;
+	size_t val_len;
+
+	ev->kind = TOY_TRACE_OTHER;
+	ev->pfn = 0;
+	ev->order = 0;
+	if (!len || line[0] == '#')
+		return 0;
+	fields = find_event(line, len, &ev->kind);
+	if (!fields)
+		return 0;
+	if (find_field(fields, end, "pfn=", &val, &val_len) ||
+	    toy_parse_ulong(val, val_len, &ev->pfn) ||
+	    find_field(fields, end, "order=", &val, &val_len) ||
+	    toy_parse_ulong(val, val_len, &order) || order > 63) {
+		ev->kind = TOY_TRACE_OTHER;
+		return -EINVAL;
+	}
+	ev->order = order;
+	/* A failed allocation prints page=(null) and pfn=0x0. */
+	if (ev->kind == TOY_TRACE_ALLOC && !ev->pfn)
+		ev->kind = TOY_TRACE_ALLOC_FAILED;
+	return 0;
+}
+
+int toy_parse_settings(const char *buf, size_t len,
+		       int (*set)(void *ctx, const char *key, size_t key_len,
+				  const char *val, size_t val_len),
+		       void *ctx)
+{
+	const char *p = buf, *end = buf + len, *key, *eq;
+	int ret;
+
+	for (;;) {
+		while (p < end && (is_space(*p) || *p == '\n'))
+			p++;
+		if (p == end)
+			return 0;
+		key = p;
+		while (p < end && !is_space(*p) && *p != '\n')
+			p++;
+		eq = memchr(key, '=', p - key);
+		if (!eq || eq == key || eq + 1 == p)
+			return -EINVAL;
+		ret = set(ctx, key, eq - key, eq + 1, p - eq - 1);
+		if (ret)
+			return ret;
+	}
+}
