@@ -8,6 +8,7 @@
 #ifndef _TOYALLOC_BUDDY_H
 #define _TOYALLOC_BUDDY_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
@@ -15,7 +16,7 @@
 
 #define TOY_NR_ORDERS		TOYALLOC_NR_ORDERS
 #define TOY_MAX_ORDER		(TOY_NR_ORDERS - 1)
-#define TOY_CHUNK_PAGES		(1UL << TOY_MAX_ORDER)
+#define TOY_CHUNK_PAGES		BIT(TOY_MAX_ORDER)
 #define TOY_LAT_BUCKETS		24	/* log2 nanoseconds, last is open */
 
 enum toy_page_state {
@@ -46,7 +47,7 @@ struct toy_order_stats {
 };
 
 struct toy_buddy {
-	spinlock_t lock;
+	spinlock_t lock;		/* everything below */
 	unsigned long nr_pages;		/* a multiple of TOY_CHUNK_PAGES */
 	unsigned long nr_allocated;	/* pages in allocated blocks */
 	enum toyalloc_policy policy;

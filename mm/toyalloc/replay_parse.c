@@ -3,7 +3,8 @@
  * Parsing of trace lines as tracefs (trace, trace_pipe), trace-cmd report
  * and perf script print them:
  *
- *   bash-412 [001] ..... 91.25: mm_page_alloc: page=... pfn=0x1316e order=0 migratetype=1 gfp_flags=...
+ *   bash-412 [001] ..... 91.25: mm_page_alloc: page=... pfn=0x1316e order=0
+ *       migratetype=1 gfp_flags=...   (one line)
  *   bash-412 [001] ..... 91.26: mm_page_free: page=... pfn=0x1316e order=0
  *   bash-412 [001] ..... 91.26: mm_page_free_batched: page=... pfn=0x1316f order=0
  *

@@ -16,14 +16,12 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/poison.h>
 #include <linux/string.h>
 
 #include "slab.h"
 
-#define RED_ACTIVE	0xcc
-#define RED_INACTIVE	0xbb
-#define POISON_FREE	0x6b
-#define POISON_END	0xa5
 #define CTOR_PATTERN	0x5c
 #define OBJ_ALLOCATED	0xa110ca7e
 #define OBJ_FREE	0xf4eef4ee
@@ -113,7 +111,7 @@ static void poison(struct toy_cache *c, u8 *obj)
 static void init_debug(struct toy_cache *c, void *obj, bool active)
 {
 	if (c->flags & TOYALLOC_CACHE_RED_ZONE)
-		memset(obj + c->object_size, active ? RED_ACTIVE : RED_INACTIVE,
+		memset(obj + c->object_size, active ? SLUB_RED_ACTIVE : SLUB_RED_INACTIVE,
 		       c->red_end - c->object_size);
 	if (!active && (c->flags & TOYALLOC_CACHE_POISON))
 		poison(c, obj);
@@ -133,10 +131,10 @@ static bool bytes_are(const u8 *p, u8 value, unsigned int len)
 static void check_object(struct toy_cache *c, u8 *obj, bool active)
 {
 	if ((c->flags & TOYALLOC_CACHE_RED_ZONE) &&
-	    !bytes_are(obj + c->object_size, active ? RED_ACTIVE : RED_INACTIVE,
+	    !bytes_are(obj + c->object_size, active ? SLUB_RED_ACTIVE : SLUB_RED_INACTIVE,
 		       c->red_end - c->object_size)) {
 		report(c, TOYALLOC_ERR_REDZONE, obj + c->object_size);
-		memset(obj + c->object_size, active ? RED_ACTIVE : RED_INACTIVE,
+		memset(obj + c->object_size, active ? SLUB_RED_ACTIVE : SLUB_RED_INACTIVE,
 		       c->red_end - c->object_size);
 	}
 	if (!active && (c->flags & TOYALLOC_CACHE_POISON) &&
@@ -618,8 +616,10 @@ u64 toy_cache_validate(struct toy_cache *c, u64 *errors)
 /*
  * Destroy an empty cache. With live objects it is left as it is and
  * -EBUSY reports how many: a leak for the caller to fix, not a crash.
+ * @force reclaims the slabs anyway, for owners that know no object
+ * can still be used (a closed session, module exit).
  */
-int toy_cache_destroy(struct toy_cache *c, unsigned long *live)
+int toy_cache_destroy(struct toy_cache *c, bool force, unsigned long *live)
 {
 	struct toy_page *slab, *tmp;
 	unsigned long inuse = 0;
@@ -631,7 +631,7 @@ int toy_cache_destroy(struct toy_cache *c, unsigned long *live)
 		inuse += slab->inuse;
 	list_for_each_entry(slab, &c->full, lru)
 		inuse += slab->inuse;
-	if (!inuse) {
+	if (!inuse || force) {
 		list_splice_init(&c->partial, &empty);
 		list_splice_init(&c->full, &empty);
 		c->nr_partial = 0;
@@ -640,7 +640,7 @@ int toy_cache_destroy(struct toy_cache *c, unsigned long *live)
 	spin_unlock(&c->list_lock);
 	if (live)
 		*live = inuse;
-	if (inuse)
+	if (inuse && !force)
 		return -EBUSY;
 	list_for_each_entry_safe(slab, tmp, &empty, lru) {
 		list_del(&slab->lru);
@@ -762,7 +762,7 @@ int toy_kmalloc_init(struct toy_kmalloc *km, struct toy_buddy *b)
 				     toy_kmalloc_sizes[i], 0, -1, 0);
 		if (ret) {
 			while (i--)
-				toy_cache_destroy(&km->caches[i], NULL);
+				toy_cache_destroy(&km->caches[i], true, NULL);
 			return ret;
 		}
 	}
@@ -774,7 +774,7 @@ void toy_kmalloc_destroy(struct toy_kmalloc *km)
 	int i;
 
 	for (i = 0; i < TOY_NR_KMALLOC; i++)
-		toy_cache_destroy(&km->caches[i], NULL);
+		toy_cache_destroy(&km->caches[i], true, NULL);
 }
 
 void *toy_kmalloc(struct toy_kmalloc *km, size_t size)

@@ -30,7 +30,7 @@ enum toy_cache_stat {
 };
 
 struct toy_cpu_slab {
-	spinlock_t lock;
+	spinlock_t lock;	/* this slot: slab, freelist, stats */
 	struct toy_page *slab;	/* frozen: this slot owns its freelist */
 	void *freelist;
 	u64 stats[TOY_NR_CACHE_STATS];
@@ -86,7 +86,7 @@ void toy_slab_report(struct toy_cache *c, enum toyalloc_slab_error err,
 int toy_cache_init(struct toy_cache *c, struct toy_buddy *b, const char *name,
 		   unsigned int object_size, unsigned int align, int order,
 		   unsigned int flags);
-int toy_cache_destroy(struct toy_cache *c, unsigned long *live);
+int toy_cache_destroy(struct toy_cache *c, bool force, unsigned long *live);
 void *toy_cache_alloc(struct toy_cache *c, unsigned int requested);
 int toy_cache_free(struct toy_cache *c, void *obj);
 u64 toy_cache_validate(struct toy_cache *c, u64 *errors);

@@ -66,8 +66,10 @@ int toy_model_init(struct toy_model *m, unsigned long nr_pages, int policy)
 	m->prev = calloc(nr_pages, sizeof(long));
 	if (!m->state || !m->order || !m->next || !m->prev)
 		return -1;
-	for (i = 0; i < TOYALLOC_NR_ORDERS; i++)
-		m->head[i] = m->tail[i] = -1;
+	for (i = 0; i < TOYALLOC_NR_ORDERS; i++) {
+		m->head[i] = -1;
+		m->tail[i] = -1;
+	}
 	/* Whole chunks, lowest address at the head of the list. */
 	for (i = 0; i < nr_pages; i += 1UL << MAX_ORDER) {
 		m->state[i] = 1;

@@ -254,7 +254,7 @@ static void test_slab_basic(void)
 	CHECK(info.num_slabs == DIV_ROUND_UP(5000, 64));
 	CHECK(info.stats[TOY_ALLOC_FAST] + info.stats[TOY_ALLOC_SLOW] == 5000);
 	CHECK(info.stats[TOY_ALLOC_SLOW] == DIV_ROUND_UP(5000, 64));
-	CHECK(toy_cache_destroy(&cache, &live) == -EBUSY && live == 5000);
+	CHECK(toy_cache_destroy(&cache, false, &live) == -EBUSY && live == 5000);
 	for (i = 0; i < 5000; i += 2)
 		CHECK(toy_cache_free(&cache, objs[i]) == 0);
 	CHECK(toy_cache_validate(&cache, NULL) == 0);
@@ -263,7 +263,7 @@ static void test_slab_basic(void)
 	for (i = 1; i < 5000; i += 2)
 		CHECK(toy_cache_free(&cache, objs[i]) == 0);
 	CHECK(toy_cache_validate(&cache, NULL) == 0);
-	CHECK(toy_cache_destroy(&cache, &live) == 0 && live == 0);
+	CHECK(toy_cache_destroy(&cache, false, &live) == 0 && live == 0);
 	CHECK(buddy.nr_allocated == 0 && validate_errors() == 0);
 }
 
@@ -284,7 +284,7 @@ static void test_slab_layout_limits(void)
 	CHECK(toy_cache_init(&c, &buddy, "x", 8192, 0, 0, 0) == -EINVAL);
 	CHECK(toy_cache_init(&c, &buddy, "x", 100, 64, -1, 0) == 0);
 	CHECK(c.size == 128);
-	CHECK(toy_cache_destroy(&c, NULL) == 0);
+	CHECK(toy_cache_destroy(&c, false, NULL) == 0);
 }
 
 static void test_slab_ctor(void)
@@ -298,7 +298,7 @@ static void test_slab_ctor(void)
 	for (i = 0; i < 40; i++)
 		CHECK(p[i] == 0x5c);
 	CHECK(toy_cache_free(&cache, p) == 0);
-	CHECK(toy_cache_destroy(&cache, NULL) == 0);
+	CHECK(toy_cache_destroy(&cache, false, NULL) == 0);
 }
 
 static void corruption_case(enum toyalloc_corruption kind, enum toyalloc_slab_error err,
@@ -330,7 +330,7 @@ static void corruption_case(enum toyalloc_corruption kind, enum toyalloc_slab_er
 		}
 	}
 	CHECK(toy_cache_validate(&cache, NULL) == 0);
-	CHECK(toy_cache_destroy(&cache, NULL) == 0);
+	CHECK(toy_cache_destroy(&cache, false, NULL) == 0);
 	CHECK(buddy.nr_allocated == 0 && validate_errors() == 0);
 }
 
@@ -371,7 +371,7 @@ static void test_uaf_on_alloc(void)
 	CHECK(q == p && shim_reports[TOYALLOC_ERR_POISON] == 1);
 	CHECK(toy_cache_corrupt(&cache, q, TOYALLOC_CORRUPT_REDZONE) == -EINVAL);
 	CHECK(toy_cache_free(&cache, q) == 0);
-	CHECK(toy_cache_destroy(&cache, NULL) == 0);
+	CHECK(toy_cache_destroy(&cache, false, NULL) == 0);
 }
 
 static void test_kmalloc(void)
@@ -413,7 +413,7 @@ static void test_kmalloc(void)
 
 static void test_parse_lines(void)
 {
-	static const char *good[] = {
+	static const char * const good[] = {
 		"  bash-412  [001] d..1.  91.25: mm_page_alloc: page=0xffffea0004c5b800 pfn=0x1316e order=2 migratetype=1 gfp_flags=GFP_KERNEL",
 		"bash-412 [001] 91.26: mm_page_free: page=0xffffea0004c5b800 pfn=0x1316e order=0",
 		"kworker/0:1-9 [000] ..... 3.5: mm_page_free_batched: page=000000006c1b0f41 pfn=0x2a order=0",
@@ -427,7 +427,7 @@ static void test_parse_lines(void)
 		TOY_TRACE_ALLOC, TOY_TRACE_FREE, TOY_TRACE_FREE, TOY_TRACE_ALLOC_FAILED,
 		TOY_TRACE_OTHER, TOY_TRACE_OTHER, TOY_TRACE_OTHER, TOY_TRACE_OTHER,
 	};
-	static const char *bad[] = {
+	static const char * const bad[] = {
 		"x 1.0: mm_page_alloc: page=0x1 pfn=zz order=0",
 		"x 1.0: mm_page_free: page=0x1 order=0",
 		"x 1.0: mm_page_free: page=0x1 pfn=0x10 order=",
@@ -467,7 +467,7 @@ static void test_parse_settings(void)
 	CHECK(toy_parse_settings("=1", 2, count_set, &sum) == -EINVAL);
 	CHECK(toy_parse_settings("n", 1, count_set, &sum) == -EINVAL);
 	CHECK(toy_parse_settings("m=1", 3, count_set, &sum) == -EINVAL);
-	CHECK(toy_parse_settings("  \n", 3, count_set, &sum) == 0);
+	CHECK(toy_parse_settings("\t\n", 2, count_set, &sum) == 0);
 }
 
 /* Random bytes and mutated lines: no crash, no read past the end (ASan). */

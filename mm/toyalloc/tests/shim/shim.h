@@ -29,8 +29,14 @@ typedef int64_t s64;
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
 #define PAGE_SHIFT	12
+#define BIT(n)		(1UL << (n))
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
 #define offset_in_page(p)	((unsigned long)(p) & (PAGE_SIZE - 1))
+
+#define SLUB_RED_INACTIVE	0xbb
+#define SLUB_RED_ACTIVE		0xcc
+#define POISON_FREE		0x6b
+#define POISON_END		0xa5
 
 #define min(a, b)	((a) < (b) ? (a) : (b))
 #define max(a, b)	((a) > (b) ? (a) : (b))

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the module's interface files share: the pool and its allocators. */
+#ifndef _TOYALLOC_H
+#define _TOYALLOC_H
+
+#include <linux/mutex.h>
+#include "buddy.h"
+#include "slab.h"
+
+#define TOY_NR_REPORTS	64
+
+struct toy_report {
+	u64 seq;
+	char cache[TOYALLOC_NAME_LEN];
+	enum toyalloc_slab_error err;
+	long pool_offset;
+};
+
+struct toyalloc {
+	struct toy_buddy buddy;
+	struct toy_kmalloc kmalloc;
+	struct page **chunks;		/* max-order blocks of real pages */
+	unsigned long nr_chunks;
+	void *meta;
+
+	struct mutex caches_lock;	/* the list of caches below */
+	struct list_head caches;
+
+	spinlock_t report_lock;		/* the ring of corruption reports */
+	struct toy_report reports[TOY_NR_REPORTS];
+	u64 nr_reports;
+};
+
+extern struct toyalloc toy;
+
+void toy_register_cache(struct toy_cache *c);
+void toy_unregister_cache(struct toy_cache *c);
+/* Validate the buddy and every cache; total errors found. */
+u64 toy_validate_all(struct seq_file *m);
+
+int toy_dev_init(void);
+void toy_dev_exit(void);
+int toy_debugfs_init(struct dentry *dir);
+int toy_replay_init(struct dentry *dir);
+void toy_replay_exit(void);
+int toy_live_init(struct dentry *dir);
+void toy_live_exit(void);
+
+extern const char * const toy_policy_names[TOYALLOC_NR_POLICIES];
+/* A policy name written by a user ("lifo\n"): its number, or -errno. */
+int toy_policy_parse(const char __user *ubuf, size_t count);
+
+/* Shared by the views of the pool, a replay and the real zones. */
+void toy_print_counts(struct seq_file *m, const char *zone, const unsigned long *nr_free);
+void toy_print_indexes(struct seq_file *m, const char *zone, const unsigned long *nr_free,
+		       bool unusable);
+
+#endif /* _TOYALLOC_H */
