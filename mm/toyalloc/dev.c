@@ -53,7 +53,11 @@ static void destroy_cache(struct toy_cache *c)
 	kfree(c);
 }
 
-/* Free everything the session holds: objects and blocks, then caches. */
+/*
+ * Free everything the session holds: objects and blocks, then caches;
+ * the shared kmalloc classes give their empty slabs back too, so that a
+ * closed session leaves the pool as it found it.
+ */
 static void session_release_all(struct toy_session *s)
 {
 	struct toy_cache *c;
@@ -70,6 +74,7 @@ static void session_release_all(struct toy_session *s)
 		toy_cache_destroy(c, true, NULL);
 		destroy_cache(c);
 	}
+	toy_kmalloc_shrink(&toy.kmalloc);
 }
 
 static int toy_release(struct inode *inode, struct file *file)

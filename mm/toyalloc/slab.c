@@ -613,6 +613,29 @@ u64 toy_cache_validate(struct toy_cache *c, u64 *errors)
 	return total;
 }
 
+/* Give every empty slab back to the buddy, CPU slots' ones included. */
+void toy_cache_shrink(struct toy_cache *c)
+{
+	struct toy_page *slab, *tmp;
+	LIST_HEAD(empty);
+
+	flush_cpu_slabs(c);
+	spin_lock(&c->list_lock);
+	list_for_each_entry_safe(slab, tmp, &c->partial, lru) {
+		if (slab->inuse)
+			continue;
+		list_move(&slab->lru, &empty);
+		c->nr_partial--;
+		c->nr_slabs--;
+		c->stats[TOY_SLAB_FREED]++;
+	}
+	spin_unlock(&c->list_lock);
+	list_for_each_entry_safe(slab, tmp, &empty, lru) {
+		list_del(&slab->lru);
+		discard_slab(c, slab);
+	}
+}
+
 /*
  * Destroy an empty cache. With live objects it is left as it is and
  * -EBUSY reports how many: a leak for the caller to fix, not a crash.
@@ -767,6 +790,14 @@ int toy_kmalloc_init(struct toy_kmalloc *km, struct toy_buddy *b)
 		}
 	}
 	return 0;
+}
+
+void toy_kmalloc_shrink(struct toy_kmalloc *km)
+{
+	int i;
+
+	for (i = 0; i < TOY_NR_KMALLOC; i++)
+		toy_cache_shrink(&km->caches[i]);
 }
 
 void toy_kmalloc_destroy(struct toy_kmalloc *km)

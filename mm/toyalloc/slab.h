@@ -87,6 +87,7 @@ int toy_cache_init(struct toy_cache *c, struct toy_buddy *b, const char *name,
 		   unsigned int object_size, unsigned int align, int order,
 		   unsigned int flags);
 int toy_cache_destroy(struct toy_cache *c, bool force, unsigned long *live);
+void toy_cache_shrink(struct toy_cache *c);
 void *toy_cache_alloc(struct toy_cache *c, unsigned int requested);
 int toy_cache_free(struct toy_cache *c, void *obj);
 u64 toy_cache_validate(struct toy_cache *c, u64 *errors);
@@ -99,6 +100,7 @@ unsigned int toy_cache_object_size(struct toy_cache *c, const void *obj);
 struct toy_cache *toy_cache_of(struct toy_buddy *b, const void *obj);
 
 int toy_kmalloc_init(struct toy_kmalloc *km, struct toy_buddy *b);
+void toy_kmalloc_shrink(struct toy_kmalloc *km);
 void toy_kmalloc_destroy(struct toy_kmalloc *km);
 void *toy_kmalloc(struct toy_kmalloc *km, size_t size);
 int toy_kfree(struct toy_kmalloc *km, void *obj);

@@ -405,6 +405,9 @@ static void test_kmalloc(void)
 		CHECK(toy_kfree(&km, p[i]) == 0);
 	toy_cache_info(&km.caches[5], &info);
 	CHECK(info.live_requested == 0);
+	CHECK(buddy.nr_allocated > 0);		/* slabs kept for reuse */
+	toy_kmalloc_shrink(&km);
+	CHECK(buddy.nr_allocated == 0);
 	toy_kmalloc_destroy(&km);
 	CHECK(buddy.nr_allocated == 0);
 }

@@ -1,0 +1,891 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toyalloc in the guest: exact buddy states against the user-space
+ * reference model (selftests/lib/toy_model.c) under every policy, the
+ * toyalloc:* tracepoints through tracefs, every injected slab corruption
+ * with its exact count, replay against the model, the errno of every bad
+ * input, and the live counters against /proc/vmstat and /proc/buddyinfo.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/toyalloc.h>
+
+#include "kselftest_harness.h"
+#include "toy_model.h"
+
+#define DBG "/sys/kernel/debug/toyalloc/"
+#define TRACEFS "/sys/kernel/tracing/"
+#define NR_ORDERS TOYALLOC_NR_ORDERS
+
+static char *read_file(const char *path)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += n;
+		if (len == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* Counts of the "zone" line of a buddyinfo-format file. */
+static int buddyinfo(const char *path, const char *zone, unsigned long *nr_free)
+{
+	char *buf = read_file(path), *line, *p;
+	char key[32];
+	int o, ret = -1;
+
+	if (!buf)
+		return -1;
+	snprintf(key, sizeof(key), "zone %8s ", zone);
+	line = strstr(buf, key);
+	if (line) {
+		p = line + strlen(key);
+		for (o = 0; o < NR_ORDERS; o++)
+			nr_free[o] = strtoul(p, &p, 10);
+		ret = 0;
+	}
+	free(buf);
+	return ret;
+}
+
+static unsigned long file_number(const char *path, const char *key)
+{
+	char *buf = read_file(path), *p;
+	unsigned long v = 0;
+
+	p = buf ? strstr(buf, key) : NULL;
+	if (p)
+		v = strtoul(p + strlen(key), NULL, 0);
+	free(buf);
+	return v;
+}
+
+static int toy_open(void)
+{
+	return open("/dev/toyalloc", O_RDWR);
+}
+
+static long alloc_pages_idx(int fd, unsigned int order)
+{
+	struct toyalloc_pages p = { .order = order };
+
+	if (ioctl(fd, TOYALLOC_IOC_ALLOC_PAGES, &p))
+		return -errno;
+	return p.pool_offset / 4096;
+}
+
+/* A fresh, empty pool with @policy; returns its page count, 0 if busy. */
+static unsigned long fresh_pool(int fd, int policy)
+{
+	if (ioctl(fd, TOYALLOC_IOC_RESET) || ioctl(fd, TOYALLOC_IOC_SET_POLICY, &policy) ||
+	    file_number(DBG "stats", " allocated "))
+		return 0;
+	return file_number(DBG "stats", " pages ");
+}
+
+static unsigned long validate_total(int fd, unsigned int cache_id, __u64 *errors)
+{
+	struct toyalloc_validate v = { .cache_id = cache_id };
+
+	if (ioctl(fd, TOYALLOC_IOC_VALIDATE, &v))
+		return ~0UL;
+	if (errors)
+		memcpy(errors, v.errors, sizeof(v.errors));
+	return v.total;
+}
+
+static int tracefs_ready(void)
+{
+	if (access(TRACEFS "events", F_OK))
+		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	return access(TRACEFS "events/toyalloc", F_OK);
+}
+
+static int count_lines(const char *text, const char *word)
+{
+	int n = 0;
+
+	for (; text && (text = strstr(text, word)); text++)
+		n++;
+	return n;
+}
+
+FIXTURE(toy) {
+	int fd;
+	unsigned long pool_pages;
+};
+
+FIXTURE_SETUP(toy)
+{
+	self->fd = toy_open();
+	ASSERT_LE(0, self->fd) TH_LOG("/dev/toyalloc: %s", strerror(errno));
+	self->pool_pages = fresh_pool(self->fd, TOYALLOC_POLICY_LIFO);
+	ASSERT_LT(0, self->pool_pages);
+}
+
+FIXTURE_TEARDOWN(toy)
+{
+	close(self->fd);
+}
+
+/* One order-0 block from a fresh pool: one free block per lower order. */
+TEST_F(toy, split_then_coalesce)
+{
+	unsigned long nr_free[NR_ORDERS], chunks = self->pool_pages >> 10;
+	struct toyalloc_pages p = { .order = 0 };
+	char *trace;
+	int o, traced = !tracefs_ready();
+
+	if (traced) {
+		ASSERT_EQ(0, write_file(TRACEFS "events/toyalloc/enable", "1"));
+		ASSERT_EQ(0, write_file(TRACEFS "trace", ""));
+	}
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &p));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	for (o = 0; o < NR_ORDERS - 1; o++)
+		ASSERT_EQ(1, nr_free[o]);
+	ASSERT_EQ(chunks - 1, nr_free[NR_ORDERS - 1]);
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &p.handle));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	for (o = 0; o < NR_ORDERS - 1; o++)
+		ASSERT_EQ(0, nr_free[o]);
+	ASSERT_EQ(chunks, nr_free[NR_ORDERS - 1]);
+	if (traced) {
+		ASSERT_EQ(0, write_file(TRACEFS "events/toyalloc/enable", "0"));
+		trace = read_file(TRACEFS "trace");
+		ASSERT_EQ(NR_ORDERS - 1, count_lines(trace, "toyalloc_split:"));
+		ASSERT_EQ(NR_ORDERS - 1, count_lines(trace, "toyalloc_merge:"));
+		ASSERT_EQ(1, count_lines(trace, "toyalloc_alloc:"));
+		ASSERT_EQ(1, count_lines(trace, "toyalloc_free:"));
+		free(trace);
+	} else {
+		TH_LOG("tracefs has no toyalloc events: tracepoints not checked");
+	}
+}
+
+FIXTURE(policy) {
+	int fd;
+	unsigned long pool_pages;
+};
+
+FIXTURE_VARIANT(policy) {
+	int policy;
+};
+
+FIXTURE_VARIANT_ADD(policy, lifo) { .policy = TOYALLOC_POLICY_LIFO };
+FIXTURE_VARIANT_ADD(policy, fifo) { .policy = TOYALLOC_POLICY_FIFO };
+FIXTURE_VARIANT_ADD(policy, addr) { .policy = TOYALLOC_POLICY_ADDR };
+
+FIXTURE_SETUP(policy)
+{
+	self->fd = toy_open();
+	ASSERT_LE(0, self->fd);
+	self->pool_pages = fresh_pool(self->fd, variant->policy);
+	ASSERT_LT(0, self->pool_pages);
+}
+
+FIXTURE_TEARDOWN(policy)
+{
+	close(self->fd);
+}
+
+/* Random alloc/free: every block the kernel picks is the model's pick. */
+TEST_F(policy, random_against_model)
+{
+	unsigned long n = 0, i, nr_free[NR_ORDERS];
+	struct toyalloc_pages *live;
+	struct toy_model m;
+	long want;
+	int step, o;
+
+	ASSERT_EQ(self->pool_pages, fresh_pool(self->fd, variant->policy));
+	ASSERT_EQ(0, toy_model_init(&m, self->pool_pages, variant->policy));
+	live = calloc(self->pool_pages, sizeof(*live));
+	srandom(42 + variant->policy);
+	for (step = 0; step < 4000; step++) {
+		if (n && random() % 100 < 45) {
+			i = random() % n;
+			ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &live[i].handle));
+			ASSERT_EQ(0, toy_model_free(&m, live[i].pool_offset / 4096, live[i].order));
+			live[i] = live[--n];
+			continue;
+		}
+		memset(&live[n], 0, sizeof(live[n]));
+		live[n].order = random() % 100 < 85 ? random() % 4 : random() % NR_ORDERS;
+		want = toy_model_alloc(&m, live[n].order);
+		if (ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &live[n])) {
+			ASSERT_EQ(ENOMEM, errno);
+			ASSERT_EQ(-1, want);
+			continue;
+		}
+		ASSERT_EQ(want, (long)(live[n].pool_offset / 4096));
+		n++;
+		if (step % 250 == 0) {
+			ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+			for (o = 0; o < NR_ORDERS; o++)
+				ASSERT_EQ(m.nr_free[o], nr_free[o]);
+			ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+		}
+	}
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
+	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+	toy_model_destroy(&m);
+	free(live);
+}
+
+/* The indexes the module prints equal the kernel's formulas. */
+TEST_F(toy, fragmentation_views)
+{
+	unsigned long nr_free[NR_ORDERS];
+	char *buf, *p;
+	int o, i;
+
+	for (i = 0; i < 300; i++)	/* order-0 holes all over */
+		if (alloc_pages_idx(self->fd, i % 3 ? 0 : 2) < 0)
+			break;
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	buf = read_file(DBG "unusable_index");
+	p = strstr(buf, "toy ") + 4;
+	for (o = 0; o < NR_ORDERS; o++) {
+		int ip = strtol(p, &p, 10), frac = strtol(p + 1, &p, 10);
+
+		ASSERT_EQ(toy_model_unusable(nr_free, o), ip * 1000 + frac);
+	}
+	free(buf);
+	buf = read_file(DBG "extfrag_index");
+	p = strstr(buf, "toy ") + 4;
+	for (o = 0; o < NR_ORDERS; o++) {
+		int ip = strtol(p, &p, 10), frac = strtol(p + 1, &p, 10);
+
+		ASSERT_EQ(toy_model_extfrag(nr_free, o), ip < 0 ? -1000 : ip * 1000 + frac);
+	}
+	free(buf);
+}
+
+static unsigned int make_cache(int fd, const char *name, unsigned int size,
+			       unsigned int flags)
+{
+	struct toyalloc_cache_create c = { .object_size = size, .order = -1,
+					   .flags = flags };
+
+	strcpy(c.name, name);
+	return ioctl(fd, TOYALLOC_IOC_CACHE_CREATE, &c) ? 0 : c.cache_id;
+}
+
+static __u64 cache_alloc(int fd, unsigned int id)
+{
+	struct toyalloc_object o = { .cache_id = id };
+
+	return ioctl(fd, TOYALLOC_IOC_CACHE_ALLOC, &o) ? 0 : o.handle;
+}
+
+/* slabinfo line fields of a cache: active_objs num_objs objsize objperslab. */
+static int slabinfo_of(const char *name, unsigned long *f)
+{
+	char *buf = read_file(DBG "slabinfo"), *line, key[40];
+	int n = 0;
+
+	snprintf(key, sizeof(key), "\n%-17s ", name);
+	line = buf ? strstr(buf, key) : NULL;
+	if (line)
+		n = sscanf(line + strlen(key), "%lu %lu %lu %lu", &f[0], &f[1], &f[2], &f[3]);
+	free(buf);
+	return n == 4 ? 0 : -1;
+}
+
+TEST_F(toy, slab_cache_life)
+{
+	struct toyalloc_cache_destroy d = { 0 };
+	unsigned long f[4], nr_free[NR_ORDERS];
+	__u64 handles[1000];
+	unsigned int id = make_cache(self->fd, "selftest-64", 64, 0);
+	int i;
+
+	ASSERT_NE(0, id);
+	for (i = 0; i < 1000; i++)
+		ASSERT_NE(0, handles[i] = cache_alloc(self->fd, id));
+	ASSERT_EQ(0, slabinfo_of("selftest-64", f));
+	ASSERT_EQ(1000, f[0]);
+	ASSERT_EQ(64, f[2]);
+	ASSERT_EQ(0, f[1] % f[3]);
+	ASSERT_LE(1000, f[1]);
+	ASSERT_GT(1000 + f[3] * 2, f[1]);	/* one CPU slab may be partly used */
+	d.cache_id = id;
+	ASSERT_EQ(-1, ioctl(self->fd, TOYALLOC_IOC_CACHE_DESTROY, &d));
+	ASSERT_EQ(EBUSY, errno);
+	ASSERT_EQ(1000, d.live_objects);
+	for (i = 0; i < 1000; i++)
+		ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &handles[i]));
+	ASSERT_EQ(0, validate_total(self->fd, id, NULL));
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_DESTROY, &d));
+	ASSERT_EQ(-1, slabinfo_of("selftest-64", f));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
+}
+
+TEST_F(toy, constructor_and_peek)
+{
+	unsigned int id = make_cache(self->fd, "selftest-ctor", 48, TOYALLOC_CACHE_CTOR);
+	unsigned char bytes[48];
+	struct toyalloc_peek pk = { .len = 48, .buf = (unsigned long)bytes };
+	int i;
+
+	ASSERT_NE(0, id);
+	pk.handle = cache_alloc(self->fd, id);
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_PEEK, &pk));
+	for (i = 0; i < 48; i++)
+		ASSERT_EQ(0x5c, bytes[i]);
+}
+
+FIXTURE(corrupt) {
+	int fd;
+	unsigned int id;
+	__u64 handles[200];
+};
+
+FIXTURE_VARIANT(corrupt) {
+	int kind, error, count;
+};
+
+FIXTURE_VARIANT_ADD(corrupt, redzone) {
+	TOYALLOC_CORRUPT_REDZONE, TOYALLOC_ERR_REDZONE, 3 };
+FIXTURE_VARIANT_ADD(corrupt, use_after_free) {
+	TOYALLOC_CORRUPT_USE_AFTER_FREE, TOYALLOC_ERR_POISON, 4 };
+FIXTURE_VARIANT_ADD(corrupt, freepointer) {
+	TOYALLOC_CORRUPT_FREEPTR, TOYALLOC_ERR_FREEPTR, 1 };
+FIXTURE_VARIANT_ADD(corrupt, double_free) {
+	TOYALLOC_CORRUPT_DOUBLE_FREE, TOYALLOC_ERR_DOUBLE_FREE, 5 };
+FIXTURE_VARIANT_ADD(corrupt, invalid_free) {
+	TOYALLOC_CORRUPT_INVALID_FREE, TOYALLOC_ERR_INVALID_FREE, 2 };
+
+FIXTURE_SETUP(corrupt)
+{
+	int i;
+
+	self->fd = toy_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_LT(0, fresh_pool(self->fd, TOYALLOC_POLICY_LIFO));
+	self->id = make_cache(self->fd, "selftest-debug", 100, TOYALLOC_CACHE_RED_ZONE |
+			      TOYALLOC_CACHE_POISON | TOYALLOC_CACHE_CONSISTENCY);
+	ASSERT_NE(0, self->id);
+	for (i = 0; i < 200; i++)
+		ASSERT_NE(0, self->handles[i] = cache_alloc(self->fd, self->id));
+}
+
+FIXTURE_TEARDOWN(corrupt)
+{
+	close(self->fd);
+}
+
+/* Each injected corruption is found exactly once, then repaired or isolated. */
+TEST_F(corrupt, detected_exactly)
+{
+	struct toyalloc_corrupt c = { .kind = variant->kind };
+	__u64 errors[TOYALLOC_NR_ERRORS];
+	unsigned long before, nr_free[NR_ORDERS];
+	char *reports;
+	int i;
+
+	ASSERT_EQ(0, validate_total(self->fd, self->id, NULL));
+	before = count_lines(reports = read_file(DBG "reports"), "cache=selftest-debug");
+	free(reports);
+	for (i = 0; i < variant->count; i++) {
+		c.handle = self->handles[i * 13];
+		ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));
+	}
+	ASSERT_EQ(variant->count, validate_total(self->fd, self->id, errors));
+	ASSERT_EQ(variant->count, errors[variant->error]);
+	ASSERT_EQ(0, validate_total(self->fd, self->id, NULL));
+	reports = read_file(DBG "reports");
+	if (before + variant->count <= 64)
+		ASSERT_EQ(before + variant->count,
+			  count_lines(reports, "cache=selftest-debug"));
+	free(reports);
+	/* Contained: everything else frees normally and the pool is whole. */
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
+	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	for (i = 0; i < NR_ORDERS - 1; i++)
+		ASSERT_EQ(0, nr_free[i]);
+	reports = read_file(DBG "validate");
+	ASSERT_NE(NULL, strstr(reports, "errors 0\n"));
+	free(reports);
+}
+
+/* A process that exits without freeing leaves nothing behind. */
+TEST_F(toy, close_frees_everything)
+{
+	unsigned long nr_free[NR_ORDERS], f[4];
+	struct toyalloc_object o = { .size = 3000 };
+	int status, i;
+	pid_t pid;
+
+	pid = fork();
+	if (!pid) {
+		int fd = toy_open();
+		unsigned int id = make_cache(fd, "selftest-orphan", 200, 0);
+
+		for (i = 0; i < 100; i++) {
+			alloc_pages_idx(fd, i % 5);
+			cache_alloc(fd, id);
+			ioctl(fd, TOYALLOC_IOC_KMALLOC, &o);
+		}
+		_exit(slabinfo_of("selftest-orphan", f) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(-1, slabinfo_of("selftest-orphan", f));
+	ASSERT_EQ(0, slabinfo_of("kmalloc-4096", f));
+	ASSERT_EQ(0, f[0]);
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
+	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+}
+
+TEST_F(toy, kmalloc_waste)
+{
+	struct toyalloc_object o = { .size = 100 };
+	char *caches, *line;
+	unsigned long f[4];
+
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_KMALLOC, &o));
+	ASSERT_EQ(0, slabinfo_of("kmalloc-128", f));
+	ASSERT_EQ(1, f[0]);
+	caches = read_file(DBG "caches");
+	line = strstr(caches, "kmalloc-128 ");
+	ASSERT_NE(NULL, line);
+	ASSERT_NE(NULL, strstr(line, "live_requested=100 "));
+	free(caches);
+	o.size = 8193;
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_KMALLOC, &o));
+	ASSERT_EQ(0, o.pool_offset % 4096);
+	ASSERT_LT(0, file_number(DBG "caches", "large allocs="));
+}
+
+#define EXPECT_ERRNO(err, call) do {			\
+	errno = 0;					\
+	EXPECT_EQ(-1, call);				\
+	EXPECT_EQ(err, errno);				\
+} while (0)
+
+/* Every bad argument: the documented errno, and nothing changes. */
+TEST_F(toy, bad_input)
+{
+	struct toyalloc_cache_create cc = { .object_size = 64, .order = -1 };
+	struct toyalloc_pages p = { .order = NR_ORDERS };
+	struct toyalloc_object o = { 0 };
+	struct toyalloc_corrupt c = { 0 };
+	struct toyalloc_peek pk = { 0 };
+	struct toyalloc_validate v = { .reserved = 1 };
+	struct toyalloc_bench b = { .kind = 0, .batch = 1, .iterations = 1 };
+	unsigned long nr_free[NR_ORDERS];
+	__u64 h = 12345, page_handle;
+	unsigned int policy = TOYALLOC_NR_POLICIES, id;
+	char bytes[8];
+
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &p));
+	p.order = 0;
+	p.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &p));
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, (void *)8));
+	EXPECT_ERRNO(ENOENT, ioctl(self->fd, TOYALLOC_IOC_FREE, &h));
+	h = 0;
+	EXPECT_ERRNO(ENOENT, ioctl(self->fd, TOYALLOC_IOC_FREE, &h));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(TOYALLOC_IOC_MAGIC, 99)));
+
+	strcpy(cc.name, "");
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	strcpy(cc.name, "has space");
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	strcpy(cc.name, "kmalloc-64");
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	memset(cc.name, 'a', sizeof(cc.name));	/* no NUL */
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	strcpy(cc.name, "ok");
+	cc.object_size = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	cc.object_size = TOYALLOC_MAX_OBJECT + 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	cc.object_size = 64;
+	cc.align = 24;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	cc.align = 0;
+	cc.order = 4;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	cc.order = -1;
+	cc.flags = 0x100;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	cc.flags = TOYALLOC_CACHE_CTOR | TOYALLOC_CACHE_POISON;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	EXPECT_ERRNO(ENOENT, ioctl(self->fd, TOYALLOC_IOC_CACHE_DESTROY,
+				   &(struct toyalloc_cache_destroy){ .cache_id = 77 }));
+
+	o.cache_id = 77;
+	EXPECT_ERRNO(ENOENT, ioctl(self->fd, TOYALLOC_IOC_CACHE_ALLOC, &o));
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_KMALLOC, &o));
+	o.cache_id = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_KMALLOC, &o));
+	o.size = TOYALLOC_KMALLOC_MAX + 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_KMALLOC, &o));
+	id = make_cache(self->fd, "selftest-plain", 32, 0);
+	ASSERT_NE(0, id);
+	o.cache_id = id;
+	o.size = 33;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CACHE_ALLOC, &o));
+
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_SET_POLICY, &policy));
+	policy = TOYALLOC_POLICY_FIFO;
+	page_handle = 0;
+	p.reserved = 0;
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &p));
+	page_handle = p.handle;
+	EXPECT_ERRNO(EBUSY, ioctl(self->fd, TOYALLOC_IOC_SET_POLICY, &policy));
+	EXPECT_EQ(-EBUSY, write_file(DBG "policy", "fifo"));
+	EXPECT_EQ(-EINVAL, write_file(DBG "policy", "bogus"));
+
+	c.kind = TOYALLOC_NR_CORRUPTIONS;
+	c.handle = page_handle;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));
+	c.kind = TOYALLOC_CORRUPT_REDZONE;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));	/* pages */
+	c.handle = cache_alloc(self->fd, id);
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));	/* no red zone */
+	c.handle = 999;
+	EXPECT_ERRNO(ENOENT, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));
+
+	pk.handle = page_handle;
+	pk.buf = (unsigned long)bytes;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_PEEK, &pk));	/* len 0 */
+	pk.len = 65;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_PEEK, &pk));
+	pk.len = 8;
+	pk.offset = 4090;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_PEEK, &pk));
+	pk.offset = 0;
+	pk.buf = 8;
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, TOYALLOC_IOC_PEEK, &pk));
+
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_VALIDATE, &v));
+	v.reserved = 0;
+	v.cache_id = 55;
+	EXPECT_ERRNO(ENOENT, ioctl(self->fd, TOYALLOC_IOC_VALIDATE, &v));
+
+	b.param = NR_ORDERS;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_BENCH, &b));
+	b.param = 0;
+	b.batch = 257;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_BENCH, &b));
+	b.batch = 1;
+	b.kind = TOYALLOC_BENCH_KMALLOC;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_BENCH, &b));	/* size 0 */
+	b.kind = TOYALLOC_NR_BENCH;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, TOYALLOC_IOC_BENCH, &b));
+
+	EXPECT_EQ(-EINVAL, write_file(DBG "replay_config", "interval=0"));
+	EXPECT_EQ(-EINVAL, write_file(DBG "replay_config", "policy=best"));
+	EXPECT_EQ(-EINVAL, write_file(DBG "replay_config", "colour=red"));
+	EXPECT_EQ(-EINVAL, write_file(DBG "replay_config", "interval"));
+	EXPECT_EQ(-EINVAL, write_file(DBG "live/interval_ms", "5"));
+	EXPECT_EQ(-EINVAL, write_file(DBG "live/enable", "maybe"));
+
+	/* Nothing above changed the pool: one page block and one object. */
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &page_handle));
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
+	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+}
+
+TEST(unprivileged_open_refused)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		if (setuid(65534))
+			_exit(2);
+		_exit(open("/dev/toyalloc", O_RDWR) < 0 &&
+		      (errno == EACCES || errno == EPERM) ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* Apply the page events of a trace to the model, as the replay does. */
+static void model_replay(struct toy_model *m, const char *l)
+{
+	static unsigned long map_pfn[4096], map_idx[4096];
+	unsigned long nm = 0, q, pfn;
+	unsigned int order;
+
+	while ((l = strstr(l, ": mm_page_"))) {
+		pfn = strtoul(strstr(l, "pfn=") + 4, NULL, 16);
+		order = strtoul(strstr(l, "order=") + 6, NULL, 10);
+		if (!strncmp(l, ": mm_page_alloc:", 16)) {
+			map_pfn[nm] = pfn;
+			map_idx[nm++] = toy_model_alloc(m, order);
+		} else {
+			for (q = 0; map_pfn[q] != pfn; q++)
+				;
+			toy_model_free(m, map_idx[q], order);
+			map_pfn[q] = map_pfn[--nm];
+			map_idx[q] = map_idx[nm];
+		}
+		l++;
+	}
+}
+
+static unsigned long model_free_pages(const struct toy_model *m)
+{
+	unsigned long pages = 0;
+	int o;
+
+	for (o = 0; o < NR_ORDERS; o++)
+		pages += m->nr_free[o] << o;
+	return pages;
+}
+
+/* Write a synthetic trace in ragged chunks; compare with the model. */
+TEST(replay_against_model)
+{
+	static const int policies[] = { TOYALLOC_POLICY_LIFO, TOYALLOC_POLICY_FIFO,
+					TOYALLOC_POLICY_ADDR };
+	unsigned long live_pfn[4096], nr_pages = 0, pfn = 0x10000, n, i;
+	unsigned int live_order[4096], k;
+	char *trace, *out, *last, cfg[64];
+	size_t len = 0, off, chunk;
+	struct toy_model m;
+	int fd, p, o, events = 0;
+
+	trace = malloc(16 << 20);
+	srandom(5);
+	for (n = 0, i = 0; i < 20000; i++) {
+		if (n && random() % 100 < 47) {
+			k = random() % n;
+			len += sprintf(trace + len, "  cc-7 [001] ..... 1.%06lu: mm_page_free: page=0xffffea0000000000 pfn=0x%lx order=%u\n",
+				       i, live_pfn[k], live_order[k]);
+			live_pfn[k] = live_pfn[--n];
+			live_order[k] = live_order[n];
+		} else if (n < 4096) {
+			live_order[n] = random() % 100 < 90 ? 0 : random() % 4;
+			live_pfn[n] = pfn;
+			pfn += 16;
+			len += sprintf(trace + len, "  cc-7 [001] ..... 1.%06lu: mm_page_alloc: page=0xffffea0000000000 pfn=0x%lx order=%u migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE\n",
+				       i, live_pfn[n], live_order[n]);
+			n++;
+		} else {
+			continue;
+		}
+		if (i % 100 == 0)
+			len += sprintf(trace + len, "  cc-7 [001] ..... 1.0: kmalloc: call_site=x ptr=0x1\n");
+		events++;
+	}
+	for (p = 0; p < 3; p++) {
+		snprintf(cfg, sizeof(cfg), "policy=%s interval=500",
+			 policies[p] == TOYALLOC_POLICY_LIFO ? "lifo" :
+			 policies[p] == TOYALLOC_POLICY_FIFO ? "fifo" : "addr");
+		ASSERT_EQ(0, write_file(DBG "replay_config", cfg));
+		fd = open(DBG "replay", O_WRONLY);
+		ASSERT_LE(0, fd);
+		for (off = 0; off < len; off += chunk) {
+			chunk = 1 + random() % 9000;
+			if (chunk > len - off)
+				chunk = len - off;
+			ASSERT_EQ(chunk, write(fd, trace + off, chunk));
+		}
+		/* A bad page event fails the write and changes nothing. */
+		errno = 0;
+		ASSERT_EQ(-1, write(fd, "a 1.0: mm_page_free: pfn=0xzz order=0\n", 38));
+		ASSERT_EQ(EINVAL, errno);
+		ASSERT_EQ(0, close(fd));
+		out = read_file(DBG "replay");
+		ASSERT_NE(NULL, strstr(out, "running=0"));
+		ASSERT_EQ(events, file_number(DBG "replay", "events="));
+		ASSERT_EQ(0, file_number(DBG "replay", "unmatched_frees="));
+		if (!nr_pages)
+			nr_pages = file_number(DBG "replay", "pool_pages=");
+		/* The model, fed the same events, ends in the same state. */
+		ASSERT_EQ(0, toy_model_init(&m, nr_pages, policies[p]));
+		model_replay(&m, trace);
+		last = strrchr(out, '\n');
+		*last = 0;
+		last = strrchr(out, '\n') + 1;
+		ASSERT_EQ(events, strtoul(last, &last, 10));
+		ASSERT_EQ(model_free_pages(&m), strtoul(last, &last, 10));
+		for (o = 0; o < NR_ORDERS; o++)
+			ASSERT_EQ(toy_model_unusable(m.nr_free, o), strtol(last, &last, 10));
+		for (o = 0; o < NR_ORDERS; o++)
+			ASSERT_EQ(toy_model_extfrag(m.nr_free, o), strtol(last, &last, 10));
+		toy_model_destroy(&m);
+		free(out);
+	}
+	free(trace);
+}
+
+/* Sum of page_alloc counts (in pages) over every order. */
+static unsigned long live_pages_allocated(void)
+{
+	char *buf = read_file(DBG "live/counters"), *p = buf;
+	unsigned long pages = 0;
+	int o, t;
+
+	for (o = 0; o < NR_ORDERS && (p = strstr(p, "page_alloc order=")); o++) {
+		p = strchr(p, ' ');
+		for (t = 0; t < 6; t++) {
+			p = strchr(p, '=') + 1;
+			pages += strtoul(p, &p, 10) << o;
+		}
+	}
+	free(buf);
+	return pages;
+}
+
+static unsigned long vmstat_pgalloc(void)
+{
+	char *buf = read_file("/proc/vmstat"), *p = buf;
+	unsigned long sum = 0;
+
+	while ((p = strstr(p, "\npgalloc_"))) {
+		p = strchr(p, ' ');
+		sum += strtoul(p, &p, 10);
+	}
+	free(buf);
+	return sum;
+}
+
+/* The live counters see the page allocations this test makes. */
+TEST(live_counters_match_vmstat)
+{
+	unsigned long ours0, ours1, vm0, vm1, n = 4000;
+	char *p;
+
+	ASSERT_EQ(0, write_file(DBG "live/enable", "1"));
+	ours0 = live_pages_allocated();
+	vm0 = vmstat_pgalloc();
+	p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	madvise(p, n * 4096, MADV_NOHUGEPAGE);
+	for (unsigned long i = 0; i < n; i++)
+		p[i * 4096] = 1;
+	ours1 = live_pages_allocated();
+	vm1 = vmstat_pgalloc();
+	munmap(p, n * 4096);
+	TH_LOG("probes saw %lu pages, vmstat pgalloc %lu", ours1 - ours0, vm1 - vm0);
+	ASSERT_LE(n, ours1 - ours0);
+	ASSERT_GE((vm1 - vm0) + (vm1 - vm0) / 10 + 256, ours1 - ours0);
+
+	/* Disabled, they stop counting. */
+	ASSERT_EQ(0, write_file(DBG "live/enable", "0"));
+	ours0 = live_pages_allocated();
+	p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (unsigned long i = 0; i < n; i++)
+		p[i * 4096] = 1;
+	munmap(p, n * 4096);
+	ASSERT_EQ(ours0, live_pages_allocated());
+}
+
+/* Real kmalloc(100) calls show up with their class and call site. */
+TEST(live_kmalloc_classes)
+{
+	struct toyalloc_bench b = { .kind = TOYALLOC_BENCH_KMALLOC, .param = 100,
+				    .batch = 16, .iterations = 2000 };
+	unsigned long req = 0, all = 0, cnt = 0, cls, c, r, a;
+	char *buf, *p;
+	int fd = toy_open(), rose = 0;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_file(DBG "live/enable", "1"));
+	ASSERT_EQ(0, ioctl(fd, TOYALLOC_IOC_BENCH, &b));
+	buf = read_file(DBG "live/counters");
+	for (p = buf; (p = strstr(p, "kmalloc class=")); p++) {
+		if (sscanf(p, "kmalloc class=%lu count=%lu bytes_requested=%lu bytes_allocated=%lu",
+			   &cls, &c, &r, &a) != 4)
+			continue;	/* class=large */
+		cnt += c;
+		req += r;
+		all += a;
+		if (c >= 2000 && cls >= 100)
+			rose = 1;
+	}
+	free(buf);
+	ASSERT_LE(2000, cnt);
+	ASSERT_LE(200000, req);
+	ASSERT_LE(all - req, all);
+	ASSERT_LE(2000 * 28, all - req);	/* 100 bytes never fill their class */
+	ASSERT_TRUE(rose);
+	buf = read_file(DBG "live/callsites");
+	ASSERT_NE(NULL, strstr(buf, "[toyalloc]"));
+	free(buf);
+	ASSERT_EQ(0, write_file(DBG "live/enable", "0"));
+	close(fd);
+}
+
+/* Zone samples agree with /proc/buddyinfo read right after. */
+TEST(live_zone_samples)
+{
+	unsigned long ours[NR_ORDERS], real[NR_ORDERS], total_ours = 0, total_real = 0;
+	char *buf, *line, zone[16], *p;
+	int o;
+
+	ASSERT_EQ(0, write_file(DBG "live/snapshot", "1"));
+	buf = read_file(DBG "live/zone_frag");
+	line = strrchr(buf, '\n');
+	*line = 0;
+	line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	p = strstr(line, "zone=");
+	ASSERT_NE(NULL, p);
+	sscanf(p + 5, "%15s", zone);
+	p = strstr(line, "free=") + 5;
+	for (o = 0; o < NR_ORDERS; o++) {
+		ours[o] = strtoul(p, &p, 10);
+		p++;
+		total_ours += ours[o] << o;
+	}
+	ASSERT_EQ(0, buddyinfo("/proc/buddyinfo", zone, real));
+	for (o = 0; o < NR_ORDERS; o++)
+		total_real += real[o] << o;
+	TH_LOG("zone %s: sampled %lu free pages, buddyinfo %lu", zone, total_ours, total_real);
+	ASSERT_GE(total_real / 50 + 64, labs((long)total_real - (long)total_ours));
+	free(buf);
+}
+
+TEST_HARNESS_MAIN
