@@ -685,6 +685,8 @@ static unsigned long model_free_pages(const struct toy_model *m)
 
 #define TASK "  cc-7 [001] ..... "
 #define PAGE "page=0xffffea0000000000 "
+#define FREE_FMT "%s1.%06lu: mm_page_free: %spfn=0x%lx order=%u\n"
+#define ALLOC_FMT "%s1.%06lu: mm_page_alloc: %spfn=0x%lx order=%u %s\n"
 
 /* Write a synthetic trace in ragged chunks; compare with the model. */
 TEST(replay_against_model)
@@ -703,16 +705,14 @@ TEST(replay_against_model)
 	for (n = 0, i = 0; i < 20000; i++) {
 		if (n && random() % 100 < 47) {
 			k = random() % n;
-			len += sprintf(trace + len, "%s1.%06lu: mm_page_free: %spfn=0x%lx order=%u\n",
-				       TASK, i, PAGE, live_pfn[k], live_order[k]);
+			len += sprintf(trace + len, FREE_FMT, TASK, i, PAGE, live_pfn[k], live_order[k]);
 			live_pfn[k] = live_pfn[--n];
 			live_order[k] = live_order[n];
 		} else if (n < 4096) {
 			live_order[n] = random() % 100 < 90 ? 0 : random() % 4;
 			live_pfn[n] = pfn;
 			pfn += 16;
-			len += sprintf(trace + len, "%s1.%06lu: mm_page_alloc: %spfn=0x%lx order=%u %s\n",
-				       TASK, i, PAGE, live_pfn[n], live_order[n],
+			len += sprintf(trace + len, ALLOC_FMT, TASK, i, PAGE, live_pfn[n], live_order[n],
 				       "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE");
 			n++;
 		} else {
@@ -877,7 +877,8 @@ TEST(live_zone_samples)
 	line = line ? line + 1 : buf;
 	p = strstr(line, "zone=");
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(1, sscanf(p + 5, "%15s", zone));
+	o = sscanf(p + 5, "%15s", zone);
+	ASSERT_EQ(1, o);
 	p = strstr(line, "free=") + 5;
 	for (o = 0; o < NR_ORDERS; o++) {
 		ours[o] = strtoul(p, &p, 10);
