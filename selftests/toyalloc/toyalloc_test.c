@@ -705,15 +705,16 @@ TEST(replay_against_model)
 	for (n = 0, i = 0; i < 20000; i++) {
 		if (n && random() % 100 < 47) {
 			k = random() % n;
-			len += sprintf(trace + len, FREE_FMT, TASK, i, PAGE, live_pfn[k], live_order[k]);
+			len += sprintf(trace + len, FREE_FMT, TASK, i, PAGE, live_pfn[k],
+				       live_order[k]);
 			live_pfn[k] = live_pfn[--n];
 			live_order[k] = live_order[n];
 		} else if (n < 4096) {
 			live_order[n] = random() % 100 < 90 ? 0 : random() % 4;
 			live_pfn[n] = pfn;
 			pfn += 16;
-			len += sprintf(trace + len, ALLOC_FMT, TASK, i, PAGE, live_pfn[n], live_order[n],
-				       "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE");
+			len += sprintf(trace + len, ALLOC_FMT, TASK, i, PAGE, live_pfn[n],
+				       live_order[n], "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE");
 			n++;
 		} else {
 			continue;
