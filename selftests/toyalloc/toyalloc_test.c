@@ -687,6 +687,7 @@ static unsigned long model_free_pages(const struct toy_model *m)
 #define PAGE "page=0xffffea0000000000 "
 #define FREE_FMT "%s1.%06lu: mm_page_free: %spfn=0x%lx order=%u\n"
 #define ALLOC_FMT "%s1.%06lu: mm_page_alloc: %spfn=0x%lx order=%u %s\n"
+#define GFP "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE"
 
 /* Write a synthetic trace in ragged chunks; compare with the model. */
 TEST(replay_against_model)
@@ -714,7 +715,7 @@ TEST(replay_against_model)
 			live_pfn[n] = pfn;
 			pfn += 16;
 			len += sprintf(trace + len, ALLOC_FMT, TASK, i, PAGE, live_pfn[n],
-				       live_order[n], "migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE");
+				       live_order[n], GFP);
 			n++;
 		} else {
 			continue;
