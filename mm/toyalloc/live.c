@@ -46,7 +46,7 @@ struct live_cpu {
 	unsigned long kmalloc_count[LIVE_CLASSES];
 	unsigned long kmalloc_requested[LIVE_CLASSES];
 	unsigned long kmalloc_allocated[LIVE_CLASSES];
-	unsigned long cache_allocs, kfrees, cache_frees;
+	unsigned long cache_allocs;
 	struct live_site sites[LIVE_SITES];
 	unsigned long other_sites;
 };
@@ -139,18 +139,6 @@ static void probe_cache_alloc(void *data, unsigned long call_site, const void *p
 	count_site(call_site);
 }
 
-static void probe_kfree(void *data, unsigned long call_site, const void *ptr)
-{
-	if (!ZERO_OR_NULL_PTR(ptr))
-		this_cpu_inc(live_cpu->kfrees);
-}
-
-static void probe_cache_free(void *data, unsigned long call_site, const void *ptr,
-			     const struct kmem_cache *s)
-{
-	this_cpu_inc(live_cpu->cache_frees);
-}
-
 static struct live_probe {
 	const char *name;
 	void *probe;
@@ -161,8 +149,6 @@ static struct live_probe {
 	{ "mm_page_free_batched", probe_page_free_batched },
 	{ "kmalloc", probe_kmalloc },
 	{ "kmem_cache_alloc", probe_cache_alloc },
-	{ "kfree", probe_kfree },
-	{ "kmem_cache_free", probe_cache_free },
 };
 
 static void find_tracepoint(struct tracepoint *tp, void *priv)
@@ -319,7 +305,7 @@ static int counters_show(struct seq_file *m, void *v)
 {
 	unsigned long alloc[TOY_NR_ORDERS][LIVE_MT] = {}, freed[TOY_NR_ORDERS] = {};
 	unsigned long cnt[LIVE_CLASSES] = {}, req[LIVE_CLASSES] = {}, all[LIVE_CLASSES] = {};
-	unsigned long cache_allocs = 0, kfrees = 0, cache_frees = 0;
+	unsigned long cache_allocs = 0;
 	struct live_cpu *lc;
 	int cpu, o, t;
 
@@ -336,8 +322,6 @@ static int counters_show(struct seq_file *m, void *v)
 			all[t] += READ_ONCE(lc->kmalloc_allocated[t]);
 		}
 		cache_allocs += READ_ONCE(lc->cache_allocs);
-		kfrees += READ_ONCE(lc->kfrees);
-		cache_frees += READ_ONCE(lc->cache_frees);
 	}
 	seq_printf(m, "enabled %d\n", READ_ONCE(live_enabled));
 	for (o = 0; o < TOY_NR_ORDERS; o++) {
@@ -354,8 +338,7 @@ static int counters_show(struct seq_file *m, void *v)
 		seq_printf(m, " count=%lu bytes_requested=%lu bytes_allocated=%lu waste=%lu\n",
 			   cnt[t], req[t], all[t], all[t] - req[t]);
 	}
-	seq_printf(m, "kmem_cache_alloc %lu\nkfree %lu\nkmem_cache_free %lu\n",
-		   cache_allocs, kfrees, cache_frees);
+	seq_printf(m, "kmem_cache_alloc %lu\n", cache_allocs);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
