@@ -57,4 +57,46 @@ if [ -e /sys/fs/mshare ] && mount -t msharefs msharefs /sys/fs/mshare; then
 	rm -f /sys/fs/mshare/demo
 	umount /sys/fs/mshare
 fi
+if [ -e /dev/toyalloc ]; then
+	T=/sys/kernel/debug/toyalloc
+	say "toyalloc: one order-0 block from a fresh pool splits one block per order"
+	toyctl show buddyinfo alloc 0 show buddyinfo free-all show buddyinfo
+	say "toyalloc: 3000 random allocations and frees under each policy"
+	for p in lifo fifo addr; do
+		echo "policy $p:"
+		toyctl policy $p churn 3000 show buddyinfo show unusable_index show extfrag_index |
+			grep '^Node'
+	done
+	say "toyalloc: per-order counters and allocation latency (log2 ns buckets)"
+	toyctl churn 2000 show stats | grep -v '^---'
+	say "toyalloc: a debug cache, one object of each corruption, and what validation finds"
+	toyctl cache demo-debug 100 rpc calloc 20 corrupt redzone calloc 1 \
+		corrupt use-after-free calloc 1 corrupt double-free calloc 1 \
+		corrupt invalid-free validate show reports kmalloc 100 8 show slabinfo |
+		grep -v 'kmalloc-.* 0      0 '
+	say "toyalloc: replaying a recorded kmem:mm_page_alloc/free trace"
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	tr=/sys/kernel/tracing
+	echo 1 > $tr/events/kmem/mm_page_alloc/enable
+	echo 1 > $tr/events/kmem/mm_page_free/enable
+	toyctl churn 100 >/dev/null; ptwalk -v summary self >/dev/null 2>&1; sh -c 'seq 1 20000 | sort -r > /dev/null'
+	echo 0 > $tr/events/kmem/mm_page_alloc/enable
+	echo 0 > $tr/events/kmem/mm_page_free/enable
+	grep -m 2 mm_page_alloc: $tr/trace
+	echo "policy=fifo interval=200" > $T/replay_config
+	cat $tr/trace > $T/replay
+	head -n 2 $T/replay; tail -n 3 $T/replay
+	say "toyalloc: live view of the real allocators (kmem:* probes, zone samples)"
+	echo 1 > $T/live/enable
+	sh -c 'seq 1 50000 | sort > /dev/null'
+	sleep 2
+	grep -E 'order=(0|1|2|3|9) ' $T/live/counters
+	grep -E 'kmalloc class=(32|64|96|128|192) ' $T/live/counters
+	echo "top call sites:"
+	head -n 5 $T/live/callsites
+	tail -n 2 $T/live/zone_frag
+	echo 0 > $T/live/enable
+	echo "compare /proc/buddyinfo:"
+	cat /proc/buddyinfo
+fi
 say "done"
