@@ -20,6 +20,7 @@
 
 #define DBG "/sys/kernel/debug/toyalloc/"
 #define MAX_HANDLES 65536
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int fd;
 static unsigned long long handles[MAX_HANDLES];
@@ -90,7 +91,7 @@ static int corruption(const char *s)
 					      "double-free", "invalid-free" };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(s, kinds[i]))
 			return i;
 	return -1;
@@ -98,7 +99,8 @@ static int corruption(const char *s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: toyctl COMMAND...\n"
+	fprintf(stderr, "%s: toyctl COMMAND...\n", "usage");
+	fprintf(stderr,
 		"  alloc ORDER [N]       N blocks of 2^ORDER pages\n"
 		"  kmalloc SIZE [N]      N objects from the kmalloc classes\n"
 		"  cache NAME SIZE FLAGS create a cache (flags: r red zone, p poison,\n"
