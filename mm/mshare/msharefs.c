@@ -22,6 +22,7 @@
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/seq_file.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
@@ -90,6 +91,9 @@ static int mshare_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 /*
  * A forked child's first fault: register its MMU notifier, which needs
  * mmap_lock for write, so drop the read lock and have the fault retried.
+ * Without memory for the notifier the fault cannot return VM_FAULT_OOM
+ * (the lock is gone) and retrying would spin while memory is short: the
+ * task gets SIGBUS instead, which the retry path delivers at once.
  */
 static vm_fault_t attach_and_retry(struct vm_fault *vmf)
 {
@@ -106,7 +110,9 @@ static vm_fault_t attach_and_retry(struct vm_fault *vmf)
 	}
 	mmap_read_unlock(mm);
 	att = mshare_attach_get(mm);
-	if (!IS_ERR(att)) {
+	if (IS_ERR(att)) {
+		force_sig(SIGBUS);
+	} else {
 		mmap_read_lock(mm);
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start > addr || vma->vm_file != file ||
