@@ -26,8 +26,10 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/memcontrol.h>
 #include <linux/mman.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -274,6 +276,7 @@ struct mshare_region *mshare_region_create(const char *name)
 	mutex_init(&r->lock);
 	INIT_LIST_HEAD(&r->mappings);
 	strscpy(r->name, name, sizeof(r->name));
+	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
 	list_add_tail(&r->all, &mshare_regions);
 	mutex_unlock(&mshare_regions_lock);
@@ -295,6 +298,7 @@ void mshare_region_destroy(struct mshare_region *r)
 	/* No VMA maps the region any more, so no PMD can link a table. */
 	if (WARN_ON(atomic_long_read(&r->pmd_links))) {
 		kvfree(r->tables);	/* leak the tables rather than free them */
+		mem_cgroup_put(r->memcg);
 		kfree(r);
 		return;
 	}
@@ -303,6 +307,7 @@ void mshare_region_destroy(struct mshare_region *r)
 		if (r->tables[slot])
 			table_free(r, r->tables[slot]);
 	kvfree(r->tables);
+	mem_cgroup_put(r->memcg);
 	kfree(r);
 }
 
@@ -609,11 +614,14 @@ vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
 	unsigned long off = (vmf->address & PAGE_MASK) - vma->vm_start;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	struct mshare_mapping *m;
+	struct mem_cgroup *old_memcg;
 	struct page *table, *page;
 	vm_fault_t ret;
 	pte_t *ptep;
 
 	mutex_lock(&r->lock);
+	/* Pages and tables are charged to the creator's cgroup, not ours. */
+	old_memcg = set_active_memcg(r->memcg);
 	m = mapping_at(r, off);
 	if (!m || !(m->prot & PROT_ALL) || (write && !(m->prot & PROT_WRITE))) {
 		ret = VM_FAULT_SIGSEGV;
@@ -663,6 +671,7 @@ vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
 	ret = link_table(r, vma->vm_mm, vmf->pmd, table, att);
 	atomic64_inc(&r->faults);
 out:
+	set_active_memcg(old_memcg);
 	mutex_unlock(&r->lock);
 	return ret;
 }

@@ -43,6 +43,7 @@ struct mshare_region {
 	atomic_long_t pages;
 	atomic64_t faults;
 	struct list_head all;		/* mshare_regions, for debugfs */
+	struct mem_cgroup *memcg;	/* the creator's: pages are charged to it */
 	char name[64];
 };
 

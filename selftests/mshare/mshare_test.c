@@ -847,6 +847,97 @@ TEST_F(mshare, kill_storm_then_everything_is_returned)
 	EXPECT_EQ(0, system("test $(wc -l < /sys/kernel/debug/mshare/regions) -eq 1"));
 }
 
+#define CGROOT "/sys/fs/cgroup"
+
+static int cg_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long cg_memory(const char *cg)
+{
+	char path[128], buf[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", cg);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	if (fd >= 0)
+		close(fd);
+	return atol(buf);
+}
+
+static void cg_join(const char *cg)
+{
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg_write(path, pid))
+		_exit(9);
+}
+
+/* Pages faulted in by another cgroup's process are charged to the creator's. */
+TEST_F(mshare, memcg_charges_the_creator)
+{
+	unsigned long size = 16 * self->align;
+	long creator0, user0, creator1, user1;
+	int ready[2], done[2], status, fd;
+	char c = 0, *p;
+	pid_t creator, user;
+
+	mkdir(CGROOT, 0755);
+	mount("none", CGROOT, "cgroup2", 0, NULL);
+	if (cg_write(CGROOT "/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no cgroup v2 memory controller");
+	mkdir(CGROOT "/mshare-creator", 0755);
+	mkdir(CGROOT "/mshare-user", 0755);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	creator = fork();
+	if (!creator) {
+		cg_join("mshare-creator");
+		fd = make_region("memcg", size);
+		if (fd < 0 || write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	creator0 = cg_memory("mshare-creator");
+	user0 = cg_memory("mshare-user");
+	user = fork();
+	if (!user) {
+		cg_join("mshare-user");
+		fd = open(MNT "/memcg", O_RDWR);
+		p = fd < 0 ? NULL : attach(fd, size, PROT_READ | PROT_WRITE);
+		if (!p)
+			_exit(1);
+		memset(p, 1, size);
+		_exit(0);
+	}
+	ASSERT_EQ(user, waitpid(user, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	creator1 = cg_memory("mshare-creator");
+	user1 = cg_memory("mshare-user");
+	TH_LOG("creator's cgroup +%ld kB, user's +%ld kB for %lu kB touched",
+	       (creator1 - creator0) >> 10, (user1 - user0) >> 10, size >> 10);
+	EXPECT_LE((long)size * 9 / 10, creator1 - creator0);
+	EXPECT_GT((long)size / 8, user1 - user0);
+	ASSERT_EQ(1, write(done[1], &c, 1));
+	ASSERT_EQ(creator, waitpid(creator, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	unlink(MNT "/memcg");
+	rmdir(CGROOT "/mshare-user");
+	rmdir(CGROOT "/mshare-creator");
+}
+
 TEST_F(mshare, zz_unmount_after_the_suite)
 {
 	EXPECT_EQ(0, umount(MNT));
