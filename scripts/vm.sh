@@ -120,7 +120,11 @@ append="$append transparent_hugepage=always hugepages=64"
 console=$out/console.log
 output=$out/output.txt
 rm -f "$console" "$output" "$out"/console-stalled-*.log "$out"/console-bootreport-*.log
-set -- qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 2 -m "$mem" \
+# Single-threaded TCG: with one host thread per vCPU (MTTCG) a vCPU was
+# seen stuck for good on an int3 that text_poke_bp() had just written while
+# the other vCPU patched a static call (toyalloc attaching its tracepoint
+# probes). Round-robin vCPUs keep cross-modifying code coherent.
+set -- qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "$mem" \
 	-kernel "$image" -initrd "$out/initramfs.cpio" -append "$append" \
 	-no-reboot -nodefaults -display none
 

@@ -766,6 +766,45 @@ TEST(replay_against_model)
 	free(trace);
 }
 
+/* Real kmalloc(100) calls show up with their class and call site. */
+TEST(live_kmalloc_classes)
+{
+	struct toyalloc_bench b = { .kind = TOYALLOC_BENCH_KMALLOC, .param = 100,
+				    .batch = 16, .iterations = 2000 };
+	unsigned long req = 0, all = 0, cnt = 0, cls, c, r, a;
+	char *buf, *p;
+	int fd = toy_open(), rose = 0;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_file(DBG "live/enable", "1"));
+	ASSERT_EQ(0, ioctl(fd, TOYALLOC_IOC_BENCH, &b));
+	buf = read_file(DBG "live/counters");
+	for (p = buf; (p = strstr(p, "kmalloc class=")); p++) {
+		if (sscanf(p, "kmalloc class=%lu count=%lu bytes_requested=%lu bytes_allocated=%lu",
+			   &cls, &c, &r, &a) != 4)
+			continue;	/* class=large */
+		cnt += c;
+		req += r;
+		all += a;
+		if (c >= 2000 && cls >= 100)
+			rose = 1;
+	}
+	free(buf);
+	ASSERT_LE(2000, cnt);
+	ASSERT_LE(200000, req);
+	ASSERT_LE(all - req, all);
+	ASSERT_LE(2000 * 28, all - req);	/* 100 bytes never fill their class */
+	ASSERT_TRUE(rose);
+	buf = read_file(DBG "live/callsites");
+	ASSERT_NE(NULL, strstr(buf, "[toyalloc]"));
+	free(buf);
+	/*
+	 * Left enabled for the next test, which disables: every flip patches
+	 * kernel text (static calls), so the suite flips once each way.
+	 */
+	close(fd);
+}
+
 /* Sum of page_alloc counts (in pages) over every order. */
 static unsigned long live_pages_allocated(void)
 {
@@ -826,42 +865,6 @@ TEST(live_counters_match_vmstat)
 		p[i * 4096] = 1;
 	munmap(p, n * 4096);
 	ASSERT_EQ(ours0, live_pages_allocated());
-}
-
-/* Real kmalloc(100) calls show up with their class and call site. */
-TEST(live_kmalloc_classes)
-{
-	struct toyalloc_bench b = { .kind = TOYALLOC_BENCH_KMALLOC, .param = 100,
-				    .batch = 16, .iterations = 2000 };
-	unsigned long req = 0, all = 0, cnt = 0, cls, c, r, a;
-	char *buf, *p;
-	int fd = toy_open(), rose = 0;
-
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, write_file(DBG "live/enable", "1"));
-	ASSERT_EQ(0, ioctl(fd, TOYALLOC_IOC_BENCH, &b));
-	buf = read_file(DBG "live/counters");
-	for (p = buf; (p = strstr(p, "kmalloc class=")); p++) {
-		if (sscanf(p, "kmalloc class=%lu count=%lu bytes_requested=%lu bytes_allocated=%lu",
-			   &cls, &c, &r, &a) != 4)
-			continue;	/* class=large */
-		cnt += c;
-		req += r;
-		all += a;
-		if (c >= 2000 && cls >= 100)
-			rose = 1;
-	}
-	free(buf);
-	ASSERT_LE(2000, cnt);
-	ASSERT_LE(200000, req);
-	ASSERT_LE(all - req, all);
-	ASSERT_LE(2000 * 28, all - req);	/* 100 bytes never fill their class */
-	ASSERT_TRUE(rose);
-	buf = read_file(DBG "live/callsites");
-	ASSERT_NE(NULL, strstr(buf, "[toyalloc]"));
-	free(buf);
-	ASSERT_EQ(0, write_file(DBG "live/enable", "0"));
-	close(fd);
 }
 
 /* Zone samples agree with /proc/buddyinfo read right after. */
