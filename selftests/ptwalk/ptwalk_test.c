@@ -19,6 +19,14 @@
 #include <linux/ptwalk.h>
 
 #include "kselftest_harness.h"
+
+/*
+ * The harness gives each test 30 s; under QEMU TCG on the debug kernel a
+ * multi-process test can take minutes. The suite's settings file still
+ * bounds the whole program.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
 #include "ptwalk_lib.h"
 #include "vm_util.h"
 

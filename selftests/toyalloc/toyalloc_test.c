@@ -21,6 +21,14 @@
 #include <linux/toyalloc.h>
 
 #include "kselftest_harness.h"
+
+/*
+ * The harness gives each test 30 s; under QEMU TCG on the debug kernel a
+ * multi-process test can take minutes. The suite's settings file still
+ * bounds the whole program.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
 #include "toy_model.h"
 
 #define DBG "/sys/kernel/debug/toyalloc/"
