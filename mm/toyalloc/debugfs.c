@@ -272,18 +272,17 @@ static int policy_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-int toy_policy_parse(const char __user *ubuf, size_t count)
+/* A policy name written by a user ("lifo\n"): its number, or -errno. */
+static int toy_policy_parse(const char __user *ubuf, size_t count)
 {
 	char buf[16];
-	int i;
 
 	if (!count || count >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = 0;
-	i = sysfs_match_string(toy_policy_names, strim(buf));
-	return i;
+	return sysfs_match_string(toy_policy_names, strim(buf));
 }
 
 static ssize_t policy_write(struct file *file, const char __user *ubuf,
@@ -297,19 +296,7 @@ static ssize_t policy_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : count;
 }
 
-static int policy_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, policy_show, NULL);
-}
-
-static const struct file_operations policy_fops = {
-	.owner = THIS_MODULE,
-	.open = policy_open,
-	.read = seq_read,
-	.write = policy_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+TOY_RW_ATTRIBUTE(policy);
 
 int toy_debugfs_init(struct dentry *dir)
 {

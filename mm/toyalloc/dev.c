@@ -24,6 +24,7 @@
 #define TOY_PEEK_MAX		64
 #define TOY_BENCH_MAX_ITERS	100000000ULL
 #define TOY_BENCH_MAX_BATCH	256
+#define TOY_BENCH_MAX_PAGES	4096	/* held at once by a page benchmark */
 
 struct toy_session {
 	struct mutex lock;		/* serialises this session's ioctls */
@@ -438,7 +439,8 @@ static long ioc_bench(void __user *uarg)
 	if (arg.reserved || arg.kind >= TOYALLOC_NR_BENCH ||
 	    !arg.iterations || arg.iterations > TOY_BENCH_MAX_ITERS ||
 	    !arg.batch || arg.batch > TOY_BENCH_MAX_BATCH ||
-	    (pages && arg.param > TOY_MAX_ORDER) ||
+	    (pages && (arg.param > TOY_MAX_ORDER ||
+		       (arg.batch << arg.param) > TOY_BENCH_MAX_PAGES)) ||
 	    (sized && (!arg.param || arg.param > TOYALLOC_MAX_OBJECT)))
 		return -EINVAL;
 

@@ -278,22 +278,8 @@ static ssize_t snapshot_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
-#define LIVE_RW_FOPS(name)						\
-static int name##_open(struct inode *inode, struct file *file)		\
-{									\
-	return single_open(file, name##_show, NULL);			\
-}									\
-static const struct file_operations name##_fops = {			\
-	.owner = THIS_MODULE,						\
-	.open = name##_open,						\
-	.read = seq_read,						\
-	.write = name##_write,						\
-	.llseek = seq_lseek,						\
-	.release = single_release,					\
-}
-
-LIVE_RW_FOPS(enable);
-LIVE_RW_FOPS(interval);
+TOY_RW_ATTRIBUTE(enable);
+TOY_RW_ATTRIBUTE(interval);
 
 static const struct file_operations snapshot_fops = {
 	.owner = THIS_MODULE,

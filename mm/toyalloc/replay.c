@@ -342,19 +342,7 @@ static ssize_t config_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : count;
 }
 
-static int config_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, config_show, NULL);
-}
-
-static const struct file_operations config_fops = {
-	.owner = THIS_MODULE,
-	.open = config_open,
-	.read = seq_read,
-	.write = config_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+TOY_RW_ATTRIBUTE(config);
 
 int toy_replay_init(struct dentry *dir)
 {

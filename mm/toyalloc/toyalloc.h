@@ -47,8 +47,23 @@ int toy_live_init(struct dentry *dir);
 void toy_live_exit(void);
 
 extern const char * const toy_policy_names[TOYALLOC_NR_POLICIES];
-/* A policy name written by a user ("lifo\n"): its number, or -errno. */
-int toy_policy_parse(const char __user *ubuf, size_t count);
+/*
+ * A debugfs file shown by NAME_show() and written by NAME_write(), like
+ * DEFINE_SHOW_ATTRIBUTE() for a file that is also written.
+ */
+#define TOY_RW_ATTRIBUTE(name)						\
+static int name##_open(struct inode *inode, struct file *file)		\
+{									\
+	return single_open(file, name##_show, NULL);			\
+}									\
+static const struct file_operations name##_fops = {			\
+	.owner = THIS_MODULE,						\
+	.open = name##_open,						\
+	.read = seq_read,						\
+	.write = name##_write,						\
+	.llseek = seq_lseek,						\
+	.release = single_release,					\
+}
 
 /* Shared by the views of the pool, a replay and the real zones. */
 void toy_print_counts(struct seq_file *m, const char *zone, const unsigned long *nr_free);
