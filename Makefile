@@ -5,6 +5,7 @@
 #                     on the stock and the debug kernel, summary
 #   make demo         the showcase: boot the stock kernel, show the modules
 #   make bench        benchmarks in the guest, ratios and plots in results/
+#                     (BENCH="mshare ptwalk" runs only those)
 #   make vm           a shell in the guest with the modules available
 #
 #   KERNEL=stock|debug  which kernel's build directory KDIR defaults to
@@ -42,7 +43,7 @@ demo:
 	scripts/demo.sh
 
 bench:
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH)
 
 vm: modules selftests tools
 	scripts/vm.sh --kernel $(KERNEL) --paging $(PAGING) --no-build --interactive

@@ -2,7 +2,9 @@
 /*
  * mshare against a MAP_SHARED memfd, same guest, same run:
  *  - PageTables growth with 1, 8, 64 processes mapping a touched 1 GiB,
- *    net of what the same number of idle children costs;
+ *    net of what the same number of idle children costs, for mshare with
+ *    PMD tables shared (the default for 1 GiB aligned attaches), mshare
+ *    with PTE tables only (pmd_sharing=N) and memfd;
  *  - minor faults and time for one more sharer to touch all of it;
  *  - making it read-only for 64 sharers: one MSHAREFS_PROTECT against 64
  *    mprotect() calls.
@@ -28,7 +30,18 @@
 #define SIZE (1UL << 30)
 #define MAXN 64
 
-enum method { MSHARE, MEMFD, IDLE };
+enum method { MSHARE, MSHARE_PTE, MEMFD, IDLE };
+
+#define PMD_SHARING "/sys/module/mshare/parameters/pmd_sharing"
+
+static void pmd_sharing(const char *val)
+{
+	int fd = open(PMD_SHARING, O_WRONLY);
+
+	if (fd < 0 || write(fd, val, 1) != 1)
+		exit(1);
+	close(fd);
+}
 
 static double now(void)
 {
@@ -51,7 +64,9 @@ static int make_object(enum method m)
 		return fd;
 	}
 	unlink("/sys/fs/mshare/bench");
+	pmd_sharing(m == MSHARE_PTE ? "N" : "Y");
 	fd = open("/sys/fs/mshare/bench", O_RDWR | O_CREAT | O_EXCL, 0600);
+	pmd_sharing("Y");
 	if (fd < 0 || ftruncate(fd, SIZE) || ioctl(fd, MSHAREFS_CREATE_MAPPING, &c))
 		exit(1);
 	return fd;
@@ -205,8 +220,8 @@ static double protect_time(enum method m, int n)
 int main(void)
 {
 	static const int ns[] = { 1, 8, 64 };
-	long f[2];
-	double tf[3], tp[2];
+	long f[3];
+	double tf[4], tp[2];
 	int i;
 
 	if (access("/sys/fs/mshare/mshare_info", F_OK))
@@ -218,22 +233,28 @@ int main(void)
 	for (i = 0; i < 3; i++) {
 		long idle = pagetables_kb(IDLE, ns[i]);
 		long ms = pagetables_kb(MSHARE, ns[i]) - idle;
+		long mp = pagetables_kb(MSHARE_PTE, ns[i]) - idle;
 		long md = pagetables_kb(MEMFD, ns[i]) - idle;
 		/* One set of PTE tables + one PMD page per process. */
 		long ideal = (SIZE / (2 << 20)) * 4 + ns[i] * 4;
 
 		printf("BENCH,mshare,pt_kb_mshare_%d,%ld,kB\n", ns[i], ms);
+		printf("BENCH,mshare,pt_kb_mshare_pte_%d,%ld,kB\n", ns[i], mp);
 		printf("BENCH,mshare,pt_kb_memfd_%d,%ld,kB\n", ns[i], md);
 		printf("BENCH,mshare,pt_kb_ideal_%d,%ld,kB\n", ns[i], ideal);
 		printf("BENCH,mshare,pt_vs_ideal_%d,%.3f,x\n", ns[i], (double)ms / ideal);
+		printf("BENCH,mshare,pt_pte_vs_ideal_%d,%.3f,x\n", ns[i], (double)mp / ideal);
 		printf("BENCH,mshare,pt_memfd_over_mshare_%d,%.1f,x\n", ns[i],
 		       ms > 0 ? (double)md / ms : 0);
 	}
 	faults_and_time(MSHARE, &f[0], &tf[0]);
 	faults_and_time(MEMFD, &f[1], &tf[1]);
+	faults_and_time(MSHARE_PTE, &f[2], &tf[3]);
 	printf("BENCH,mshare,second_sharer_faults_mshare,%ld,faults\n", f[0]);
+	printf("BENCH,mshare,second_sharer_faults_mshare_pte,%ld,faults\n", f[2]);
 	printf("BENCH,mshare,second_sharer_faults_memfd,%ld,faults\n", f[1]);
 	printf("BENCH,mshare,second_sharer_s_mshare,%.4f,s\n", tf[0]);
+	printf("BENCH,mshare,second_sharer_s_mshare_pte,%.4f,s\n", tf[3]);
 	printf("BENCH,mshare,second_sharer_s_memfd,%.4f,s\n", tf[1]);
 	printf("BENCH,mshare,second_sharer_speedup,%.1f,x\n", tf[1] / tf[0]);
 	tf[2] = touch_floor();

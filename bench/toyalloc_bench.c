@@ -3,7 +3,8 @@
  * toyalloc benchmark, in one guest run: the toy buddy against
  * alloc_pages()/__free_pages() at orders 0, 3 and 9, the toy slab against
  * kmem_cache_alloc()/kmem_cache_free() at 64 and 512 bytes, the cost of
- * the live kmem probes on a kmalloc loop, and the replay of a trace
+ * the live kmem probes (and of ftrace on the same events) on a kmalloc
+ * loop, a page loop and a socket message loop, and the replay of a trace
  * recorded here under each policy (fragmentation over time).
  *
  * Prints BENCH,toyalloc,<metric>,<value>,<unit> and
@@ -14,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,26 +94,94 @@ static void compare(const char *what, unsigned int toy_kind, unsigned int real_k
 	printf("BENCH,toyalloc,%s_ratio,%.2f,toy/real\n", what, toy / real);
 }
 
-/* The live probes on a kmalloc loop and on a page allocation loop. */
+#define SOCKET_LOOP	(~0u)
+#define MESSAGES	20000
+
+/*
+ * A user-space loop whose kernel work is mostly allocation: datagrams
+ * over a socketpair, each one an skb head (kmem_cache_alloc) and its data
+ * (kmalloc) allocated and freed. Best of REPEATS, ns per message.
+ */
+static double socket_loop(void)
+{
+	char msg[256] = { 0 };
+	double best = 0, ns;
+	struct timespec t0, t1;
+	int sv[2], i, r;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		exit(1);
+	for (r = 0; r < REPEATS; r++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (i = 0; i < MESSAGES; i++)
+			if (send(sv[0], msg, sizeof(msg), 0) != sizeof(msg) ||
+			    recv(sv[1], msg, sizeof(msg), 0) != sizeof(msg))
+				exit(1);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + t1.tv_nsec - t0.tv_nsec) / MESSAGES;
+		if (!r || ns < best)
+			best = ns;
+	}
+	close(sv[0]);
+	close(sv[1]);
+	return best;
+}
+
+/* The kernel's own way to watch the same events: ftrace into its ring. */
+static void kmem_events(const char *on)
+{
+	static const char * const events[] = {
+		"kmalloc", "kmem_cache_alloc", "mm_page_alloc", "mm_page_free",
+		"mm_page_free_batched",
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		snprintf(path, sizeof(path), TRACEFS "events/kmem/%s/enable", events[i]);
+		if (write_file(path, on))
+			exit(1);
+	}
+	write_file(TRACEFS "trace", "");
+}
+
+static double run_loop(unsigned int kind, unsigned int param)
+{
+	return kind == SOCKET_LOOP ? socket_loop() : bench(kind, param, 100000);
+}
+
+/*
+ * Cost of the live probes, and of ftrace recording the same events, on a
+ * kmalloc loop, a page allocation loop and a socket message loop.
+ */
 static void probe_overhead(void)
 {
 	static const struct { const char *name; unsigned int kind, param; } loops[] = {
 		{ "kmalloc64", TOYALLOC_BENCH_KMALLOC, 64 },
 		{ "pages_order0", TOYALLOC_BENCH_REAL_PAGES, 0 },
+		{ "socket_msg", SOCKET_LOOP, 0 },
 	};
-	double off, on;
-	int i;
+	double off, on, ftrace;
+	unsigned int i;
 
-	for (i = 0; i < 2; i++) {
+	if (access(TRACEFS "events", F_OK))
+		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	for (i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
 		write_file(DBG "live/enable", "0");
-		off = bench(loops[i].kind, loops[i].param, 100000);
+		off = run_loop(loops[i].kind, loops[i].param);
 		write_file(DBG "live/enable", "1");
-		on = bench(loops[i].kind, loops[i].param, 100000);
+		on = run_loop(loops[i].kind, loops[i].param);
 		write_file(DBG "live/enable", "0");
-		printf("BENCH,toyalloc,%s_probes_off,%.1f,ns/pair\n", loops[i].name, off);
-		printf("BENCH,toyalloc,%s_probes_on,%.1f,ns/pair\n", loops[i].name, on);
+		kmem_events("1");
+		ftrace = run_loop(loops[i].kind, loops[i].param);
+		kmem_events("0");
+		printf("BENCH,toyalloc,%s_probes_off,%.1f,ns/op\n", loops[i].name, off);
+		printf("BENCH,toyalloc,%s_probes_on,%.1f,ns/op\n", loops[i].name, on);
+		printf("BENCH,toyalloc,%s_ftrace_on,%.1f,ns/op\n", loops[i].name, ftrace);
 		printf("BENCH,toyalloc,%s_probe_overhead,%.1f,%%\n", loops[i].name,
 		       (on / off - 1) * 100);
+		printf("BENCH,toyalloc,%s_ftrace_overhead,%.1f,%%\n", loops[i].name,
+		       (ftrace / off - 1) * 100);
 	}
 }
 

@@ -4,16 +4,19 @@
 # stock kernel (the module it measures loaded), collect its
 # "BENCH,<bench>,<metric>,<value>,<unit>" lines into results/bench/*.csv,
 # print the ratios and render one PNG per benchmark with gnuplot.
+#   scripts/bench.sh [name...]    (make bench BENCH=mshare): only those
 set -eu
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 out=$REPO_ROOT/results/bench
-rm -rf "$out"
+[ $# -gt 0 ] || rm -rf "$out"	# a named subset keeps the others' results
 mkdir -p "$out"
 
 make -s -C bench
 make -s tools
-guest='for b in /bench/*_bench; do
+list=/bench/*_bench
+[ $# -gt 0 ] && list=$(printf '/bench/%s_bench ' "$@")
+guest='for b in '"$list"'; do
 	m=${b##*/}; m=${m%_bench}
 	[ -f /lib/mmsuite/$m.ko ] && insmod /lib/mmsuite/$m.ko
 	echo "# $b"; $b || echo "BENCH,$m,failed,1,"

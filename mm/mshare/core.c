@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mshare core: shared PTE tables.
+ * mshare core: shared PTE tables, and shared PMD tables where 1 GiB aligned.
  *
  * A region owns one PTE table per PMD_SIZE slot and fills it itself: the
  * fault handler maps the object's page into the region's table and then
  * points the faulting process's PMD entry at that table. Every sharer's
  * PMD for a slot points to the same table, so one set of PTEs serves all.
  *
+ * Where a sharer maps a whole PUD_SIZE (1 GiB) piece of the region at a
+ * 1 GiB aligned address, the region also owns a PMD table for that piece,
+ * whose entries point at the region's PTE tables, and the sharer's PUD
+ * entry points at it: the sharer then has no table of its own for the
+ * region at all. The core mm asks for that link through ->huge_fault(),
+ * as it does for device-dax PUD mappings: it calls it only for DAX VMAs,
+ * so regions created with pmd_sharing on carry S_DAX (see msharefs.c).
+ *
  * The core mm must never zap or free a region table through a sharer.
  * Every path that does (munmap, MADV_DONTNEED, exit, mremap, NUMA
  * hinting, clear_refs) first calls invalidate_range_start() or release()
  * on the sharer's MMU notifier, which unlinks region tables from that
- * sharer's PMDs before the core walks them. A fault cannot relink while an
+ * sharer's PUDs and PMDs before the core walks them. A fault cannot relink while an
  * invalidation is in progress: the check is made under the PMD lock that
  * the unlink also takes. Tables are freed only when the region is
  * destroyed, after every VMA mapping it is gone, and after a TLB flush on
@@ -85,7 +93,8 @@ static void table_page_free(struct page *page)
 	__free_page(page);
 }
 
-static struct page *table_alloc(struct mshare_region *r)
+/* A zeroed page-table page with its split lock, counted in @count. */
+static struct page *table_alloc(struct mshare_region *r, atomic_long_t *count)
 {
 	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 
@@ -100,6 +109,7 @@ static struct page *table_alloc(struct mshare_region *r)
 	}
 #endif
 	spin_lock_init(ptlock_ptr(page));
+	page->pmd_huge_pte = NULL;	/* as pgtable_pmd_page_ctor() */
 	__SetPageTable(page);
 	mod_lruvec_page_state(page, NR_PAGETABLE, 1);
 	if (xa_err(xa_store(&mshare_tables, page_to_pfn(page), r,
@@ -107,20 +117,50 @@ static struct page *table_alloc(struct mshare_region *r)
 		table_page_free(page);
 		return NULL;
 	}
-	atomic_long_inc(&r->nr_tables);
+	atomic_long_inc(count);
 	return page;
 }
 
-static void table_free(struct mshare_region *r, struct page *page)
+static void table_free(struct page *page, atomic_long_t *count)
 {
 	xa_erase(&mshare_tables, page_to_pfn(page));
 	table_page_free(page);
-	atomic_long_dec(&r->nr_tables);
+	atomic_long_dec(count);
 }
 
 static pte_t *table_pte(struct page *table, unsigned long off)
 {
 	return (pte_t *)page_address(table) + pte_index(off);
+}
+
+static struct mshare_pud_slot *pud_slot(struct mshare_region *r,
+					unsigned long off)
+{
+	if (!r->pud_slots || off >> PUD_SHIFT >= r->size >> PUD_SHIFT)
+		return NULL;
+	return &r->pud_slots[off >> PUD_SHIFT];
+}
+
+/*
+ * With r->lock: point entry @off of the region's PMD table for that GiB,
+ * if it has one, at the PTE table. Sharers linked at the PUD see it at
+ * once; the lock is the one their pmd_lock() takes.
+ */
+static void pmd_table_link(struct mshare_region *r, unsigned long off,
+			   struct page *pte_table)
+{
+	struct mshare_pud_slot *slot = pud_slot(r, off);
+	spinlock_t *ptl;	/* the region PMD table's lock */
+	pmd_t *pmd;
+
+	if (!slot || !slot->table)
+		return;
+	pmd = (pmd_t *)page_address(slot->table) + pmd_index(off);
+	ptl = ptlock_ptr(slot->table);
+	spin_lock(ptl);
+	if (pmd_none(*pmd))
+		pmd_populate(&mshare_table_mm, pmd, pte_table);
+	spin_unlock(ptl);
 }
 
 /* What page_add_file_rmap()/page_remove_rmap() would account. */
@@ -267,7 +307,8 @@ static unsigned long mappings_prot_union(struct mshare_region *r)
 
 /* ------------------------------------------------------ region lifetime */
 
-struct mshare_region *mshare_region_create(const char *name)
+struct mshare_region *mshare_region_create(const char *name,
+					   bool share_pmd_tables)
 {
 	struct mshare_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
 
@@ -276,6 +317,7 @@ struct mshare_region *mshare_region_create(const char *name)
 	mutex_init(&r->lock);
 	INIT_LIST_HEAD(&r->mappings);
 	strscpy(r->name, name, sizeof(r->name));
+	r->share_pmd_tables = share_pmd_tables;
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
 	list_add_tail(&r->all, &mshare_regions);
@@ -295,17 +337,23 @@ void mshare_region_destroy(struct mshare_region *r)
 	clear_ptes(r, 0, r->size);
 	list_for_each_entry_safe(m, tmp, &r->mappings, list)
 		mapping_free(m);
-	/* No VMA maps the region any more, so no PMD can link a table. */
-	if (WARN_ON(atomic_long_read(&r->pmd_links))) {
-		kvfree(r->tables);	/* leak the tables rather than free them */
+	/* No VMA maps the region any more, so no PUD or PMD links a table. */
+	if (WARN_ON(atomic_long_read(&r->pmd_links) ||
+		    atomic_long_read(&r->pud_links))) {
+		kvfree(r->pud_slots);	/* leak the tables rather than free them */
+		kvfree(r->tables);
 		mem_cgroup_put(r->memcg);
 		kfree(r);
 		return;
 	}
 	mshare_flush_all();	/* no paging-structure cache may keep them */
+	for (slot = 0; r->pud_slots && slot < r->size >> PUD_SHIFT; slot++)
+		if (r->pud_slots[slot].table)
+			table_free(r->pud_slots[slot].table, &r->nr_pmd_tables);
 	for (slot = 0; r->tables && slot < r->size >> PMD_SHIFT; slot++)
 		if (r->tables[slot])
-			table_free(r, r->tables[slot]);
+			table_free(r->tables[slot], &r->nr_tables);
+	kvfree(r->pud_slots);
 	kvfree(r->tables);
 	mem_cgroup_put(r->memcg);
 	kfree(r);
@@ -323,10 +371,18 @@ int mshare_region_set_size(struct mshare_region *r, loff_t size)
 	} else {
 		r->tables = kvcalloc(size >> PMD_SHIFT, sizeof(*r->tables),
 				     GFP_KERNEL);
-		if (r->tables)
+		if (r->share_pmd_tables && size >= PUD_SIZE)
+			r->pud_slots = kvcalloc(size >> PUD_SHIFT,
+						sizeof(*r->pud_slots),
+						GFP_KERNEL);
+		if (r->tables && (r->pud_slots || !r->share_pmd_tables ||
+				  size < PUD_SIZE)) {
 			r->size = size;
-		else
+		} else {
+			kvfree(r->tables);
+			r->tables = NULL;
 			ret = -ENOMEM;
+		}
 	}
 	mutex_unlock(&r->lock);
 	return ret;
@@ -531,24 +587,47 @@ out:
 	return ret;
 }
 
+/*
+ * Table pages the sharers would own without sharing: one PTE table per
+ * PMD link, and per PUD link a PMD table plus the PTE tables under it.
+ */
+static long private_table_pages(struct mshare_region *r)
+{
+	long pages = atomic_long_read(&r->pmd_links);
+	unsigned long i, slot;
+
+	for (slot = 0; r->pud_slots && slot < r->size >> PUD_SHIFT; slot++) {
+		long links = atomic_long_read(&r->pud_slots[slot].links);
+		long under = 1;
+
+		for (i = 0; links && i < PTRS_PER_PMD; i++)
+			under += !!r->tables[slot * PTRS_PER_PMD + i];
+		pages += links * under;
+	}
+	return pages;
+}
+
 void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 {
 	struct mshare_mapping *m;
-	long links = atomic_long_read(&r->pmd_links);
-	long tables = atomic_long_read(&r->nr_tables);
+	long tables, private;
 
 	memset(st, 0, sizeof(*st));
 	mutex_lock(&r->lock);
 	st->size = r->size;
 	list_for_each_entry(m, &r->mappings, list)
 		st->mappings++;
+	private = private_table_pages(r);
 	mutex_unlock(&r->lock);
 	st->sharers = atomic_long_read(&r->sharers);
-	st->pte_tables = tables;
-	st->pmd_links = links;
+	st->pte_tables = atomic_long_read(&r->nr_tables);
+	st->pmd_links = atomic_long_read(&r->pmd_links);
+	st->pmd_tables = atomic_long_read(&r->nr_pmd_tables);
+	st->pud_links = atomic_long_read(&r->pud_links);
 	st->pages = atomic_long_read(&r->pages);
 	st->faults = atomic64_read(&r->faults);
-	st->table_bytes_saved = links > tables ? (links - tables) * PAGE_SIZE : 0;
+	tables = st->pte_tables + st->pmd_tables;
+	st->table_bytes_saved = private > tables ? (private - tables) * PAGE_SIZE : 0;
 }
 
 /*
@@ -629,12 +708,13 @@ vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
 	}
 	table = r->tables[off >> PMD_SHIFT];
 	if (!table) {
-		table = table_alloc(r);
+		table = table_alloc(r, &r->nr_tables);
 		if (!table) {
 			ret = VM_FAULT_OOM;
 			goto out;
 		}
 		r->tables[off >> PMD_SHIFT] = table;
+		pmd_table_link(r, off, table);
 	}
 	ptep = table_pte(table, off);
 	if (pte_none(ptep_get(ptep))) {
@@ -676,6 +756,61 @@ out:
 	return ret;
 }
 
+/*
+ * The PUD entry of a sharer for a whole, 1 GiB aligned GiB of the region
+ * is empty: point it at the region's PMD table for that GiB (made on first
+ * use, with every PTE table the GiB already has). The access is retried
+ * and walks the shared tables; a missing PTE table or page comes through
+ * mshare_fault() with vmf->pmd inside the region's own PMD table.
+ */
+vm_fault_t mshare_huge_fault(struct mshare_region *r, struct vm_fault *vmf,
+			     enum page_entry_size pe_size,
+			     struct mshare_attach *att)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long base = vmf->address & PUD_MASK;
+	struct mshare_pud_slot *slot;
+	struct mem_cgroup *old_memcg;
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;	/* the sharer's PUD lock */
+	unsigned long i;
+
+	if (pe_size != PE_SIZE_PUD || !IS_ALIGNED(vma->vm_start, PUD_SIZE) ||
+	    base < vma->vm_start || base + PUD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	slot = pud_slot(r, base - vma->vm_start);
+	if (!slot)
+		return VM_FAULT_FALLBACK;
+
+	mutex_lock(&r->lock);
+	if (!slot->table) {
+		old_memcg = set_active_memcg(r->memcg);
+		slot->table = table_alloc(r, &r->nr_pmd_tables);
+		set_active_memcg(old_memcg);
+		if (!slot->table) {
+			mutex_unlock(&r->lock);
+			return VM_FAULT_OOM;
+		}
+		for (i = 0; i < PTRS_PER_PMD; i++) {
+			unsigned long off = base - vma->vm_start + i * PMD_SIZE;
+
+			if (r->tables[off >> PMD_SHIFT])
+				pmd_table_link(r, off, r->tables[off >> PMD_SHIFT]);
+		}
+	}
+	ptl = pud_lock(mm, vmf->pud);
+	/* Empty unless another thread got here first, or allocated a PMD. */
+	if (pud_none(*vmf->pud) && !atomic_read(&att->invalidating)) {
+		pud_populate(mm, vmf->pud, page_address(slot->table));
+		atomic_long_inc(&slot->links);
+		atomic_long_inc(&r->pud_links);
+	}
+	spin_unlock(ptl);
+	atomic64_inc(&r->faults);
+	mutex_unlock(&r->lock);
+	return VM_FAULT_NOPAGE;
+}
+
 /* A write to a present read-only PTE: allowed only if the range is. */
 vm_fault_t mshare_page_mkwrite(struct mshare_region *r, struct vm_fault *vmf)
 {
@@ -696,9 +831,32 @@ vm_fault_t mshare_page_mkwrite(struct mshare_region *r, struct vm_fault *vmf)
 
 /* ------------------------------------------------- sharer MMU notifier */
 
+/* Clear a sharer PUD entry if it points at a region PMD table. */
+static bool unlink_pud(struct mm_struct *mm, pud_t *pud, pud_t val)
+{
+	struct mshare_region *r = xa_load(&mshare_tables, pud_pfn(val));
+	unsigned long slot;
+	spinlock_t *ptl;	/* the sharer's PUD lock */
+
+	if (!r)
+		return false;
+	ptl = pud_lock(mm, pud);
+	if (pud_pfn(READ_ONCE(*pud)) == pud_pfn(val)) {
+		pud_clear(pud);
+		atomic_long_dec(&r->pud_links);
+		/* Slots and their tables stay until the region goes. */
+		for (slot = 0; slot < r->size >> PUD_SHIFT; slot++)
+			if (r->pud_slots[slot].table &&
+			    page_to_pfn(r->pud_slots[slot].table) == pud_pfn(val))
+				atomic_long_dec(&r->pud_slots[slot].links);
+	}
+	spin_unlock(ptl);
+	return true;
+}
+
 /*
- * Clear every PMD in [start, end) of @mm that points at a region table.
- * Runs before the core walks the range, under its mmap_lock or in
+ * Clear every PUD and PMD in [start, end) of @mm that points at a region
+ * table. Runs before the core walks the range, under its mmap_lock or in
  * exit_mmap(), so the upper tables of the range stay put.
  */
 static unsigned long unlink_range(struct mm_struct *mm, unsigned long start,
@@ -712,6 +870,7 @@ static unsigned long unlink_range(struct mm_struct *mm, unsigned long start,
 		p4d_t *p4d;
 		pud_t *pud;
 		pmd_t *pmd;
+		pud_t pudval;
 		pmd_t val;
 
 		next = pgd_addr_end(addr, end);
@@ -723,8 +882,13 @@ static unsigned long unlink_range(struct mm_struct *mm, unsigned long start,
 			continue;
 		pud = pud_offset(p4d, addr);
 		next = pud_addr_end(addr, end);
-		if (!pud_present(READ_ONCE(*pud)) || pud_leaf(READ_ONCE(*pud)))
+		pudval = READ_ONCE(*pud);
+		if (!pud_present(pudval) || pud_leaf(pudval))
 			continue;
+		if (unlink_pud(mm, pud, pudval)) {
+			n++;
+			continue;
+		}
 		pmd = pmd_offset(pud, addr);
 		next = pmd_addr_end(addr, end);
 		val = READ_ONCE(*pmd);

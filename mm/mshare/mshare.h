@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mshare: regions whose PTE tables are shared by every process that maps
- * them. core.c owns the tables and the faults; msharefs.c is the
- * filesystem, ioctl and mmap interface.
+ * mshare: regions whose PTE tables (and, 1 GiB at a time, PMD tables) are
+ * shared by every process that maps them. core.c owns the tables and the
+ * faults; msharefs.c is the filesystem, ioctl and mmap interface.
  *
  * Lock order:
- *   sharer mmap_lock  ->  region->lock  ->  sharer PMD lock | table PTE lock
+ *   sharer mmap_lock  ->  region->lock  ->  sharer PUD lock (page_table_lock)
+ *                                          | sharer or region PMD lock
+ *                                          | region PTE lock
  * The MMU notifier callbacks run under the sharer's mmap_lock (or in
- * exit_mmap) and take only PMD locks.
+ * exit_mmap) and take only PUD and PMD locks.
  */
 #ifndef _MSHARE_H
 #define _MSHARE_H
@@ -35,16 +37,26 @@ struct mshare_region {
 	struct mutex lock;		/* mappings, tables, attach_prot */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	struct page **tables;		/* one PTE table per PMD_SIZE slot */
+	struct mshare_pud_slot *pud_slots; /* per PUD_SIZE slot, or NULL */
+	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
 	struct list_head mappings;
 	unsigned int attach_prot[8];	/* live attachments per PROT_ value */
 	atomic_long_t sharers;		/* VMAs mapping the region */
 	atomic_long_t nr_tables;
 	atomic_long_t pmd_links;
+	atomic_long_t nr_pmd_tables;
+	atomic_long_t pud_links;
 	atomic_long_t pages;
 	atomic64_t faults;
 	struct list_head all;		/* mshare_regions, for debugfs */
 	struct mem_cgroup *memcg;	/* the creator's: pages are charged to it */
 	char name[64];
+};
+
+/* A region PMD table for 1 GiB of the region, linked into sharers' PUDs. */
+struct mshare_pud_slot {
+	struct page *table;
+	atomic_long_t links;		/* sharer PUD entries pointing at it */
 };
 
 /* One per sharer mm (mmu_notifier_get), shared by all its regions. */
@@ -54,7 +66,8 @@ struct mshare_attach {
 };
 
 /* core.c */
-struct mshare_region *mshare_region_create(const char *name);
+struct mshare_region *mshare_region_create(const char *name,
+					   bool share_pmd_tables);
 void mshare_region_destroy(struct mshare_region *r);
 int mshare_region_set_size(struct mshare_region *r, loff_t size);
 int mshare_map_object(struct mshare_region *r, const struct mshare_create *c);
@@ -67,6 +80,9 @@ int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
 vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
 			struct mshare_attach *att);
+vm_fault_t mshare_huge_fault(struct mshare_region *r, struct vm_fault *vmf,
+			     enum page_entry_size pe_size,
+			     struct mshare_attach *att);
 vm_fault_t mshare_page_mkwrite(struct mshare_region *r, struct vm_fault *vmf);
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm);

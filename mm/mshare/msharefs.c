@@ -29,6 +29,11 @@
 
 #include "mshare.h"
 
+static bool pmd_sharing = true;
+module_param(pmd_sharing, bool, 0644);
+MODULE_PARM_DESC(pmd_sharing,
+		 "share PMD tables of 1 GiB aligned pieces (regions created after a change)");
+
 static const struct file_operations mshare_region_fops;
 static const struct inode_operations mshare_region_iops;
 static const struct inode_operations mshare_dir_iops;
@@ -133,6 +138,19 @@ static vm_fault_t mshare_vm_fault(struct vm_fault *vmf)
 	return mshare_fault(file_region(vmf->vma->vm_file), vmf, att);
 }
 
+static vm_fault_t mshare_vm_huge_fault(struct vm_fault *vmf,
+				       enum page_entry_size pe_size)
+{
+	struct mshare_attach *att = READ_ONCE(vmf->vma->vm_private_data);
+
+	if (pe_size != PE_SIZE_PUD)
+		return VM_FAULT_FALLBACK;
+	if (!att)
+		return attach_and_retry(vmf);
+	return mshare_huge_fault(file_region(vmf->vma->vm_file), vmf, pe_size,
+				 att);
+}
+
 static vm_fault_t mshare_vm_page_mkwrite(struct vm_fault *vmf)
 {
 	return mshare_page_mkwrite(file_region(vmf->vma->vm_file), vmf);
@@ -145,6 +163,7 @@ static const struct vm_operations_struct mshare_vm_ops = {
 	.mremap = mshare_vm_mremap,
 	.mprotect = mshare_vm_mprotect,
 	.fault = mshare_vm_fault,
+	.huge_fault = mshare_vm_huge_fault,
 	.page_mkwrite = mshare_vm_page_mkwrite,
 };
 
@@ -186,8 +205,18 @@ static unsigned long mshare_get_unmapped_area(struct file *file,
 					      unsigned long pgoff,
 					      unsigned long flags)
 {
+	unsigned long found;
+
 	if (flags & MAP_FIXED)
 		return IS_ALIGNED(addr, MSHARE_ALIGN) ? addr : -EINVAL;
+	/* A GiB or more: 1 GiB aligned, so that PMD tables can be shared. */
+	if (file_region(file)->share_pmd_tables && len >= PUD_SIZE &&
+	    len + PUD_SIZE > len && (!addr || !IS_ALIGNED(addr, PUD_SIZE))) {
+		found = current->mm->get_unmapped_area(file, 0, len + PUD_SIZE,
+						       0, flags);
+		if (!IS_ERR_VALUE(found))
+			return round_up(found, PUD_SIZE);
+	}
 	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 
@@ -312,11 +341,21 @@ static int mshare_mknod(struct inode *dir, struct dentry *dentry,
 		inc_nlink(inode);
 		inc_nlink(dir);
 	} else {
-		inode->i_private = mshare_region_create(dentry->d_name.name);
+		inode->i_private = mshare_region_create(dentry->d_name.name,
+							pmd_sharing);
 		if (!inode->i_private) {
 			iput(inode);
 			return -ENOMEM;
 		}
+		/*
+		 * The core mm offers a PUD-level ->huge_fault() only to DAX
+		 * VMAs. The region is not DAX storage, but what the flag
+		 * also implies fits it: no NUMA hinting or migration of its
+		 * pages, no KSM, mlock() leaves the VMA alone (pages stay
+		 * resident anyway), and FOLL_LONGTERM pins are refused.
+		 */
+		if (pmd_sharing)
+			inode->i_flags |= S_DAX;
 		inode->i_op = &mshare_region_iops;
 		inode->i_fop = &mshare_region_fops;
 	}
@@ -424,14 +463,14 @@ static int regions_show(struct seq_file *m, void *v)
 	struct mshare_region *r;
 	struct mshare_stats st;
 
-	seq_puts(m, "name size mappings sharers pte_tables pmd_links pages faults table_bytes_saved\n");
+	seq_puts(m, "name size mappings sharers pte_tables pmd_links pages faults table_bytes_saved pmd_tables pud_links\n");
 	mutex_lock(&mshare_regions_lock);
 	list_for_each_entry(r, &mshare_regions, all) {
 		mshare_get_stats(r, &st);
-		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   r->name, st.size, st.mappings, st.sharers,
 			   st.pte_tables, st.pmd_links, st.pages, st.faults,
-			   st.table_bytes_saved);
+			   st.table_bytes_saved, st.pmd_tables, st.pud_links);
 	}
 	mutex_unlock(&mshare_regions_lock);
 	return 0;

@@ -124,20 +124,29 @@ static long minflt(void)
 	return ru.ru_minflt;
 }
 
-/* The PTE-table PFN and PMD entry a process uses for @addr (ptwalk). */
-static unsigned long pte_table_of(pid_t pid, unsigned long addr)
+/*
+ * The PFN of the @level ("pte", "pmd") table a process walks through for
+ * @addr, read by ptwalk from its page tables; 0 if there is none.
+ */
+static unsigned long table_of(pid_t pid, unsigned long addr, const char *level)
 {
-	char q[128], *out, *line;
+	char q[128], want[32], *out, *line;
 	unsigned long pfn = 0;
 
 	snprintf(q, sizeof(q), "pid=%d view=path addr=0x%lx format=kv", pid, addr);
+	snprintf(want, sizeof(want), "rec=path level=%s ", level);
 	if (ptw_query(q, &out))
 		return 0;
 	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
-		if (!strncmp(line, "rec=path level=pte ", 19))
+		if (!strncmp(line, want, strlen(want)))
 			pfn = kv_num(line, "table_pfn");
 	free(out);
 	return pfn;
+}
+
+static unsigned long pte_table_of(pid_t pid, unsigned long addr)
+{
+	return table_of(pid, addr, "pte");
 }
 
 static bool segv_on_write(char *p)
@@ -476,6 +485,183 @@ TEST_F(mshare, page_tables_do_not_grow_with_sharers)
 	EXPECT_GE(md, 8 * 32 * 4 * 3 / 4);
 	EXPECT_LT(ms * 4, md);
 	drop_region(p, size, fd, "pt");
+}
+
+#define GB (1UL << 30)
+#define PMD_SHARING "/sys/module/mshare/parameters/pmd_sharing"
+
+/* Set mshare's pmd_sharing parameter; returns the previous value or -1. */
+static int set_pmd_sharing(int on)
+{
+	char old = 0;
+	int fd = open(PMD_SHARING, O_RDWR);
+
+	if (fd < 0 || read(fd, &old, 1) != 1 ||
+	    pwrite(fd, on ? "Y" : "N", 1, 0) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return old == 'Y' || old == '1';
+}
+
+/* This process's page-table bytes in kB (VmPTE: mm->pgtables_bytes). */
+static long vmpte_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPTE: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* What a second sharer of a populated region pays and links to. */
+struct sharer_cost {
+	long faults, vmpte_kb;
+	unsigned long pmd_table, pte_table;
+	int data_ok;
+};
+
+/* In a child: attach @fd (at @want if set), read @touch bytes, report. */
+static struct sharer_cost second_sharer(int fd, unsigned long size,
+					unsigned long touch, char *want)
+{
+	struct sharer_cost c = { .faults = -1 };
+	int sync[2];
+	pid_t pid;
+
+	if (pipe(sync))
+		return c;
+	pid = fork();
+	if (pid == 0) {
+		unsigned long i;
+		long kb, f;
+		char *m;
+
+		m = mmap(want, size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | (want ? MAP_FIXED : 0), fd, 0);
+		kb = vmpte_kb();
+		f = minflt();
+		c.data_ok = m != MAP_FAILED;
+		for (i = 0; c.data_ok && i < touch; i += PG)
+			c.data_ok = m[i] == (char)(i / PG);
+		c.faults = minflt() - f;
+		c.vmpte_kb = vmpte_kb() - kb;
+		if (c.data_ok) {
+			c.pmd_table = table_of(getpid(), (unsigned long)m, "pmd");
+			c.pte_table = table_of(getpid(), (unsigned long)m, "pte");
+		}
+		if (write(sync[1], &c, sizeof(c)) != sizeof(c))
+			_exit(1);
+		_exit(0);
+	}
+	if (read(sync[0], &c, sizeof(c)) != sizeof(c))
+		c.faults = -1;
+	waitpid(pid, NULL, 0);
+	close(sync[0]);
+	close(sync[1]);
+	return c;
+}
+
+/* A 1 GiB region with its first @touch bytes written with a pattern. */
+static char *populated_gib(int fd, unsigned long touch)
+{
+	unsigned long i;
+	char *p = attach(fd, GB, PROT_READ | PROT_WRITE);
+
+	for (i = 0; p && i < touch; i += PG)
+		p[i] = (char)(i / PG);
+	return p;
+}
+
+TEST_F(mshare, pmd_tables_are_shared_for_aligned_gigabytes)
+{
+	unsigned long touch = 16 * MB;
+	struct sharer_cost pud, pte, unaligned;
+	struct mshare_stats st;
+	int fd, fd_pte, old;
+	char *p, *q, *hole, *at;
+
+	old = set_pmd_sharing(1);
+	ASSERT_GE(old, 0);
+	fd = make_region("gib", GB);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, set_pmd_sharing(0));
+	fd_pte = make_region("gib-pte", GB);	/* PTE tables only */
+	ASSERT_GE(fd_pte, 0);
+	set_pmd_sharing(old);
+
+	p = populated_gib(fd, touch);
+	q = populated_gib(fd_pte, touch);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, q);
+	/* The kernel-chosen address is 1 GiB aligned for the first only. */
+	EXPECT_EQ(0UL, (unsigned long)p % GB);
+
+	pud = second_sharer(fd, GB, touch, NULL);
+	pte = second_sharer(fd_pte, GB, touch, NULL);
+	/* 2 MiB aligned, not 1 GiB: falls back to shared PTE tables. */
+	hole = mmap(NULL, 3 * GB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	at = (char *)(((unsigned long)hole + GB - 1) / GB * GB + 2 * MB);
+	unaligned = second_sharer(fd, GB, touch, at);
+	munmap(hole, 3 * GB);
+
+	TH_LOG("second sharer reading 16 MiB of 1 GiB: faults, VmPTE kB:");
+	TH_LOG("  PMD tables shared %ld, +%ld; PTE tables shared %ld, +%ld",
+	       pud.faults, pud.vmpte_kb, pte.faults, pte.vmpte_kb);
+	TH_LOG("  unaligned attach %ld, +%ld", unaligned.faults,
+	       unaligned.vmpte_kb);
+	ASSERT_TRUE(pud.data_ok);
+	ASSERT_TRUE(pte.data_ok);
+	ASSERT_TRUE(unaligned.data_ok);
+	/* Same PMD table as the first sharer, so the same PTE tables. */
+	EXPECT_EQ(table_of(getpid(), (unsigned long)p, "pmd"), pud.pmd_table);
+	EXPECT_EQ(pte_table_of(getpid(), (unsigned long)p), pud.pte_table);
+	/* One fault links the whole GiB; PTE sharing takes one per 2 MiB. */
+	EXPECT_LE(pud.faults, 2);
+	EXPECT_GE(pte.faults, (long)(touch / (2 * MB)));
+	/* No table of its own: a PTE-level sharer needs at least a PMD page. */
+	EXPECT_GE(pte.vmpte_kb, 4);
+	EXPECT_LE(pud.vmpte_kb + 4, pte.vmpte_kb);
+	/* Own PMD tables where the GiB is not aligned, shared PTE tables. */
+	EXPECT_NE(pud.pmd_table, unaligned.pmd_table);
+	EXPECT_EQ(pud.pte_table, unaligned.pte_table);
+	EXPECT_NE(table_of(getpid(), (unsigned long)q, "pmd"), pte.pmd_table);
+	EXPECT_EQ(pte_table_of(getpid(), (unsigned long)q), pte.pte_table);
+
+	/* The children are gone: only this process links the PMD table. */
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_GET_STATS, &st));
+	EXPECT_EQ(1ULL, st.pmd_tables);
+	EXPECT_EQ(1ULL, st.pud_links);
+	EXPECT_EQ(touch / (2 * MB), st.pte_tables);
+	EXPECT_EQ(0ULL, st.pmd_links);
+	/* MADV_DONTNEED unlinks the PUD, loses nothing, and relinks. */
+	ASSERT_EQ(0, madvise(p + PG, PG, MADV_DONTNEED));
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_GET_STATS, &st));
+	EXPECT_EQ(0ULL, st.pud_links);
+	EXPECT_EQ((char)1, p[PG]);
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_GET_STATS, &st));
+	EXPECT_EQ(1ULL, st.pud_links);
+	/* A forked child inherits the mapping and links the same table. */
+	if (fork() == 0)
+		_exit(p[touch - PG] == (char)(touch / PG - 1) &&
+		      table_of(getpid(), (unsigned long)p, "pmd") ==
+		      table_of(getppid(), (unsigned long)p, "pmd") ? 0 : 1);
+	{
+		int status;
+
+		wait(&status);
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	drop_region(p, GB, fd, "gib");
+	drop_region(q, GB, fd_pte, "gib-pte");
 }
 
 TEST_F(mshare, protect_read_only_reaches_every_sharer)

@@ -46,7 +46,9 @@ struct mshare_stats {
 	__u64 pmd_links;	/* sharer PMD entries pointing at them */
 	__u64 pages;		/* pages mapped in the shared tables */
 	__u64 faults;		/* faults the region served */
-	__u64 table_bytes_saved; /* (pmd_links - pte_tables) * page size */
+	__u64 table_bytes_saved; /* sharers' tables avoided, minus the region's */
+	__u64 pmd_tables;	/* shared PMD-table pages (1 GiB pieces) */
+	__u64 pud_links;	/* sharer PUD entries pointing at them */
 };
 
 #define MSHAREFS_CREATE_MAPPING	_IOW('x', 0, struct mshare_create)
