@@ -28,6 +28,7 @@
 #define DBG "/sys/kernel/debug/toyalloc/"
 #define TRACEFS "/sys/kernel/tracing/"
 #define REPEATS 5
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int toy_fd;
 
@@ -137,7 +138,7 @@ static void kmem_events(const char *on)
 	char path[128];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
 		snprintf(path, sizeof(path), TRACEFS "events/kmem/%s/enable", events[i]);
 		if (write_file(path, on))
 			exit(1);
@@ -166,7 +167,7 @@ static void probe_overhead(void)
 
 	if (access(TRACEFS "events", F_OK))
 		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
-	for (i = 0; i < sizeof(loops) / sizeof(loops[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(loops); i++) {
 		write_file(DBG "live/enable", "0");
 		off = run_loop(loops[i].kind, loops[i].param);
 		write_file(DBG "live/enable", "1");
