@@ -28,7 +28,7 @@
 #define DBG "/sys/kernel/debug/toyalloc/"
 #define TRACEFS "/sys/kernel/tracing/"
 #define REPEATS 5
-#define ROUNDS 4
+#define ROUNDS 9
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int toy_fd;
@@ -152,9 +152,26 @@ static double run_loop(unsigned int kind, unsigned int param)
 	return kind == SOCKET_LOOP ? socket_loop() : bench(kind, param, 100000);
 }
 
+enum { PROBES_OFF, PROBES_ON, FTRACE_ON, NR_MODES };
+
+static double run_mode(unsigned int mode, unsigned int kind, unsigned int param)
+{
+	double t;
+
+	write_file(DBG "live/enable", mode == PROBES_ON ? "1" : "0");
+	kmem_events(mode == FTRACE_ON ? "1" : "0");
+	t = run_loop(kind, param);
+	write_file(DBG "live/enable", "0");
+	kmem_events("0");
+	return t;
+}
+
 /*
  * Cost of the live probes, and of ftrace recording the same events, on a
- * kmalloc loop, a page allocation loop and a socket message loop.
+ * kmalloc loop, a page allocation loop and a socket message loop. Under
+ * TCG a loop's speed drifts and jumps by tens of percent over seconds, so
+ * the three modes are measured in rounds, in a rotating order, and each
+ * keeps its best time.
  */
 static void probe_overhead(void)
 {
@@ -163,33 +180,28 @@ static void probe_overhead(void)
 		{ "pages_order0", TOYALLOC_BENCH_REAL_PAGES, 0 },
 		{ "socket_msg", SOCKET_LOOP, 0 },
 	};
-	double off = 0, on = 0, ftrace = 0, t;
-	unsigned int i, r;
+	double t, best[NR_MODES];
+	unsigned int i, r, m, mode;
 
 	if (access(TRACEFS "events", F_OK))
 		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	for (i = 0; i < ARRAY_SIZE(loops); i++) {
-		/* Interleaved rounds, best of each: TCG drifts over seconds. */
 		for (r = 0; r < ROUNDS; r++) {
-			write_file(DBG "live/enable", "0");
-			t = run_loop(loops[i].kind, loops[i].param);
-			off = r && off < t ? off : t;
-			write_file(DBG "live/enable", "1");
-			t = run_loop(loops[i].kind, loops[i].param);
-			on = r && on < t ? on : t;
-			write_file(DBG "live/enable", "0");
-			kmem_events("1");
-			t = run_loop(loops[i].kind, loops[i].param);
-			ftrace = r && ftrace < t ? ftrace : t;
-			kmem_events("0");
+			for (m = 0; m < NR_MODES; m++) {
+				mode = (m + r) % NR_MODES;
+				t = run_mode(mode, loops[i].kind, loops[i].param);
+				if (!r || t < best[mode])
+					best[mode] = t;
+			}
 		}
-		printf("BENCH,toyalloc,%s_probes_off,%.1f,ns/op\n", loops[i].name, off);
-		printf("BENCH,toyalloc,%s_probes_on,%.1f,ns/op\n", loops[i].name, on);
-		printf("BENCH,toyalloc,%s_ftrace_on,%.1f,ns/op\n", loops[i].name, ftrace);
+		printf("BENCH,toyalloc,%s_probes_off,%.1f,ns/op\n", loops[i].name,
+		       best[PROBES_OFF]);
+		printf("BENCH,toyalloc,%s_probes_on,%.1f,ns/op\n", loops[i].name, best[PROBES_ON]);
+		printf("BENCH,toyalloc,%s_ftrace_on,%.1f,ns/op\n", loops[i].name, best[FTRACE_ON]);
 		printf("BENCH,toyalloc,%s_probe_overhead,%.1f,%%\n", loops[i].name,
-		       (on / off - 1) * 100);
+		       (best[PROBES_ON] / best[PROBES_OFF] - 1) * 100);
 		printf("BENCH,toyalloc,%s_ftrace_overhead,%.1f,%%\n", loops[i].name,
-		       (ftrace / off - 1) * 100);
+		       (best[FTRACE_ON] / best[PROBES_OFF] - 1) * 100);
 	}
 }
 
