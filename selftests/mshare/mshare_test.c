@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -528,9 +529,13 @@ struct sharer_cost {
 	int data_ok;
 };
 
-/* In a child: attach @fd (at @want if set), read @touch bytes, report. */
+/*
+ * In a child: attach @fd (at @want if set), read @touch bytes, report.
+ * With @no_thp the child first opts out of huge pages (PR_SET_THP_DISABLE).
+ */
 static struct sharer_cost second_sharer(int fd, unsigned long size,
-					unsigned long touch, char *want)
+					unsigned long touch, char *want,
+					bool no_thp)
 {
 	struct sharer_cost c = { .faults = -1 };
 	int sync[2];
@@ -544,6 +549,8 @@ static struct sharer_cost second_sharer(int fd, unsigned long size,
 		long kb, f;
 		char *m;
 
+		if (no_thp && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+			_exit(1);
 		m = mmap(want, size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | (want ? MAP_FIXED : 0), fd, 0);
 		kb = vmpte_kb();
@@ -583,7 +590,7 @@ static char *populated_gib(int fd, unsigned long touch)
 TEST_F(mshare, pmd_tables_are_shared_for_aligned_gigabytes)
 {
 	unsigned long touch = 16 * MB;
-	struct sharer_cost pud, pte, unaligned;
+	struct sharer_cost pud, pte, unaligned, no_thp;
 	struct mshare_stats st;
 	int fd, fd_pte, old;
 	char *p, *q, *hole, *at;
@@ -604,21 +611,25 @@ TEST_F(mshare, pmd_tables_are_shared_for_aligned_gigabytes)
 	/* The kernel-chosen address is 1 GiB aligned for the first only. */
 	EXPECT_EQ(0UL, (unsigned long)p % GB);
 
-	pud = second_sharer(fd, GB, touch, NULL);
-	pte = second_sharer(fd_pte, GB, touch, NULL);
+	pud = second_sharer(fd, GB, touch, NULL, false);
+	pte = second_sharer(fd_pte, GB, touch, NULL, false);
+	/* The core mm offers no PUD fault to a process without THP. */
+	no_thp = second_sharer(fd, GB, touch, NULL, true);
 	/* 2 MiB aligned, not 1 GiB: falls back to shared PTE tables. */
 	hole = mmap(NULL, 3 * GB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, hole);
 	at = (char *)(((unsigned long)hole + GB - 1) / GB * GB + 2 * MB);
-	unaligned = second_sharer(fd, GB, touch, at);
+	unaligned = second_sharer(fd, GB, touch, at, false);
 	munmap(hole, 3 * GB);
 
 	TH_LOG("second sharer reading 16 MiB of 1 GiB: faults, VmPTE kB:");
 	TH_LOG("  PMD tables shared %ld, +%ld; PTE tables shared %ld, +%ld",
 	       pud.faults, pud.vmpte_kb, pte.faults, pte.vmpte_kb);
-	TH_LOG("  unaligned attach %ld, +%ld", unaligned.faults,
-	       unaligned.vmpte_kb);
+	TH_LOG("  unaligned attach %ld, +%ld; THP disabled %ld, +%ld",
+	       unaligned.faults, unaligned.vmpte_kb, no_thp.faults,
+	       no_thp.vmpte_kb);
 	ASSERT_TRUE(pud.data_ok);
+	ASSERT_TRUE(no_thp.data_ok);
 	ASSERT_TRUE(pte.data_ok);
 	ASSERT_TRUE(unaligned.data_ok);
 	/* Same PMD table as the first sharer, so the same PTE tables. */
@@ -633,6 +644,9 @@ TEST_F(mshare, pmd_tables_are_shared_for_aligned_gigabytes)
 	/* Own PMD tables where the GiB is not aligned, shared PTE tables. */
 	EXPECT_NE(pud.pmd_table, unaligned.pmd_table);
 	EXPECT_EQ(pud.pte_table, unaligned.pte_table);
+	EXPECT_NE(pud.pmd_table, no_thp.pmd_table);
+	EXPECT_EQ(pud.pte_table, no_thp.pte_table);
+	EXPECT_GE(no_thp.faults, (long)(touch / (2 * MB)));
 	EXPECT_NE(table_of(getpid(), (unsigned long)q, "pmd"), pte.pmd_table);
 	EXPECT_EQ(pte_table_of(getpid(), (unsigned long)q), pte.pte_table);
 
