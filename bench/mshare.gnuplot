@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Page-table kB against the number of processes mapping a touched 1 GiB.
-set terminal pngcairo size 800,480 noenhanced
+set terminal pngcairo size 800,560 noenhanced
 set output png
 set datafile separator ","
 set logscale xy
 set xlabel "processes mapping 1 GiB"
 set ylabel "page-table kB (PageTables delta, log)"
 set title "Page-table memory: mshare vs MAP_SHARED memfd and hugetlbfs"
-set key top left
+set key below
 set grid
 set xtics (1, 8, 64)
 plot "< grep '^pt_kb_memfd_' ".csv." | sed 's/pt_kb_memfd_//'" u 1:2 w lp lw 2 t "memfd", \
