@@ -429,8 +429,8 @@ TEST_F(mshare, second_sharer_faults_once_per_table)
 	drop_region(p, size, fd, "faults");
 }
 
-static long pagetables_with_sharers(int fd, unsigned long size, int n,
-				    bool mshare)
+/* PageTables growth while @n children map all of @fd and touch it. */
+static long pagetables_with_sharers(int fd, unsigned long size, int n)
 {
 	int go[2], ready[2], i;
 	long before, after;
@@ -463,7 +463,6 @@ static long pagetables_with_sharers(int fd, unsigned long size, int n,
 	for (i = 0; i < n; i++)
 		waitpid(kids[i], NULL, 0);
 	close(go[0]); close(go[1]); close(ready[0]); close(ready[1]);
-	(void)mshare;
 	return after - before;
 }
 
@@ -478,8 +477,8 @@ TEST_F(mshare, page_tables_do_not_grow_with_sharers)
 	p = attach(fd, size, PROT_READ | PROT_WRITE);
 	memset(p, 1, size);		/* tables exist before sharers come */
 	ASSERT_EQ(0, ftruncate(mfd, size));
-	ms = pagetables_with_sharers(fd, size, 8, true);
-	md = pagetables_with_sharers(mfd, size, 8, false);
+	ms = pagetables_with_sharers(fd, size, 8);
+	md = pagetables_with_sharers(mfd, size, 8);
 	TH_LOG("8 sharers of 64 MiB: PageTables +%ld kB (mshare), +%ld kB (memfd)",
 	       ms, md);
 	/* memfd: 8 x 32 PTE tables = 1 MiB; mshare adds none of those. */
@@ -507,19 +506,34 @@ static int set_pmd_sharing(int on)
 	return old == 'Y' || old == '1';
 }
 
-/* This process's page-table bytes in kB (VmPTE: mm->pgtables_bytes). */
-static long vmpte_kb(void)
+/*
+ * A "<key> <n> kB" line of /proc/self/status, or of the smaps entry of the
+ * mapping that starts at @vma (if not NULL); -1 if absent.
+ */
+static long proc_kb(const char *key, const void *vma)
 {
-	char line[256];
+	char line[256], start[32];
+	size_t n = strlen(key);
+	bool inside = !vma;
 	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(vma ? "/proc/self/smaps" : "/proc/self/status", "r");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPTE: %ld", &kb) == 1)
-			break;
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)vma);
+	while (f && kb < 0 && fgets(line, sizeof(line), f)) {
+		if (vma && strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+			inside = !strncmp(line, start, strlen(start));
+		else if (inside && !strncmp(line, key, n) && line[n] == ':')
+			kb = atol(line + n + 1);
+	}
 	if (f)
 		fclose(f);
 	return kb;
+}
+
+/* This process's page-table bytes in kB (VmPTE: mm->pgtables_bytes). */
+static long vmpte_kb(void)
+{
+	return proc_kb("VmPTE", NULL);
 }
 
 /* What a second sharer of a populated region pays and links to. */
@@ -716,6 +730,48 @@ TEST_F(mshare, protect_read_only_reaches_every_sharer)
 	p[0] = 9;
 	EXPECT_EQ(9, p[0]);
 	drop_region(p, size, fd, "prot");
+}
+
+TEST_F(mshare, maps_smaps_and_mlock_see_the_region)
+{
+	unsigned long size = 2 * self->align, touched = 5, i;
+	int fd = make_region("smaps", size);
+	char line[512], want[64], *p;
+	long locked;
+	bool found = false;
+	FILE *maps;
+
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	for (i = 0; i < touched; i++)
+		p[i * self->align / touched / PG * PG] = (char)i;
+	/* maps names the msharefs file; smaps counts exactly what is mapped. */
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	maps = fopen("/proc/self/maps", "r");
+	ASSERT_NE(NULL, maps);
+	while (!found && fgets(line, sizeof(line), maps))
+		found = !strncmp(line, want, strlen(want)) &&
+			strstr(line, " " MNT "/smaps\n");
+	fclose(maps);
+	EXPECT_TRUE(found);
+	EXPECT_EQ((long)(touched * PG / 1024), proc_kb("Rss", p));
+	EXPECT_EQ((long)(size / 1024), proc_kb("Size", p));
+	/*
+	 * mlock() succeeds and faults the range in as anywhere, but locks
+	 * nothing: a VM_DONTEXPAND mapping is never VM_LOCKED.
+	 */
+	locked = proc_kb("VmLck", NULL);
+	ASSERT_EQ(0, mlock(p, size));
+	EXPECT_EQ(locked, proc_kb("VmLck", NULL));
+	EXPECT_EQ(0L, proc_kb("Locked", p));
+	EXPECT_EQ((long)(size / 1024), proc_kb("Rss", p));
+	for (i = 0; i < touched; i++)
+		EXPECT_EQ((char)i, p[i * self->align / touched / PG * PG]);
+	EXPECT_EQ(0, munlock(p, size));
+	EXPECT_EQ(0, mlockall(MCL_CURRENT));
+	EXPECT_EQ(0L, proc_kb("Locked", p));
+	EXPECT_EQ(0, munlockall());
+	drop_region(p, size, fd, "smaps");
 }
 
 TEST_F(mshare, unlink_while_mapped_keeps_the_region)
