@@ -167,7 +167,7 @@ u64 toy_validate_all(struct seq_file *m)
 		   r.lost_pages, r.free_pages, r.allocated_pages, toy.buddy.nr_pages);
 	mutex_lock(&toy.caches_lock);
 	list_for_each_entry(c, &toy.caches, list) {
-		cache_total = toy_cache_validate(c, errors);
+		cache_total = toy_cache_validate_totals(c, errors);
 		total += cache_total;
 		if (!cache_total)
 			continue;

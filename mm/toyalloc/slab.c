@@ -591,10 +591,15 @@ static void validate_slab(struct toy_cache *c, struct toy_page *slab,
 		check_object(c, base + i * c->size, !test_bit(i, is_free));
 }
 
-u64 toy_cache_validate(struct toy_cache *c, u64 *errors)
+/*
+ * Check every slab, then read the error counts by kind into @out (may be
+ * NULL) and return their sum: with @since_last those found since the
+ * previous such call, which it resets, else every one since creation.
+ */
+static u64 validate_and_count(struct toy_cache *c, u64 *out, bool since_last)
 {
 	struct toy_page *slab, *tmp;
-	u64 total = 0;
+	u64 total = 0, n;
 	int i;
 
 	flush_cpu_slabs(c);
@@ -604,13 +609,25 @@ u64 toy_cache_validate(struct toy_cache *c, u64 *errors)
 	list_for_each_entry_safe(slab, tmp, &c->full, lru)
 		validate_slab(c, slab, false);
 	for (i = 0; i < TOYALLOC_NR_ERRORS; i++) {
-		if (errors)
-			errors[i] = c->errors[i];
-		total += c->errors[i];
-		c->errors[i] = 0;
+		n = since_last ? c->errors[i] : c->errors_total[i];
+		if (out)
+			out[i] = n;
+		total += n;
+		if (since_last)
+			c->errors[i] = 0;
 	}
 	spin_unlock(&c->list_lock);
 	return total;
+}
+
+u64 toy_cache_validate(struct toy_cache *c, u64 *errors)
+{
+	return validate_and_count(c, errors, true);
+}
+
+u64 toy_cache_validate_totals(struct toy_cache *c, u64 *totals)
+{
+	return validate_and_count(c, totals, false);
 }
 
 /* Give every empty slab back to the buddy, CPU slots' ones included. */

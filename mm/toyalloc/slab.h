@@ -55,7 +55,7 @@ struct toy_cache {
 	unsigned long nr_partial, nr_slabs;
 	u64 stats[TOY_NR_CACHE_STATS];	/* what the locked paths count */
 	s64 live_requested;
-	u64 errors[TOYALLOC_NR_ERRORS];	/* since the last validation */
+	u64 errors[TOYALLOC_NR_ERRORS];	/* since the last toy_cache_validate() */
 	u64 errors_total[TOYALLOC_NR_ERRORS];
 
 	struct list_head list;		/* all caches, for the views */
@@ -90,7 +90,10 @@ int toy_cache_destroy(struct toy_cache *c, bool force, unsigned long *live);
 void toy_cache_shrink(struct toy_cache *c);
 void *toy_cache_alloc(struct toy_cache *c, unsigned int requested);
 int toy_cache_free(struct toy_cache *c, void *obj);
+/* Errors found since the previous toy_cache_validate() (the ioctl's view). */
 u64 toy_cache_validate(struct toy_cache *c, u64 *errors);
+/* Every error found since creation; resets nothing (the debugfs view). */
+u64 toy_cache_validate_totals(struct toy_cache *c, u64 *totals);
 void toy_cache_info(struct toy_cache *c, struct toy_cache_info *info);
 int toy_cache_corrupt(struct toy_cache *c, void *obj,
 		      enum toyalloc_corruption kind);

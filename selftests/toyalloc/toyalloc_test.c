@@ -439,6 +439,10 @@ TEST_F(corrupt, detected_exactly)
 		c.handle = self->handles[i * 13];
 		ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));
 	}
+	/* Reading the debugfs view takes nothing from the ioctl's. */
+	reports = read_file(DBG "validate");
+	ASSERT_NE(NULL, strstr(reports, "cache selftest-debug "));
+	free(reports);
 	ASSERT_EQ(variant->count, validate_total(self->fd, self->id, errors));
 	ASSERT_EQ(variant->count, errors[variant->error]);
 	ASSERT_EQ(0, validate_total(self->fd, self->id, NULL));

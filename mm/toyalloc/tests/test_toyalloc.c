@@ -315,10 +315,14 @@ static void corruption_case(enum toyalloc_corruption kind, enum toyalloc_slab_er
 	CHECK(toy_cache_validate(&cache, NULL) == 0);
 	for (i = 0; i < count; i++)
 		CHECK(toy_cache_corrupt(&cache, objs[i * 7], kind) == 0);
+	/* The totals view neither consumes nor double counts. */
+	CHECK(toy_cache_validate_totals(&cache, errors) == count);
+	CHECK(errors[err] == count);
 	CHECK(toy_cache_validate(&cache, errors) == count);
 	CHECK(errors[err] == count);
 	CHECK(shim_reports[err] == count);
 	CHECK(toy_cache_validate(&cache, NULL) == 0);	/* repaired or isolated */
+	CHECK(toy_cache_validate_totals(&cache, NULL) == count);
 	for (i = 0; i < 100; i++) {
 		bool gone = i % 7 == 0 && i / 7 < count &&
 			    kind != TOYALLOC_CORRUPT_REDZONE &&
