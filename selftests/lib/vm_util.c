@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vm_util.h"
 
@@ -37,4 +38,17 @@ long meminfo_kb(const char *key)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+bool zram_swap_on(void)
+{
+	if (access("/sys/block/zram0", F_OK))
+		system("modprobe zram num_devices=1 2>/dev/null");
+	if (access("/sys/block/zram0", F_OK))
+		return false;
+	if (system("grep -q zram0 /proc/swaps")) {
+		system("echo 64M > /sys/block/zram0/disksize");
+		system("mkswap /dev/zram0 >/dev/null && swapon /dev/zram0");
+	}
+	return system("grep -q zram0 /proc/swaps") == 0;
 }

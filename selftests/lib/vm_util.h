@@ -3,6 +3,7 @@
 #ifndef VM_UTIL_H
 #define VM_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Read one byte the compiler may not optimise away. */
@@ -13,5 +14,7 @@ void touch_write(void *p, char v);
 void touch_pages(const void *p, size_t len);
 /* A /proc/meminfo value in kB ("PageTables", "Shmem", ...), or -1. */
 long meminfo_kb(const char *key);
+/* 64 MiB of swap on zram0, set up once; false if zram is missing. */
+bool zram_swap_on(void);
 
 #endif

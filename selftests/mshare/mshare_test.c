@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/kernel-page-flags.h>
 #include <linux/msharefs.h>
 
 #include "kselftest_harness.h"
@@ -1138,14 +1139,28 @@ static long cg_memory(const char *cg)
 	return atol(buf);
 }
 
-static void cg_join(const char *cg)
+/* Move this process into cgroup @cg ("" is the root). */
+static int cg_move(const char *cg)
 {
 	char path[128], pid[16];
 
 	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", cg);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (cg_write(path, pid))
+	return cg_write(path, pid);
+}
+
+static void cg_join(const char *cg)
+{
+	if (cg_move(cg))
 		_exit(9);
+}
+
+/* cgroup v2 mounted with the memory controller on for its children. */
+static bool cg_memory_ready(void)
+{
+	mkdir(CGROOT, 0755);
+	mount("none", CGROOT, "cgroup2", 0, NULL);
+	return cg_write(CGROOT "/cgroup.subtree_control", "+memory") == 0;
 }
 
 /* Pages faulted in by another cgroup's process are charged to the creator's. */
@@ -1157,9 +1172,7 @@ TEST_F(mshare, memcg_charges_the_creator)
 	char c = 0, *p;
 	pid_t creator, user;
 
-	mkdir(CGROOT, 0755);
-	mount("none", CGROOT, "cgroup2", 0, NULL);
-	if (cg_write(CGROOT "/cgroup.subtree_control", "+memory"))
+	if (!cg_memory_ready())
 		SKIP(return, "no cgroup v2 memory controller");
 	mkdir(CGROOT "/mshare-creator", 0755);
 	mkdir(CGROOT "/mshare-user", 0755);
@@ -1200,6 +1213,97 @@ TEST_F(mshare, memcg_charges_the_creator)
 	unlink(MNT "/memcg");
 	rmdir(CGROOT "/mshare-user");
 	rmdir(CGROOT "/mshare-creator");
+}
+
+/*
+ * Reclaim and migration reach pages through rmap, which does not see the
+ * shared tables: the module's reference and mapcount must keep a region's
+ * pages where they are, or every sharer would go on mapping a freed page.
+ * memory.reclaim of the creator's cgroup (with zram swap, so that shmem
+ * can go), compaction and drop_caches push on them while two processes
+ * have them linked; a plain memfd mapping touched in the same cgroup is
+ * the proof that reclaim really ran.
+ */
+TEST_F(mshare, reclaim_and_compaction_leave_region_pages_in_place)
+{
+	unsigned long size = 2 * self->align, n = size / PG, i, *pfn;
+	unsigned long moved = 0, unmapped = 0;
+	int fd, mfd, go[2], status, round;
+	uint64_t flags;
+	long evicted = 0;
+	char c = 0, *p, *m;
+	pid_t sharer;
+
+	if (!zram_swap_on())
+		SKIP(return, "no zram swap device (zram module missing)");
+	if (!cg_memory_ready())
+		SKIP(return, "no cgroup v2 memory controller");
+	mkdir(CGROOT "/mshare-reclaim", 0755);
+	ASSERT_EQ(0, cg_move("mshare-reclaim"));
+	fd = make_region("reclaim", size);
+	mfd = memfd_create("control", 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(mfd, size));
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, m);
+	pfn = calloc(n, sizeof(*pfn));
+	for (i = 0; i < n; i++) {
+		memset(p + i * PG, (char)(i + 1), PG);
+		memset(m + i * PG, 1, PG);
+		pfn[i] = PM_PFN(pagemap_of(getpid(), (unsigned long)p + i * PG));
+	}
+	ASSERT_NE(0UL, pfn[0]);
+	ASSERT_EQ(0, pipe(go));
+	sharer = fork();
+	if (!sharer) {	/* links the tables on its first touch, at p */
+		touch_pages(p, size);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		for (i = 0; i < n; i++)
+			if (p[i * PG + PG - 1] != (char)(i + 1))
+				_exit(3);
+		p[0] = 0x77;
+		_exit(0);
+	}
+	/* The sharer has linked the tables once its pages show in pagemap. */
+	for (round = 0; round < 600; round++) {
+		if (pagemap_of(sharer, (unsigned long)p + size - PG) & PM_PRESENT)
+			break;
+		usleep(50000);
+	}
+	for (round = 0; round < 5 && !evicted; round++) {
+		cg_write(CGROOT "/mshare-reclaim/memory.reclaim", "64M");
+		cg_write("/proc/sys/vm/compact_memory", "1");
+		cg_write("/proc/sys/vm/drop_caches", "3");
+		for (i = 0; i < n; i++)
+			evicted += !(pagemap_of(getpid(), (unsigned long)m + i * PG) &
+				     PM_PRESENT);
+	}
+	TH_LOG("reclaim took %ld of %lu control pages", evicted, n);
+	ASSERT_GT(evicted, 0) TH_LOG("reclaim did not run: nothing proven");
+	for (i = 0; i < n; i++) {
+		moved += PM_PFN(pagemap_of(getpid(), (unsigned long)p + i * PG)) != pfn[i];
+		moved += PM_PFN(pagemap_of(sharer, (unsigned long)p + i * PG)) != pfn[i];
+		/* Still mapped as reclaim sees it, and not turned into swap cache. */
+		flags = kpageflags_of(pfn[i]);
+		unmapped += !(flags & (1ULL << KPF_MMAP)) || (flags & (1ULL << KPF_SWAPCACHE));
+		ASSERT_EQ((char)(i + 1), p[i * PG + PG / 2]);
+	}
+	EXPECT_EQ(0UL, moved);
+	EXPECT_EQ(0UL, unmapped);
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(sharer, waitpid(sharer, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0x77, p[0]);
+	EXPECT_EQ(1, m[size - 1]);	/* the control comes back from swap */
+	munmap(m, size);
+	close(mfd);
+	free(pfn);
+	drop_region(p, size, fd, "reclaim");
+	cg_move("");
+	rmdir(CGROOT "/mshare-reclaim");
 }
 
 TEST_F(mshare, zz_unmount_after_the_suite)

@@ -322,19 +322,6 @@ TEST_F(ptw, hugetlb_2m_is_a_pmd_leaf)
 	munmap(p, HPAGE);
 }
 
-static bool zram_swap_on(void)
-{
-	if (access("/sys/block/zram0", F_OK))
-		system("modprobe zram num_devices=1 2>/dev/null");
-	if (access("/sys/block/zram0", F_OK))
-		return false;
-	if (system("grep -q zram0 /proc/swaps")) {
-		system("echo 64M > /sys/block/zram0/disksize");
-		system("mkswap /dev/zram0 >/dev/null && swapon /dev/zram0");
-	}
-	return system("grep -q zram0 /proc/swaps") == 0;
-}
-
 TEST_F(ptw, swap_entry_matches_pagemap)
 {
 	char *p = map_anon(4 * PG, PROT_READ | PROT_WRITE, true);
