@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -731,6 +732,60 @@ TEST_F(mshare, protect_read_only_reaches_every_sharer)
 	p[0] = 9;
 	EXPECT_EQ(9, p[0]);
 	drop_region(p, size, fd, "prot");
+}
+
+/*
+ * A writer spinning on one CPU has the page's writable translation in its
+ * TLB while PROTECT runs on the other: once the ioctl returns, not one
+ * more store may land, so the value read then is the last one.
+ */
+TEST_F(mshare, protect_stops_a_writer_on_another_cpu_at_once)
+{
+	unsigned long size = self->align;
+	struct mshare_protect ro = { 0, size, PROT_READ, 0 };
+	volatile unsigned long *word, *progress, last;
+	int fd = make_region("spin", size), status, i;
+	cpu_set_t cpus;
+	pid_t writer;
+	char *p;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_GE(fd, 0);
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	progress = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, progress);
+	word = (volatile unsigned long *)(p + PG);
+	*progress = 0;
+	writer = fork();
+	if (!writer) {
+		CPU_ZERO(&cpus);
+		CPU_SET(1, &cpus);
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+		for (;;)
+			*progress = ++*word;	/* dies of SIGSEGV here */
+	}
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	while (*progress < 100000)
+		;
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_PROTECT, &ro));
+	last = *word;
+	usleep(200000);
+	EXPECT_EQ(last, *word) TH_LOG("stores landed after PROTECT returned");
+	for (i = 0; i < 100 && waitpid(writer, &status, WNOHANG) != writer; i++)
+		usleep(50000);
+	if (i == 100) {		/* still storing: stop it, fail below */
+		kill(writer, SIGKILL);
+		waitpid(writer, &status, 0);
+	}
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	CPU_SET(1, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	munmap((void *)progress, PG);
+	drop_region(p, size, fd, "spin");
 }
 
 TEST_F(mshare, maps_smaps_and_mlock_see_the_region)
