@@ -743,7 +743,7 @@ TEST_F(mshare, protect_stops_a_writer_on_another_cpu_at_once)
 {
 	unsigned long size = self->align;
 	struct mshare_protect ro = { 0, size, PROT_READ, 0 };
-	volatile unsigned long *word, *progress, last;
+	unsigned long *word, *progress, last, n = 0;
 	int fd = make_region("spin", size), status, i;
 	cpu_set_t cpus;
 	pid_t writer;
@@ -756,25 +756,28 @@ TEST_F(mshare, protect_stops_a_writer_on_another_cpu_at_once)
 	progress = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(NULL, p);
 	ASSERT_NE(MAP_FAILED, progress);
-	word = (volatile unsigned long *)(p + PG);
+	word = (unsigned long *)(p + PG);
 	*progress = 0;
 	writer = fork();
 	if (!writer) {
 		CPU_ZERO(&cpus);
 		CPU_SET(1, &cpus);
 		sched_setaffinity(0, sizeof(cpus), &cpus);
-		for (;;)
-			*progress = ++*word;	/* dies of SIGSEGV here */
+		for (;;) {	/* dies of SIGSEGV at the store */
+			__atomic_store_n(word, ++n, __ATOMIC_RELAXED);
+			__atomic_store_n(progress, n, __ATOMIC_RELAXED);
+		}
 	}
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
-	while (*progress < 100000)
+	while (__atomic_load_n(progress, __ATOMIC_RELAXED) < 100000)
 		;
 	ASSERT_EQ(0, ioctl(fd, MSHAREFS_PROTECT, &ro));
-	last = *word;
+	last = __atomic_load_n(word, __ATOMIC_RELAXED);
 	usleep(200000);
-	EXPECT_EQ(last, *word) TH_LOG("stores landed after PROTECT returned");
+	EXPECT_EQ(last, __atomic_load_n(word, __ATOMIC_RELAXED))
+		TH_LOG("stores landed after PROTECT returned");
 	for (i = 0; i < 100 && waitpid(writer, &status, WNOHANG) != writer; i++)
 		usleep(50000);
 	if (i == 100) {		/* still storing: stop it, fail below */
@@ -784,7 +787,7 @@ TEST_F(mshare, protect_stops_a_writer_on_another_cpu_at_once)
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
 	CPU_SET(1, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
-	munmap((void *)progress, PG);
+	munmap(progress, PG);
 	drop_region(p, size, fd, "spin");
 }
 
