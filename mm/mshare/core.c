@@ -36,6 +36,7 @@
 #include <linux/mm.h>
 #include <linux/memcontrol.h>
 #include <linux/mman.h>
+#include <linux/mount.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
@@ -395,6 +396,23 @@ static bool file_is_shmem(struct file *file)
 	return file_inode(file)->i_sb->s_magic == TMPFS_MAGIC;
 }
 
+/*
+ * The access an object may ever be given, as mmap() sets VM_MAY* for a
+ * file: read (the fd was opened for reading), write only for shmem opened
+ * for writing (see below), exec unless its mount is noexec.
+ */
+static unsigned long object_max_prot(struct file *file)
+{
+	unsigned long prot = PROT_READ;
+
+	if (file_is_shmem(file) && (file->f_mode & FMODE_WRITE))
+		prot |= PROT_WRITE;
+	if (!(file->f_path.mnt->mnt_flags & MNT_NOEXEC) &&
+	    !(file->f_path.mnt->mnt_sb->s_iflags & SB_I_NOEXEC))
+		prot |= PROT_EXEC;
+	return prot;
+}
+
 static struct file *object_file(const struct mshare_create *c)
 {
 	struct file *file;
@@ -428,6 +446,8 @@ static struct file *object_file(const struct mshare_create *c)
 		else if (!(file->f_mode & FMODE_WRITE))
 			err = -EACCES;
 	}
+	if (!err && (c->prot & PROT_EXEC) && !(object_max_prot(file) & PROT_EXEC))
+		err = -EPERM;		/* as mmap() from a noexec mount */
 	if (err) {
 		fput(file);
 		return ERR_PTR(err);
@@ -483,6 +503,7 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 	m->end = c->region_offset + c->size;
 	m->pgoff = (c->flags & MAP_ANONYMOUS) ? 0 : c->offset >> PAGE_SHIFT;
 	m->prot = c->prot;
+	m->max_prot = object_max_prot(file);
 
 	mutex_lock(&r->lock);
 	ret = check_range(r, c->region_offset, c->size);
@@ -530,13 +551,18 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 		ret = -EACCES;
 		goto out;
 	}
-	list_for_each_entry(m, &r->mappings, list)
-		covered += min(end, m->end) > max(start, m->start) ?
-			   min(end, m->end) - max(start, m->start) : 0;
-	if (covered != size) {
-		ret = -ENOMEM;		/* as mprotect() of a hole */
-		goto out;
+	list_for_each_entry(m, &r->mappings, list) {
+		if (min(end, m->end) <= max(start, m->start))
+			continue;
+		covered += min(end, m->end) - max(start, m->start);
+		/* A read-only object stays read-only, as mprotect() keeps it. */
+		if (prot & ~m->max_prot)
+			ret = -EACCES;
 	}
+	if (!ret && covered != size)
+		ret = -ENOMEM;		/* as mprotect() of a hole */
+	if (ret)
+		goto out;
 	ret = split_mapping_at(r, start);
 	if (!ret)
 		ret = split_mapping_at(r, end);

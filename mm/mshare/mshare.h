@@ -31,6 +31,7 @@ struct mshare_mapping {
 	struct file *file;		/* shmem for anonymous memory */
 	pgoff_t pgoff;			/* file page at @start */
 	unsigned long prot;		/* PROT_* */
+	unsigned long max_prot;		/* what PROTECT may grant, as VM_MAY* */
 };
 
 struct mshare_region {

@@ -994,6 +994,277 @@ TEST_F(mshare, bad_input_is_refused_and_changes_nothing)
 	unlink(MNT "/unaligned");
 }
 
+/*
+ * Random CREATE_MAPPING / UNMAP / PROTECT calls, valid and not, against a
+ * model of every page of the region (mapped?, prot, which object page,
+ * content). After each call the errno must be the model's, and pages near
+ * the call and at random must read, write or fault as the model says:
+ * probed with process_vm_readv()/writev(), which get EFAULT where a user
+ * access would get SIGSEGV. Seed: MSHARE_FUZZ_SEED, else a fixed one.
+ */
+#define FUZZ_STEPS	1500
+#define FUZZ_MEMFD	256		/* pages of the memfd object */
+
+struct fuzz {
+	unsigned long n, seed;
+	char *p;
+	int fd, mfd;
+	int rofd;			/* the memfd again, read-only */
+	bool *mapped, *read_only;	/* read_only: mapped from rofd */
+	unsigned char *prot;
+	int *backing;			/* memfd page, or -1: anonymous */
+	char *val, memval[FUZZ_MEMFD];
+	int bad;
+	unsigned long outcomes[5];	/* 0, EINVAL, EACCES, ENOMEM, other */
+	unsigned long faulted, accessed;	/* pages probed */
+};
+
+static unsigned long fuzz_rand(struct fuzz *f)
+{
+	f->seed ^= f->seed << 13;
+	f->seed ^= f->seed >> 7;
+	f->seed ^= f->seed << 17;
+	return f->seed;
+}
+
+static char *model_val(struct fuzz *f, unsigned long i)
+{
+	return f->backing[i] < 0 ? &f->val[i] : &f->memval[f->backing[i]];
+}
+
+static int vm_rw(char *addr, char *byte, bool write)
+{
+	struct iovec local = { byte, 1 }, remote = { addr, 1 };
+	ssize_t n = write ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0) :
+			    process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+	return n == 1 ? 0 : errno;
+}
+
+/* Does page @i read and write as the model says? */
+static void fuzz_check_page(struct __test_metadata *_metadata, struct fuzz *f,
+			    unsigned long i, unsigned long step)
+{
+	bool can_read = f->mapped[i] && (f->prot[i] & PROT_READ);
+	bool can_write = f->mapped[i] && (f->prot[i] & PROT_WRITE);
+	char want = *model_val(f, i), got = 0;
+	int rerr = vm_rw(f->p + i * PG, &got, false), werr;
+
+	werr = vm_rw(f->p + i * PG, &want, true);	/* writes what is there */
+	if (can_read)
+		f->accessed++;
+	else
+		f->faulted++;
+	if (rerr == (can_read ? 0 : EFAULT) && (!can_read || got == want) &&
+	    werr == (can_write ? 0 : EFAULT))
+		return;
+	if (f->bad++ < 5)
+		TH_LOG("step %lu page %lu: read %d (%d want %d) write %d, model mapped %d prot %d",
+		       step, i, rerr, got, want, werr, f->mapped[i], f->prot[i]);
+}
+
+enum fuzz_range_kind {
+	BAD_OFFSET, BAD_SIZE_UNALIGNED, BAD_SIZE_ZERO, BAD_PAST_END, BAD_OVERFLOW,
+	RANGE_VALID,
+};
+
+/* A random range: valid, or (one time in three) one the ioctls refuse. */
+static int fuzz_range(struct fuzz *f, __u64 *off, __u64 *size)
+{
+	int kind = fuzz_rand(f) % 15;
+
+	unsigned long s = fuzz_rand(f) % f->n, len;
+
+	len = 1 + fuzz_rand(f) % (f->n - s < 64 ? f->n - s : 64);
+	if (fuzz_rand(f) % 8 == 0) {
+		s = 0;
+		len = f->n;
+	}
+	*off = s * PG;
+	*size = len * PG;
+	switch (kind) {
+	case BAD_OFFSET:
+		*off += 8;
+		return kind;
+	case BAD_SIZE_UNALIGNED:
+		*size -= 8;
+		return kind;
+	case BAD_SIZE_ZERO:
+		*size = 0;
+		return kind;
+	case BAD_PAST_END:
+		*size = (f->n - s + 1) * PG;
+		return kind;
+	case BAD_OVERFLOW:
+		*off = -PG;
+		*size = 2 * PG;
+		return kind;
+	}
+	return RANGE_VALID;
+}
+
+/* Would PROTECT(@prot) give a read-only object's page in [s, e) write? */
+static bool fuzz_upgrades(struct fuzz *f, unsigned long s, unsigned long e,
+			  __u32 prot)
+{
+	for (; s < e && (prot & PROT_WRITE); s++)
+		if (f->mapped[s] && f->read_only[s])
+			return true;
+	return false;
+}
+
+static bool fuzz_has_hole(struct fuzz *f, unsigned long s, unsigned long e)
+{
+	for (; s < e; s++)
+		if (!f->mapped[s])
+			return true;
+	return false;
+}
+
+/* One random call; returns the first page of its range. */
+static unsigned long fuzz_step(struct __test_metadata *_metadata, struct fuzz *f,
+			       unsigned long step)
+{
+	static const __u32 prots[] = { PROT_READ, PROT_READ | PROT_WRITE, PROT_NONE,
+				       PROT_READ | PROT_EXEC, 0x80 };
+	unsigned long op = fuzz_rand(f) % 8, s, e, i, k0 = 0;
+	__u32 prot = prots[fuzz_rand(f) % 5];
+	int want = 0, got, kind;
+	__u64 off, size;
+	bool valid;
+
+	kind = fuzz_range(f, &off, &size);
+	valid = kind == RANGE_VALID;
+	s = (off / PG) % f->n;
+	e = valid ? s + size / PG : s;
+	if (op >= 6) {			/* stores where the model allows them */
+		for (i = 0; i < 8; i++) {
+			unsigned long j = fuzz_rand(f) % f->n;
+
+			if (f->mapped[j] && (f->prot[j] & PROT_WRITE)) {
+				*model_val(f, j) = (char)fuzz_rand(f);
+				f->p[j * PG] = *model_val(f, j);
+			}
+		}
+		return s;
+	}
+	if (op <= 2) {			/* CREATE_MAPPING: anonymous, or the memfd */
+		struct mshare_create c = { off, size, 0, prot, MAP_SHARED | MAP_FIXED, -1 };
+
+		if (op == 2 && size / PG <= FUZZ_MEMFD) {
+			k0 = fuzz_rand(f) % (FUZZ_MEMFD - size / PG + 1);
+			c.offset = k0 * PG;
+			c.fd = fuzz_rand(f) % 2 ? f->mfd : f->rofd;
+		} else {
+			c.flags |= MAP_ANONYMOUS;
+		}
+		/* In the order the kernel checks: arguments, object, range, sharers. */
+		if (prot == 0x80 || kind == BAD_SIZE_UNALIGNED || kind == BAD_SIZE_ZERO)
+			want = EINVAL;
+		else if (c.fd == (__u32)f->rofd && (prot & PROT_WRITE))
+			want = EACCES;
+		else if (!valid)
+			want = EINVAL;
+		else if (prot & PROT_EXEC)
+			want = EACCES;	/* the sharer attached without it */
+		got = ioctl(f->fd, MSHAREFS_CREATE_MAPPING, &c) ? errno : 0;
+		for (i = s; !want && i < e; i++) {
+			f->mapped[i] = true;
+			f->prot[i] = prot;
+			f->backing[i] = c.flags & MAP_ANONYMOUS ? -1 : (int)(k0 + i - s);
+			f->read_only[i] = c.fd == (__u32)f->rofd;
+			f->val[i] = 0;
+		}
+	} else if (op == 3) {		/* UNMAP */
+		struct mshare_unmap u = { off, size };
+
+		want = valid ? 0 : EINVAL;
+		got = ioctl(f->fd, MSHAREFS_UNMAP, &u) ? errno : 0;
+		for (i = s; !want && i < e; i++)
+			f->mapped[i] = false;
+	} else {			/* PROTECT */
+		struct mshare_protect pr = { off, size, prot, fuzz_rand(f) % 20 == 0 };
+
+		if (prot == 0x80 || pr.reserved || !valid)
+			want = EINVAL;
+		else if ((prot & PROT_EXEC) || fuzz_upgrades(f, s, e, prot))
+			want = EACCES;
+		else if (fuzz_has_hole(f, s, e))
+			want = ENOMEM;
+		got = ioctl(f->fd, MSHAREFS_PROTECT, &pr) ? errno : 0;
+		for (i = s; !want && i < e; i++)
+			f->prot[i] = prot;
+	}
+	f->outcomes[got == 0 ? 0 : got == EINVAL ? 1 : got == EACCES ? 2 :
+		    got == ENOMEM ? 3 : 4]++;
+	if (got != want && f->bad++ < 5)
+		TH_LOG("step %lu: op %lu off %llu size %llu prot %u: errno %d, want %d",
+		       step, op, (unsigned long long)off, (unsigned long long)size,
+		       prot, got, want);
+	return s;
+}
+
+TEST_F(mshare, fuzzed_ioctls_match_a_page_model)
+{
+	const char *seed = getenv("MSHARE_FUZZ_SEED");
+	unsigned long step, i, s;
+	struct fuzz f = { .n = 2 * self->align / PG };
+	long shmem0 = meminfo_kb("Shmem");
+	char path[64];
+
+	f.seed = seed ? strtoul(seed, NULL, 0) : 0x6d7368617265UL;
+	TH_LOG("seed 0x%lx", f.seed);
+	f.fd = make_region("fuzz", f.n * PG);
+	f.mfd = memfd_create("fuzz", 0);
+	ASSERT_GE(f.fd, 0);
+	ASSERT_EQ(0, ftruncate(f.mfd, FUZZ_MEMFD * PG));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f.mfd);
+	f.rofd = open(path, O_RDONLY);
+	ASSERT_GE(f.rofd, 0);
+	f.p = attach(f.fd, f.n * PG, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, f.p);
+	f.mapped = calloc(f.n, sizeof(*f.mapped));
+	f.read_only = calloc(f.n, sizeof(*f.read_only));
+	f.prot = calloc(f.n, sizeof(*f.prot));
+	f.backing = calloc(f.n, sizeof(*f.backing));
+	f.val = calloc(f.n, 1);
+	for (i = 0; i < f.n; i++) {	/* make_region(): anonymous, read-write */
+		f.mapped[i] = true;
+		f.prot[i] = PROT_READ | PROT_WRITE;
+		f.backing[i] = -1;
+	}
+	for (step = 0; step < FUZZ_STEPS && f.bad < 5; step++) {
+		s = fuzz_step(_metadata, &f, step);
+		fuzz_check_page(_metadata, &f, s, step);
+		fuzz_check_page(_metadata, &f, s ? s - 1 : f.n - 1, step);
+		for (i = 0; i < 4; i++)
+			fuzz_check_page(_metadata, &f, fuzz_rand(&f) % f.n, step);
+		for (i = 0; step % 250 == 249 && i < f.n; i++)
+			fuzz_check_page(_metadata, &f, i, step);
+	}
+	EXPECT_EQ(0, f.bad);
+	TH_LOG("%lu steps: %lu ok, %lu EINVAL, %lu EACCES, %lu ENOMEM",
+	       step, f.outcomes[0], f.outcomes[1], f.outcomes[2], f.outcomes[3]);
+	TH_LOG("pages probed: %lu accessible, %lu faulting", f.accessed, f.faulted);
+	for (i = 0; i < 4; i++)		/* every path of the model was taken */
+		EXPECT_LT(10UL, f.outcomes[i]);
+	EXPECT_LT(100UL, f.faulted);
+	ASSERT_EQ(0, ioctl(f.fd, MSHAREFS_UNMAP, &(struct mshare_unmap){ 0, f.n * PG }));
+	memset(f.mapped, 0, f.n);
+	for (i = 0; i < f.n; i += 64)
+		fuzz_check_page(_metadata, &f, i, step);
+	EXPECT_EQ(0, f.bad);
+	close(f.mfd);
+	close(f.rofd);
+	drop_region(f.p, f.n * PG, f.fd, "fuzz");
+	EXPECT_LE(meminfo_kb("Shmem"), shmem0 + 512);	/* objects freed */
+	free(f.mapped);
+	free(f.read_only);
+	free(f.prot);
+	free(f.backing);
+	free(f.val);
+}
+
 TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
 {
 	unsigned long size = 2 * self->align;
@@ -1001,7 +1272,9 @@ TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
 	int rfd = ramfs_file();
 	struct mshare_create c = { 0, 2 * PG, 0, PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_FIXED, mfd };
-	char *p, *m, head[16];
+	struct mshare_protect pr;
+	char *p, *m, head[16], path[64];
+	int rofd, nfd;
 
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, ftruncate(mfd, 2 * PG));
@@ -1020,6 +1293,33 @@ TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
 	ASSERT_EQ((ssize_t)sizeof(head), pread(rfd, head, sizeof(head), 0));
 	EXPECT_EQ(0, memcmp(head, p + self->align, sizeof(head)));
 	EXPECT_TRUE(segv_on_write(p + self->align));
+	/* PROTECT cannot make what was opened read-only writable. */
+	pr = (struct mshare_protect){ self->align, PG, PROT_READ | PROT_WRITE, 0 };
+	EXPECT_EQ(EACCES, ioctl(fd, MSHAREFS_PROTECT, &pr) ? errno : 0);
+	EXPECT_TRUE(segv_on_write(p + self->align));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	rofd = open(path, O_RDONLY);
+	c = (struct mshare_create){ 4 * PG, PG, 0, PROT_READ, MAP_SHARED | MAP_FIXED, rofd };
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c));
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_UNMAP, &(struct mshare_unmap){ 3 * PG, PG }));
+	pr.region_offset = 2 * PG;	/* anonymous, hole, read-only memfd */
+	pr.size = 3 * PG;
+	EXPECT_EQ(EACCES, ioctl(fd, MSHAREFS_PROTECT, &pr) ? errno : 0);
+	pr.size = 2 * PG;
+	EXPECT_EQ(ENOMEM, ioctl(fd, MSHAREFS_PROTECT, &pr) ? errno : 0);
+	EXPECT_TRUE(segv_on_write(p + 4 * PG));
+	EXPECT_STREQ("memfd data", p + 4 * PG);	/* memfd page 0 again */
+	/* Nor map for exec what a noexec mount holds (EPERM, as mmap()). */
+	mkdir("/tmp/noexec", 0700);
+	mount("tmpfs", "/tmp/noexec", "tmpfs", MS_NOEXEC, "size=1m");
+	nfd = open("/tmp/noexec/f", O_RDWR | O_CREAT, 0600);
+	ASSERT_EQ(0, ftruncate(nfd, PG));
+	c = (struct mshare_create){ 5 * PG, PG, 0, PROT_READ | PROT_EXEC,
+				    MAP_SHARED | MAP_FIXED, nfd };
+	EXPECT_EQ(EPERM, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c) ? errno : 0);
+	close(nfd);
+	umount("/tmp/noexec");
+	close(rofd);
 	drop_region(p, size, fd, "objects");
 }
 
