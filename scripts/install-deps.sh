@@ -7,7 +7,7 @@ set -eu
 PKGS="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 busybox-static sparse cpio xz-utils
 build-essential bc bison flex libelf-dev libssl-dev dwarves kmod rsync
-python3 gnuplot-nox"
+python3 python3-docutils gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

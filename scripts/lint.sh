@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Zero-warning gate: W=1 build with sparse (C=2) against KDIR, then
-# checkpatch.pl --strict on every C source and header. Any output fails.
+# checkpatch.pl --strict on every C source and header, docutils on every
+# Documentation/*.rst. Any output fails.
 set -eu
 . "$(dirname "$0")/lib.sh"
 kdir=${1:-$(stock_kdir)}
@@ -45,3 +46,12 @@ if ! perl "$checkpatch" --strict --no-tree --terse --show-types \
 	die "checkpatch found problems"
 fi
 echo "lint: checkpatch --strict: clean ($(echo $files | wc -w) files)"
+
+# The documentation is reStructuredText as the kernel's is: it must parse.
+for doc in Documentation/*.rst; do
+	if ! rst2html --halt=warning "$doc" >/dev/null 2>"$log"; then
+		cat "$log"
+		die "$doc is not valid reStructuredText"
+	fi
+done
+echo "lint: Documentation/*.rst: valid reStructuredText"
