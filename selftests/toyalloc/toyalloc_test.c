@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 300
 #include "toy_model.h"
+#include "vm_util.h"
 
 #define DBG "/sys/kernel/debug/toyalloc/"
 #define TRACEFS "/sys/kernel/tracing/"
@@ -931,6 +933,60 @@ TEST(live_zone_samples)
 	}
 	free(kernel);
 	free(buf);
+}
+
+#define TOYALLOC_KO "/lib/mmsuite/toyalloc.ko"
+
+/* finit_module() of the toy with @params: 0 or the errno. */
+static int load_toy(const char *params)
+{
+	int fd = open(TOYALLOC_KO, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return errno;
+	err = syscall(SYS_finit_module, fd, params, 0) ? errno : 0;
+	close(fd);
+	return err;
+}
+
+/*
+ * The pool is real memory taken from the kernel: MemFree grows by it when
+ * the module goes and shrinks by it when it comes back. Bad pool sizes are
+ * refused (EINVAL, ERANGE past unsigned int) and keep nothing.
+ */
+TEST(pool_is_real_memory_and_goes_back_on_unload)
+{
+	static const struct { const char *params; int err; } bad[] = {
+		{ "pool_mb=0", EINVAL }, { "pool_mb=3", EINVAL },
+		{ "pool_mb=6", EINVAL }, { "pool_mb=2048", EINVAL },
+		{ "pool_mb=-4", EINVAL }, { "pool_mb=abc", EINVAL },
+		{ "pool_mb=99999999999999999999", ERANGE },	/* kstrtouint() */
+	};
+	long pool_kb, loaded, unloaded, after_bad;
+	char params[32];
+	unsigned int i;
+
+	if (access(TOYALLOC_KO, F_OK))
+		SKIP(return, TOYALLOC_KO " missing (not started by the project's rig)");
+	pool_kb = file_number("/sys/module/toyalloc/parameters/pool_mb", "") * 1024;
+	ASSERT_GT(pool_kb, 0);
+	loaded = meminfo_kb("MemFree");
+	ASSERT_EQ(0, syscall(SYS_delete_module, "toyalloc", O_NONBLOCK));
+	unloaded = meminfo_kb("MemFree");
+	TH_LOG("pool %ld kB; MemFree +%ld kB on unload", pool_kb, unloaded - loaded);
+	EXPECT_GE(unloaded - loaded, pool_kb * 9 / 10);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *param = bad[i].params;
+
+		EXPECT_EQ(bad[i].err, load_toy(param)) TH_LOG("%s", param);
+	}
+	after_bad = meminfo_kb("MemFree");
+	EXPECT_NE(0, access("/sys/module/toyalloc", F_OK));
+	EXPECT_LT(labs(after_bad - unloaded), pool_kb / 4);
+	snprintf(params, sizeof(params), "pool_mb=%ld", pool_kb / 1024);
+	ASSERT_EQ(0, load_toy(params));
+	TH_LOG("MemFree -%ld kB on load", after_bad - meminfo_kb("MemFree"));
+	EXPECT_GE(after_bad - meminfo_kb("MemFree"), pool_kb * 9 / 10);
 }
 
 TEST_HARNESS_MAIN
