@@ -119,6 +119,15 @@ static int ramfs_file(void)
 	return open("/tmp/ramfs/file", O_RDONLY);
 }
 
+/* The same open file description's inode again, opened read-only. */
+static int reopen_read_only(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY);
+}
+
 static long minflt(void)
 {
 	struct rusage ru;
@@ -1075,10 +1084,9 @@ enum fuzz_range_kind {
 };
 
 /* A random range: valid, or (one time in three) one the ioctls refuse. */
-static int fuzz_range(struct fuzz *f, __u64 *off, __u64 *size)
+static enum fuzz_range_kind fuzz_range(struct fuzz *f, __u64 *off, __u64 *size)
 {
-	int kind = fuzz_rand(f) % 15;
-
+	unsigned int kind = fuzz_rand(f) % 15;	/* 0..4 bad, else valid */
 	unsigned long s = fuzz_rand(f) % f->n, len;
 
 	len = 1 + fuzz_rand(f) % (f->n - s < 64 ? f->n - s : 64);
@@ -1135,7 +1143,8 @@ static unsigned long fuzz_step(struct __test_metadata *_metadata, struct fuzz *f
 				       PROT_READ | PROT_EXEC, 0x80 };
 	unsigned long op = fuzz_rand(f) % 8, s, e, i, k0 = 0;
 	__u32 prot = prots[fuzz_rand(f) % 5];
-	int want = 0, got, kind;
+	enum fuzz_range_kind kind;
+	int want = 0, got;
 	__u64 off, size;
 	bool valid;
 
@@ -1213,10 +1222,9 @@ static unsigned long fuzz_step(struct __test_metadata *_metadata, struct fuzz *f
 TEST_F(mshare, fuzzed_ioctls_match_a_page_model)
 {
 	const char *seed = getenv("MSHARE_FUZZ_SEED");
-	unsigned long step, i, s;
+	unsigned long step, i, s, unlike = 0, written = 0;
 	struct fuzz f = { .n = 2 * self->align / PG };
 	long shmem0 = meminfo_kb("Shmem");
-	char path[64];
 
 	f.seed = seed ? strtoul(seed, NULL, 0) : 0x6d7368617265UL;
 	TH_LOG("seed 0x%lx", f.seed);
@@ -1224,8 +1232,7 @@ TEST_F(mshare, fuzzed_ioctls_match_a_page_model)
 	f.mfd = memfd_create("fuzz", 0);
 	ASSERT_GE(f.fd, 0);
 	ASSERT_EQ(0, ftruncate(f.mfd, FUZZ_MEMFD * PG));
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", f.mfd);
-	f.rofd = open(path, O_RDONLY);
+	f.rofd = reopen_read_only(f.mfd);
 	ASSERT_GE(f.rofd, 0);
 	f.p = attach(f.fd, f.n * PG, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, f.p);
@@ -1255,6 +1262,16 @@ TEST_F(mshare, fuzzed_ioctls_match_a_page_model)
 	for (i = 0; i < 4; i++)		/* every path of the model was taken */
 		EXPECT_LT(10UL, f.outcomes[i]);
 	EXPECT_LT(100UL, f.faulted);
+	/* What went through the region is in the memfd's own page cache. */
+	for (i = 0; i < FUZZ_MEMFD; i++) {
+		char byte = 0;
+
+		ASSERT_EQ(1, pread(f.mfd, &byte, 1, i * PG));
+		unlike += byte != f.memval[i];
+		written += f.memval[i] != 0;
+	}
+	EXPECT_EQ(0UL, unlike) TH_LOG("memfd pages unlike the model");
+	EXPECT_LT(10UL, written);	/* the check above compared something */
 	ASSERT_EQ(0, ioctl(f.fd, MSHAREFS_UNMAP, &(struct mshare_unmap){ 0, f.n * PG }));
 	memset(f.mapped, 0, f.n);
 	for (i = 0; i < f.n; i += 64)
@@ -1279,7 +1296,7 @@ TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
 	struct mshare_create c = { 0, 2 * PG, 0, PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_FIXED, mfd };
 	struct mshare_protect pr;
-	char *p, *m, head[16], path[64];
+	char *p, *m, head[16];
 	int rofd, nfd;
 
 	ASSERT_GE(fd, 0);
@@ -1303,8 +1320,8 @@ TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
 	pr = (struct mshare_protect){ self->align, PG, PROT_READ | PROT_WRITE, 0 };
 	EXPECT_EQ(EACCES, ioctl(fd, MSHAREFS_PROTECT, &pr) ? errno : 0);
 	EXPECT_TRUE(segv_on_write(p + self->align));
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
-	rofd = open(path, O_RDONLY);
+	rofd = reopen_read_only(mfd);
+	ASSERT_GE(rofd, 0);
 	c = (struct mshare_create){ 4 * PG, PG, 0, PROT_READ, MAP_SHARED | MAP_FIXED, rofd };
 	ASSERT_EQ(0, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c));
 	ASSERT_EQ(0, ioctl(fd, MSHAREFS_UNMAP, &(struct mshare_unmap){ 3 * PG, PG }));
@@ -1317,7 +1334,7 @@ TEST_F(mshare, memfd_and_read_only_files_inside_a_region)
 	EXPECT_STREQ("memfd data", p + 4 * PG);	/* memfd page 0 again */
 	/* Nor map for exec what a noexec mount holds (EPERM, as mmap()). */
 	mkdir("/tmp/noexec", 0700);
-	mount("tmpfs", "/tmp/noexec", "tmpfs", MS_NOEXEC, "size=1m");
+	ASSERT_EQ(0, mount("tmpfs", "/tmp/noexec", "tmpfs", MS_NOEXEC, "size=1m"));
 	nfd = open("/tmp/noexec/f", O_RDWR | O_CREAT, 0600);
 	ASSERT_EQ(0, ftruncate(nfd, PG));
 	c = (struct mshare_create){ 5 * PG, PG, 0, PROT_READ | PROT_EXEC,
@@ -1637,6 +1654,7 @@ TEST_F(mshare, reclaim_and_compaction_leave_region_pages_in_place)
 			break;
 		usleep(50000);
 	}
+	ASSERT_LT(round, 600) TH_LOG("the sharer never linked the tables");
 	for (round = 0; round < 5 && !evicted; round++) {
 		cg_write(CGROOT "/mshare-reclaim/memory.reclaim", "64M");
 		cg_write("/proc/sys/vm/compact_memory", "1");

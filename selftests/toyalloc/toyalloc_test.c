@@ -443,6 +443,7 @@ TEST_F(corrupt, detected_exactly)
 	}
 	/* Reading the debugfs view takes nothing from the ioctl's. */
 	reports = read_file(DBG "validate");
+	ASSERT_NE(NULL, reports);
 	ASSERT_NE(NULL, strstr(reports, "cache selftest-debug "));
 	free(reports);
 	ASSERT_EQ(variant->count, validate_total(self->fd, self->id, errors));
