@@ -7,52 +7,82 @@
 #   make bench        benchmarks in the guest, ratios and plots in results/
 #                     (BENCH="mshare ptwalk" runs only those)
 #   make vm           a shell in the guest with the modules available
+#   make deps         install the Debian packages everything here needs
 #
 #   KERNEL=stock|debug  which kernel's build directory KDIR defaults to
 #   KDIR=<dir>          build against any kernel build directory
 #   PAGING=4|5          page-table levels for demo/bench/vm (default 5)
+#
+# Every target first installs what it needs (scripts/install-deps.sh:
+# silent when nothing is missing; as a normal user it prints the apt-get
+# line to run), so each works on a fresh Debian 12 machine. make clean
+# needs nothing.
 
 KERNEL ?= stock
 PAGING ?= 5
-ifndef KDIR
-ifeq ($(KERNEL),debug)
-KDIR := $(shell scripts/debug-kernel.sh)
+
+# The kernel build directory is looked up when a recipe first uses it,
+# after the packages are installed, never while this file is read: on a
+# fresh machine there is nothing to find yet, and with KERNEL=debug every
+# target, clean included, would build the debug kernel.
+ifdef KDIR
+KDIR_DEPS := build-deps
 else
-KDIR := $(shell scripts/kdir.sh)
-endif
+KDIR_DEPS := deps
+KDIR_CMD := $(if $(filter debug,$(KERNEL)),scripts/debug-kernel.sh,scripts/kdir.sh)
+KDIR = $(eval KDIR := $$(shell $(KDIR_CMD)))$(or $(KDIR),$(error $(KDIR_CMD) found no kernel build directory))
 endif
 
 all: modules
 
-modules:
+deps:
+	@scripts/install-deps.sh
+
+# Only what building the modules against a given KDIR, the selftests and
+# the tools takes: no test kernel, QEMU or lint tools.
+build-deps:
+	@scripts/install-deps.sh --build
+
+modules: $(KDIR_DEPS)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DEBUG_INFO_BTF_MODULES= modules
 
-selftests:
+selftests: build-deps
 	$(MAKE) -C selftests
 
-tools:
+tools: build-deps
 	$(MAKE) -C tools
 
 check:
 	scripts/check.sh
 
-lint:
+lint: deps
 	scripts/lint.sh $(KDIR)
 
-demo:
+demo: deps
 	scripts/demo.sh
 
-bench:
+bench: deps
 	scripts/bench.sh $(BENCH)
 
-vm: modules selftests tools
+vm: deps modules selftests tools
 	scripts/vm.sh --kernel $(KERNEL) --paging $(PAGING) --no-build --interactive
 
+# Without any kernel build directory (kbuild's own clean needs one): the
+# files kbuild writes for an external module, by name.
+KBUILD_DIRS := mm drivers selftests/rig/modules
+
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	$(MAKE) -C selftests clean
+	find $(KBUILD_DIRS) -type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' -o -name '*.dwo' \
+		-o -name '*.su' -o -name '*.lst' -o -name '*.gcno' -o -name '.tmp_*' \
+		-o -name 'modules.order' -o -name '*.symtypes' \) -delete
+	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd
+	$(MAKE) -C selftests KSFT_DIR= clean
 	$(MAKE) -C tools clean
 	$(MAKE) -C bench clean
+	for mk in $$(find mm drivers -path '*/tests/Makefile'); do \
+		$(MAKE) -C $${mk%/Makefile} clean || exit 1; \
+	done
 	rm -rf results/vm
 
-.PHONY: all modules selftests tools check lint demo bench vm clean
+.PHONY: all deps build-deps modules selftests tools check lint demo bench vm clean
