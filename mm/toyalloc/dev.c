@@ -48,12 +48,6 @@ static int toy_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static void destroy_cache(struct toy_cache *c)
-{
-	toy_unregister_cache(c);
-	kfree(c);
-}
-
 /*
  * Free everything the session holds: objects and blocks, then caches;
  * the shared kmalloc classes give their empty slabs back too, so that a
@@ -72,8 +66,8 @@ static void session_release_all(struct toy_session *s)
 	xa_for_each(&s->caches, id, c) {
 		xa_erase(&s->caches, id);
 		/* No handle is left: what the cache still counts is lost. */
-		toy_cache_destroy(c, true, NULL);
-		destroy_cache(c);
+		toy_destroy_registered_cache(c, true, NULL);
+		kfree(c);
 	}
 	toy_kmalloc_shrink(&toy.kmalloc);
 }
@@ -214,11 +208,11 @@ static long ioc_cache_destroy(struct toy_session *s, void __user *uarg)
 	c = arg.cache_id ? xa_load(&s->caches, arg.cache_id) : NULL;
 	if (!c)
 		return -ENOENT;
-	ret = toy_cache_destroy(c, false, &live);
+	ret = toy_destroy_registered_cache(c, false, &live);
 	arg.live_objects = min_t(unsigned long, live, U32_MAX);
 	if (!ret) {
 		xa_erase(&s->caches, arg.cache_id);
-		destroy_cache(c);
+		kfree(c);
 	}
 	if (copy_to_user(uarg, &arg, sizeof(arg)))
 		return -EFAULT;

@@ -70,11 +70,23 @@ void toy_register_cache(struct toy_cache *c)
 	mutex_unlock(&toy.caches_lock);
 }
 
-void toy_unregister_cache(struct toy_cache *c)
+/*
+ * Destroy a registered cache (see toy_cache_destroy()) and, if that
+ * succeeded, take it off the list, all under caches_lock: a view walks
+ * the list holding caches_lock, so it never sees a cache whose per-CPU
+ * slots or slabs are being freed, and the caller may kfree() it after.
+ */
+int toy_destroy_registered_cache(struct toy_cache *c, bool force,
+				 unsigned long *live)
 {
+	int ret;
+
 	mutex_lock(&toy.caches_lock);
-	list_del_init(&c->list);
+	ret = toy_cache_destroy(c, force, live);
+	if (!ret)
+		list_del_init(&c->list);
 	mutex_unlock(&toy.caches_lock);
+	return ret;
 }
 
 static void free_pool(void)

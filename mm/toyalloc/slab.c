@@ -13,6 +13,7 @@
  * it points at the cache, so an address finds its slab in O(1).
  */
 #include <linux/bitmap.h>
+#include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
@@ -321,11 +322,22 @@ static void deactivate(struct toy_cache *c, struct toy_cpu_slab *slot)
 	put_on_list(c, slab);
 }
 
+/*
+ * A destroyed cache has no CPU slots: a caller that still reaches it
+ * broke the lifetime rule (see toy_destroy_registered_cache()).
+ */
+static bool cache_gone(struct toy_cache *c)
+{
+	return WARN_ON_ONCE(!c->cpu_slab);
+}
+
 static void flush_cpu_slabs(struct toy_cache *c)
 {
 	struct toy_cpu_slab *slot;
 	int cpu;
 
+	if (cache_gone(c))
+		return;
 	for_each_possible_cpu(cpu) {
 		slot = per_cpu_ptr(c->cpu_slab, cpu);
 		spin_lock(&slot->lock);
@@ -708,6 +720,8 @@ void toy_cache_info(struct toy_cache *c, struct toy_cache_info *info)
 	int cpu, i;
 
 	memset(info, 0, sizeof(*info));
+	if (cache_gone(c))
+		return;
 	for_each_possible_cpu(cpu) {
 		slot = per_cpu_ptr(c->cpu_slab, cpu);
 		spin_lock(&slot->lock);

@@ -34,7 +34,8 @@ struct toyalloc {
 extern struct toyalloc toy;
 
 void toy_register_cache(struct toy_cache *c);
-void toy_unregister_cache(struct toy_cache *c);
+int toy_destroy_registered_cache(struct toy_cache *c, bool force,
+				 unsigned long *live);
 /* Validate the buddy and every cache; total errors found. */
 u64 toy_validate_all(struct seq_file *m);
 

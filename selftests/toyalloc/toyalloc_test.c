@@ -7,6 +7,10 @@
  * input, and the live counters against /proc/vmstat and /proc/buddyinfo.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -934,6 +938,282 @@ TEST(live_zone_samples)
 	}
 	free(kernel);
 	free(buf);
+}
+
+/* A busy session: caches, objects, blocks and kmalloc, all random. */
+struct hammer_session {
+	int fd;
+	unsigned int cache[8];
+	__u64 obj[8][32];
+	unsigned int nr_obj[8];
+	__u64 block[16];
+	unsigned int nr_block;
+};
+
+static void hammer_destroy(struct hammer_session *h, unsigned int c)
+{
+	struct toyalloc_cache_destroy d = { .cache_id = h->cache[c] };
+
+	while (h->nr_obj[c])
+		ioctl(h->fd, TOYALLOC_IOC_FREE, &h->obj[c][--h->nr_obj[c]]);
+	ioctl(h->fd, TOYALLOC_IOC_CACHE_DESTROY, &d);
+	h->cache[c] = 0;
+}
+
+/*
+ * One random operation; returns 0 or the unexpected -errno. Only the
+ * owner of a session (@own) resets or closes it.
+ */
+static int hammer_step(struct hammer_session *h, bool own, unsigned int *seed)
+{
+	static const unsigned int flags[] = {
+		0, TOYALLOC_CACHE_RED_ZONE, TOYALLOC_CACHE_POISON,
+		TOYALLOC_CACHE_CONSISTENCY, TOYALLOC_CACHE_CTOR,
+		TOYALLOC_CACHE_RED_ZONE | TOYALLOC_CACHE_POISON | TOYALLOC_CACHE_CONSISTENCY,
+	};
+	unsigned int r = rand_r(seed), c = r % 8, i;
+	struct toyalloc_cache_create cc = { .order = -1 };
+	struct toyalloc_object o = { 0 };
+	struct toyalloc_pages p = { .order = r % 4 };
+	struct toyalloc_validate v = { 0 };
+
+	switch ((r >> 8) % 10) {
+	case 0:		/* create or destroy a cache */
+		if (h->cache[c]) {
+			hammer_destroy(h, c);
+			return 0;
+		}
+		snprintf(cc.name, sizeof(cc.name), "hammer-%u", r % 1000);
+		cc.object_size = 1 + rand_r(seed) % 600;
+		cc.flags = flags[rand_r(seed) % ARRAY_SIZE(flags)];
+		if (ioctl(h->fd, TOYALLOC_IOC_CACHE_CREATE, &cc))
+			return -errno;
+		h->cache[c] = cc.cache_id;
+		return 0;
+	case 1:
+	case 2:
+	case 3:		/* an object, or free one */
+		if (!h->cache[c])
+			return 0;
+		if (h->nr_obj[c] == 32 || (h->nr_obj[c] && r & 1 << 20)) {
+			i = rand_r(seed) % h->nr_obj[c];
+			if (ioctl(h->fd, TOYALLOC_IOC_FREE, &h->obj[c][i]))
+				return -errno;
+			h->obj[c][i] = h->obj[c][--h->nr_obj[c]];
+			return 0;
+		}
+		o.cache_id = h->cache[c];
+		if (ioctl(h->fd, TOYALLOC_IOC_CACHE_ALLOC, &o))
+			return errno == ENOMEM ? 0 : -errno;
+		h->obj[c][h->nr_obj[c]++] = o.handle;
+		return 0;
+	case 4:		/* kmalloc or pages, freed at once or kept */
+	case 5:
+		if (h->nr_block == 16) {
+			while (h->nr_block)
+				ioctl(h->fd, TOYALLOC_IOC_FREE, &h->block[--h->nr_block]);
+			return 0;
+		}
+		if (r & 1 << 21) {
+			o.size = 1 + rand_r(seed) % 20000;
+			if (ioctl(h->fd, TOYALLOC_IOC_KMALLOC, &o))
+				return errno == ENOMEM ? 0 : -errno;
+			h->block[h->nr_block++] = o.handle;
+		} else {
+			if (ioctl(h->fd, TOYALLOC_IOC_ALLOC_PAGES, &p))
+				return errno == ENOMEM ? 0 : -errno;
+			h->block[h->nr_block++] = p.handle;
+		}
+		return 0;
+	case 6:
+		v.cache_id = h->cache[c];
+		return ioctl(h->fd, TOYALLOC_IOC_VALIDATE, &v) ? -errno : 0;
+	case 7:		/* a destroy that must fail: the cache is in use */
+		if (!h->cache[c] || !h->nr_obj[c])
+			return 0;
+		{
+			struct toyalloc_cache_destroy d = { .cache_id = h->cache[c] };
+
+			if (!ioctl(h->fd, TOYALLOC_IOC_CACHE_DESTROY, &d) || errno != EBUSY ||
+			    d.live_objects != h->nr_obj[c])
+				return -EPROTO;
+		}
+		return 0;
+	case 8:		/* reset: everything of the session goes */
+		if (!own || r % 8)
+			return 0;
+		if (ioctl(h->fd, TOYALLOC_IOC_RESET))
+			return -errno;
+		memset(&h->cache, 0, sizeof(*h) - offsetof(struct hammer_session, cache));
+		return 0;
+	default:	/* close with everything held, and start again */
+		if (!own || r % 16)
+			return 0;
+		close(h->fd);
+		memset(h, 0, sizeof(*h));
+		h->fd = toy_open();
+		return h->fd < 0 ? -errno : 0;
+	}
+}
+
+struct hammer_thread {
+	pthread_t tid;
+	int shared_fd;
+	unsigned int seed;
+	double until;
+	int err;
+	unsigned long ops;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A private session, and a shared one (half of this thread's steps). */
+static void *hammer_thread_fn(void *arg)
+{
+	struct hammer_thread *t = arg;
+	struct hammer_session own = { .fd = toy_open() }, shared = { .fd = t->shared_fd };
+	struct hammer_session *h;
+
+	while (!t->err && now_s() < t->until) {
+		h = rand_r(&t->seed) % 2 ? &own : &shared;
+		if (h->fd < 0)
+			t->err = -EBADF;
+		else
+			t->err = hammer_step(h, h == &own, &t->seed);
+		t->ops++;
+	}
+	/* The shared session's objects are this thread's: the session survives. */
+	for (unsigned int c = 0; c < 8; c++)
+		if (shared.cache[c])
+			hammer_destroy(&shared, c);
+	while (shared.nr_block)
+		ioctl(shared.fd, TOYALLOC_IOC_FREE, &shared.block[--shared.nr_block]);
+	if (own.fd >= 0)
+		close(own.fd);
+	return NULL;
+}
+
+#define HAMMER_PROCS	4
+#define HAMMER_THREADS	3
+
+/* A worker process: threads on private sessions and one shared session. */
+static int hammer_process(unsigned int seed, double until)
+{
+	struct hammer_thread t[HAMMER_THREADS];
+	unsigned long ops = 0;
+	int fd = toy_open(), i, err = 0;
+
+	if (fd < 0)
+		return 1;
+	for (i = 0; i < HAMMER_THREADS; i++) {
+		t[i] = (struct hammer_thread){ .shared_fd = fd, .seed = seed * 31 + i,
+					       .until = until };
+		if (pthread_create(&t[i].tid, NULL, hammer_thread_fn, &t[i]))
+			return 1;
+	}
+	for (i = 0; i < HAMMER_THREADS; i++) {
+		pthread_join(t[i].tid, NULL);
+		if (t[i].err && !err)
+			err = t[i].err;
+		ops += t[i].ops;
+	}
+	if (err)
+		fprintf(stderr, "hammer worker %u: %s\n", seed, strerror(-err));
+	return err ? 1 : ops ? 0 : 1;
+}
+
+/*
+ * Several processes, each with threads on private and shared sessions,
+ * create, use, reset, destroy and close caches while another process reads
+ * every view, validate included, and one worker is killed mid-way. Every
+ * read of validate finds nothing wrong; at the end the pool is whole and
+ * clean: all free at the largest order, no slab or cache left, and the
+ * kernel (lockdep, KASAN, KFENCE on the debug kernel) has not complained.
+ */
+TEST_F(toy, hammer_lifetimes_then_whole_pool)
+{
+	static const char * const views[] = {
+		"validate", "caches", "slabinfo", "blocks", "stats", "buddyinfo",
+		"extfrag_index", "unusable_index", "reports",
+	};
+	double until = now_s() + 6;
+	unsigned long reads = 0, bad = 0, nr_free[NR_ORDERS], f[4];
+	pid_t pid[HAMMER_PROCS + 1];
+	int i, status, failed = 0;
+	char *buf, *line;
+
+	for (i = 0; i <= HAMMER_PROCS; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i])
+			continue;
+		if (i < HAMMER_PROCS)
+			_exit(hammer_process(i + 1, until));
+		/* The reader: every view, validate every other time. */
+		while (now_s() < until) {
+			for (unsigned int k = 0; k < 2 * ARRAY_SIZE(views); k++) {
+				unsigned int v = k % 2 ? k / 2 : 0;
+				char path[64];
+
+				snprintf(path, sizeof(path), DBG "%s", views[v]);
+				buf = read_file(path);
+				if (!buf || (v == 0 && !strstr(buf, "\nerrors 0\n"))) {
+					fprintf(stderr, "%s: %s\n", views[v],
+						buf ? buf : "unreadable");
+					bad++;
+				}
+				free(buf);
+				reads++;
+			}
+		}
+		fprintf(stderr, "reader: %lu reads\n", reads);
+		_exit(bad ? 1 : reads ? 0 : 2);
+	}
+	usleep(2000000);
+	kill(pid[0], SIGKILL);		/* a worker dies holding everything */
+	for (i = 0; i <= HAMMER_PROCS; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		if (i == 0)
+			continue;
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			TH_LOG("process %d: status %#x", i, status);
+			failed++;
+		}
+	}
+	ASSERT_EQ(0, failed);
+
+	/* The whole pool, clean. */
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
+	buf = read_file(DBG "validate");
+	ASSERT_NE(NULL, buf);
+	TH_LOG("%s", buf);
+	ASSERT_NE(NULL, strstr(buf, "\nerrors 0\n"));
+	ASSERT_NE(NULL, strstr(buf, "allocated_pages=0 "));
+	free(buf);
+	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+	ASSERT_EQ(0, file_number(DBG "stats", " allocated "));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
+	buf = read_file(DBG "slabinfo");
+	for (line = strchr(buf, '\n') + 1; (line = strchr(line, '\n')) && line[1]; ) {
+		line++;
+		ASSERT_EQ(0, strncmp(line, "kmalloc-", 8)) TH_LOG("left: %.40s", line);
+	}
+	free(buf);
+	for (i = 0; i < 13; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "kmalloc-%d", i < 4 ? 8 << i : i == 4 ? 96 :
+			 i == 5 ? 128 : i == 6 ? 192 : 256 << (i - 7));
+		ASSERT_EQ(0, slabinfo_of(name, f));
+		ASSERT_EQ(0, f[1]) TH_LOG("%s keeps %lu objects' slabs", name, f[1]);
+	}
 }
 
 #define TOYALLOC_KO "/lib/mmsuite/toyalloc.ko"

@@ -47,6 +47,8 @@ typedef int64_t s64;
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
 #define scnprintf	snprintf
+/* A kernel warning fails the unit tests. */
+#define WARN_ON_ONCE(c)	({ bool __c = (c); assert(!__c); __c; })
 
 static inline u64 div_u64(u64 a, u32 b) { return a / b; }
 static inline int ilog2(u64 v) { return 63 - __builtin_clzll(v); }
