@@ -83,19 +83,46 @@ static int toy_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int new_handle(struct toy_session *s, void *p, u64 *handle)
+/*
+ * Read an in/out argument and write it straight back: an argument the
+ * ioctl could not return its results through fails with EFAULT before
+ * anything changes. Only another thread unmapping or protecting it in
+ * between can make the final copy fail; see undo_handle().
+ */
+static int copy_arg_in(void *arg, void __user *uarg, size_t size)
 {
-	u32 id;
-	int ret;
+	if (copy_from_user(arg, uarg, size) || copy_to_user(uarg, arg, size))
+		return -EFAULT;
+	return 0;
+}
 
-	ret = xa_alloc(&s->handles, &id, p, XA_LIMIT(1, TOY_MAX_HANDLES),
-		       GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		toy_kfree(&toy.kmalloc, p);
-		return ret == -EBUSY ? -ENOSPC : ret;
+/* A handle is reserved before the allocation, so running out changes nothing. */
+static int reserve_handle(struct toy_session *s, u32 *id)
+{
+	int ret = xa_alloc(&s->handles, id, NULL, XA_LIMIT(1, TOY_MAX_HANDLES),
+			   GFP_KERNEL_ACCOUNT);
+
+	return ret == -EBUSY ? -ENOSPC : ret;
+}
+
+/* Give the reserved handle @id to @p, or release it if the allocation failed. */
+static int commit_handle(struct toy_session *s, u32 id, void *p, u64 *handle)
+{
+	if (!p) {
+		xa_release(&s->handles, id);
+		return -ENOMEM;
 	}
+	/* A reserved slot exists already: storing into it allocates nothing. */
+	xa_store(&s->handles, id, p, GFP_KERNEL_ACCOUNT);
 	*handle = id;
 	return 0;
+}
+
+/* Take back a new allocation whose caller cannot learn its handle. */
+static int undo_handle(struct toy_session *s, u64 handle)
+{
+	toy_kfree(&toy.kmalloc, xa_erase(&s->handles, handle));
+	return -EFAULT;
 }
 
 static void *lookup_handle(struct toy_session *s, u64 handle)
@@ -115,19 +142,21 @@ static long ioc_alloc_pages(struct toy_session *s, void __user *uarg)
 	struct toyalloc_pages arg;
 	long idx;
 	int ret;
+	u32 id;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
+	if (copy_arg_in(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.reserved || arg.order > TOY_MAX_ORDER)
 		return -EINVAL;
+	ret = reserve_handle(s, &id);
+	if (ret)
+		return ret;
 	idx = toy_buddy_alloc(&toy.buddy, arg.order);
-	if (idx < 0)
-		return idx;
-	ret = new_handle(s, toy_pool_addr(idx), &arg.handle);
+	ret = commit_handle(s, id, idx < 0 ? NULL : toy_pool_addr(idx), &arg.handle);
 	if (ret)
 		return ret;
 	arg.pool_offset = idx << PAGE_SHIFT;
-	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? undo_handle(s, arg.handle) : 0;
 }
 
 static long ioc_free(struct toy_session *s, u64 __user *uarg)
@@ -164,7 +193,7 @@ static long ioc_cache_create(struct toy_session *s, void __user *uarg)
 	u32 id;
 	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
+	if (copy_arg_in(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.reserved || !valid_cache_name(arg.name))
 		return -EINVAL;
@@ -203,7 +232,7 @@ static long ioc_cache_destroy(struct toy_session *s, void __user *uarg)
 	struct toy_cache *c;
 	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
+	if (copy_arg_in(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	c = arg.cache_id ? xa_load(&s->caches, arg.cache_id) : NULL;
 	if (!c)
@@ -214,7 +243,8 @@ static long ioc_cache_destroy(struct toy_session *s, void __user *uarg)
 		xa_erase(&s->caches, arg.cache_id);
 		kfree(c);
 	}
-	if (copy_to_user(uarg, &arg, sizeof(arg)))
+	/* Once destroyed, the cache is gone whatever the copy does: say so. */
+	if (copy_to_user(uarg, &arg, sizeof(arg)) && ret)
 		return -EFAULT;
 	return ret;
 }
@@ -225,28 +255,32 @@ static long ioc_alloc_object(struct toy_session *s, void __user *uarg, bool kmal
 	struct toy_cache *c = NULL;
 	void *p;
 	int ret;
+	u32 id;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
+	if (copy_arg_in(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (kmalloc) {
 		if (arg.cache_id || !arg.size || arg.size > TOYALLOC_KMALLOC_MAX)
 			return -EINVAL;
-		p = toy_kmalloc(&toy.kmalloc, arg.size);
 	} else {
 		c = arg.cache_id ? xa_load(&s->caches, arg.cache_id) : NULL;
 		if (!c)
 			return -ENOENT;
 		if (arg.size > c->object_size)
 			return -EINVAL;
-		p = toy_cache_alloc(c, arg.size ?: c->object_size);
 	}
-	if (!p)
-		return -ENOMEM;
-	ret = new_handle(s, p, &arg.handle);
+	ret = reserve_handle(s, &id);
+	if (ret)
+		return ret;
+	if (kmalloc)
+		p = toy_kmalloc(&toy.kmalloc, arg.size);
+	else
+		p = toy_cache_alloc(c, arg.size ?: c->object_size);
+	ret = commit_handle(s, id, p, &arg.handle);
 	if (ret)
 		return ret;
 	arg.pool_offset = pool_offset(p);
-	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? undo_handle(s, arg.handle) : 0;
 }
 
 static long ioc_set_policy(u32 __user *uarg)
@@ -324,7 +358,7 @@ static long ioc_validate(struct toy_session *s, void __user *uarg)
 	struct toy_buddy_report r;
 	struct toy_cache *c;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
+	if (copy_arg_in(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.reserved)
 		return -EINVAL;
@@ -426,7 +460,7 @@ static long ioc_bench(void __user *uarg)
 	void **held;
 	long ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
+	if (copy_arg_in(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	pages = arg.kind == TOYALLOC_BENCH_TOY_PAGES || arg.kind == TOYALLOC_BENCH_REAL_PAGES;
 	sized = !pages && arg.kind < TOYALLOC_NR_BENCH;

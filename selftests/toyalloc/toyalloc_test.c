@@ -940,6 +940,179 @@ TEST(live_zone_samples)
 	free(buf);
 }
 
+/* Every view of the pool; validate first, as reading it flushes CPU slabs. */
+static const char * const toy_views[] = {
+	"validate", "caches", "slabinfo", "blocks", "stats", "buddyinfo",
+	"extfrag_index", "unusable_index", "reports",
+};
+
+/* All views, one after the other: equal snapshots, unchanged pool. */
+static char *views_snapshot(void)
+{
+	size_t len = 0, n;
+	char *all = NULL, *one, path[64];
+	unsigned int v;
+
+	for (v = 0; v < ARRAY_SIZE(toy_views); v++) {
+		snprintf(path, sizeof(path), DBG "%s", toy_views[v]);
+		one = read_file(path);
+		if (!one)
+			one = strdup("unreadable\n");
+		n = strlen(path) + strlen(one) + 2;
+		all = realloc(all, len + n + 1);
+		len += sprintf(all + len, "%s\n%s\n", path, one);
+		free(one);
+	}
+	return all;
+}
+
+/* The first line where two snapshots differ, or NULL if they are equal. */
+static char *first_difference(const char *a, const char *b)
+{
+	const char *line = a;
+	static char diff[256];
+
+	for (; *a && *a == *b; a++, b++)
+		if (*a == '\n')
+			line = a + 1;
+	if (!*a && !*b)
+		return NULL;
+	snprintf(diff, sizeof(diff), "%.*s", (int)strcspn(line, "\n"), line);
+	return diff;
+}
+
+enum { BUF_UNMAPPED, BUF_NONE, BUF_READ_ONLY, BUF_WRITE_ONLY };
+static const char * const buf_modes[] = { "unmapped", "PROT_NONE", "read-only", "write-only" };
+
+/* A page holding @size bytes of @arg, then unmapped or protected by @mode. */
+static void *arg_buffer(int mode, const void *arg, size_t size)
+{
+	static const int prot[] = { PROT_NONE, PROT_NONE, PROT_READ, PROT_WRITE };
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memcpy(p, arg, size);
+	if (mode == BUF_UNMAPPED)
+		munmap(p, 4096);
+	else if (mprotect(p, 4096, prot[mode]))
+		return NULL;
+	return p;
+}
+
+/*
+ * Every ioctl with its argument unmapped, PROT_NONE and (for those that
+ * write results back) read-only fails with EFAULT and changes nothing:
+ * every view reads the same before and after, and a VALIDATE that could
+ * not return its counts did not take them. Write-only arguments are
+ * readable on x86, so those calls may succeed; if one fails, it too must
+ * have changed nothing.
+ */
+TEST_F(toy, failed_ioctls_change_nothing)
+{
+	unsigned int dbg = make_cache(self->fd, "selftest-efault", 100, TOYALLOC_CACHE_RED_ZONE |
+				      TOYALLOC_CACHE_POISON | TOYALLOC_CACHE_CONSISTENCY);
+	unsigned int empty = make_cache(self->fd, "selftest-empty", 64, 0);
+	struct toyalloc_corrupt corrupt = { .kind = TOYALLOC_CORRUPT_REDZONE };
+	struct toyalloc_pages pages = { .order = 0 };
+	char bytes[8];
+	struct toyalloc_peek peek = { .len = 8, .buf = (unsigned long)bytes };
+	__u64 obj, errors[TOYALLOC_NR_ERRORS];
+	int mode, i, ret, err, succeeded = 0;
+	char *before, *after, *buf;
+
+	ASSERT_NE(0, dbg);
+	ASSERT_NE(0, empty);
+	obj = cache_alloc(self->fd, dbg);
+	ASSERT_NE(0, obj);
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &pages));
+	corrupt.handle = obj;
+	peek.handle = obj;
+	/* Found by the first snapshot: one error for VALIDATE to return. */
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &corrupt));
+
+	struct toyalloc_pages alloc_pages = { .order = 3 };
+	struct toyalloc_cache_create create = { .name = "selftest-efault2",
+						.object_size = 64, .order = -1 };
+	struct toyalloc_cache_destroy destroy = { .cache_id = empty };
+	struct toyalloc_object cache_obj = { .cache_id = dbg };
+	struct toyalloc_object kmalloc_obj = { .size = 65536 };
+	__u32 policy = TOYALLOC_POLICY_FIFO;
+	struct toyalloc_validate validate = { .cache_id = dbg };
+	struct toyalloc_bench bench = { .kind = TOYALLOC_BENCH_TOY_PAGES, .batch = 1,
+					.iterations = 100 };
+	const struct {
+		const char *name;
+		unsigned long cmd;
+		const void *arg;
+		size_t size;
+		bool writes;
+	} calls[] = {
+		{ "ALLOC_PAGES", TOYALLOC_IOC_ALLOC_PAGES, &alloc_pages, sizeof(alloc_pages),
+		  true },
+		{ "FREE", TOYALLOC_IOC_FREE, &pages.handle, sizeof(pages.handle), false },
+		{ "CACHE_CREATE", TOYALLOC_IOC_CACHE_CREATE, &create, sizeof(create), true },
+		{ "CACHE_DESTROY", TOYALLOC_IOC_CACHE_DESTROY, &destroy, sizeof(destroy), true },
+		{ "CACHE_ALLOC", TOYALLOC_IOC_CACHE_ALLOC, &cache_obj, sizeof(cache_obj), true },
+		{ "KMALLOC", TOYALLOC_IOC_KMALLOC, &kmalloc_obj, sizeof(kmalloc_obj), true },
+		{ "SET_POLICY", TOYALLOC_IOC_SET_POLICY, &policy, sizeof(policy), false },
+		{ "CORRUPT", TOYALLOC_IOC_CORRUPT, &corrupt, sizeof(corrupt), false },
+		{ "PEEK", TOYALLOC_IOC_PEEK, &peek, sizeof(peek), false },
+		{ "VALIDATE", TOYALLOC_IOC_VALIDATE, &validate, sizeof(validate), true },
+		{ "BENCH", TOYALLOC_IOC_BENCH, &bench, sizeof(bench), true },
+	};
+
+	free(views_snapshot());
+	for (mode = BUF_UNMAPPED; mode <= BUF_WRITE_ONLY; mode++) {
+		if (mode == BUF_WRITE_ONLY) {
+			/* Nothing above took the error VALIDATE still owes. */
+			ASSERT_EQ(1, validate_total(self->fd, dbg, errors));
+			ASSERT_EQ(1, errors[TOYALLOC_ERR_REDZONE]);
+		}
+		for (i = 0; i < ARRAY_SIZE(calls); i++) {
+			if (mode == BUF_READ_ONLY && !calls[i].writes)
+				continue;	/* it only reads: it may succeed */
+			/* Nothing may map the hole between these two lines. */
+			before = views_snapshot();
+			buf = arg_buffer(mode, calls[i].arg, calls[i].size);
+			ASSERT_NE(NULL, buf);
+			errno = 0;
+			ret = ioctl(self->fd, calls[i].cmd, buf);
+			err = errno;
+			munmap(buf, 4096);
+			after = views_snapshot();
+			if (mode == BUF_WRITE_ONLY && (!ret || err != EFAULT)) {
+				succeeded += !ret;
+			} else {
+				EXPECT_EQ(-1, ret) TH_LOG("%s %s", calls[i].name, buf_modes[mode]);
+				EXPECT_EQ(EFAULT, err)
+					TH_LOG("%s %s", calls[i].name, buf_modes[mode]);
+				EXPECT_EQ(NULL, first_difference(before, after))
+					TH_LOG("%s %s changed: %s", calls[i].name, buf_modes[mode],
+					       first_difference(before, after));
+			}
+			free(before);
+			free(after);
+		}
+		if (mode == BUF_WRITE_ONLY)
+			continue;
+		/* PEEK's destination too. */
+		before = views_snapshot();
+		peek.buf = (unsigned long)arg_buffer(mode, bytes, sizeof(bytes));
+		EXPECT_EQ(-1, ioctl(self->fd, TOYALLOC_IOC_PEEK, &peek));
+		EXPECT_EQ(EFAULT, errno);
+		munmap((void *)(unsigned long)peek.buf, 4096);
+		after = views_snapshot();
+		EXPECT_EQ(NULL, first_difference(before, after))
+			TH_LOG("PEEK to %s: %s", buf_modes[mode], first_difference(before, after));
+		peek.buf = (unsigned long)bytes;
+		free(before);
+		free(after);
+	}
+	TH_LOG("%d of %zu calls with write-only arguments succeeded", succeeded,
+	       ARRAY_SIZE(calls));
+}
+
 /* A busy session: caches, objects, blocks and kmalloc, all random. */
 struct hammer_session {
 	int fd;
@@ -1138,10 +1311,7 @@ static int hammer_process(unsigned int seed, double until)
  */
 TEST_F(toy, hammer_lifetimes_then_whole_pool)
 {
-	static const char * const views[] = {
-		"validate", "caches", "slabinfo", "blocks", "stats", "buddyinfo",
-		"extfrag_index", "unusable_index", "reports",
-	};
+	const char * const *views = toy_views;
 	double until = now_s() + 6;
 	unsigned long reads = 0, bad = 0, nr_free[NR_ORDERS], f[4];
 	pid_t pid[HAMMER_PROCS + 1];
@@ -1157,7 +1327,7 @@ TEST_F(toy, hammer_lifetimes_then_whole_pool)
 			_exit(hammer_process(i + 1, until));
 		/* The reader: every view, validate every other time. */
 		while (now_s() < until) {
-			for (unsigned int k = 0; k < 2 * ARRAY_SIZE(views); k++) {
+			for (unsigned int k = 0; k < 2 * ARRAY_SIZE(toy_views); k++) {
 				unsigned int v = k % 2 ? k / 2 : 0;
 				char path[64];
 
