@@ -67,8 +67,9 @@ bench: deps
 vm: deps modules selftests tools
 	scripts/vm.sh --kernel $(KERNEL) --paging $(PAGING) --no-build --interactive
 
-# Without any kernel build directory (kbuild's own clean needs one): the
-# files kbuild writes for an external module, by name.
+# Needs nothing installed: kbuild's own clean needs a kernel build
+# directory, so the files kbuild writes for an external module go by name;
+# selftests/Makefile looks for the kselftest headers when it is read.
 KBUILD_DIRS := mm drivers selftests/rig/modules
 
 clean:
@@ -76,8 +77,9 @@ clean:
 		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' -o -name '*.dwo' \
 		-o -name '*.su' -o -name '*.lst' -o -name '*.gcno' -o -name '.tmp_*' \
 		-o -name 'modules.order' -o -name '*.symtypes' \) -delete
-	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd
-	$(MAKE) -C selftests KSFT_DIR= clean
+	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd \
+		.checkpatch-camelcase.*
+	rm -rf selftests/out
 	$(MAKE) -C tools clean
 	$(MAKE) -C bench clean
 	for mk in $$(find mm drivers -path '*/tests/Makefile'); do \

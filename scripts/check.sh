@@ -3,7 +3,9 @@
 # The test command (make check): dependencies, zero-warning lint, user-space
 # unit tests, the rig self-test, then every kselftest suite in QEMU on the
 # stock and the debug kernel, each with 5- and 4-level paging (a walker bug
-# showed only on a 5-level kernel running 4-level), then one summary. Exits non-zero on any failure, timeout or kernel report.
+# showed only on a 5-level kernel running 4-level), then the stage times
+# (also in results/check/stages.txt) and one summary. Exits non-zero on any
+# failure, timeout or kernel report.
 set -eu
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -16,7 +18,9 @@ stage() {	# stage <name> <command...>
 	echo "==> $name"
 	t=$(now)
 	if "$@"; then
-		echo "==> $name: done in $(($(now) - t))s"
+		t=$(($(now) - t))
+		echo "==> $name: done in ${t}s"
+		printf '%6ss  %s\n' "$t" "$name" >> "$results/stages.txt"
 	else
 		echo "==> $name: FAILED after $(($(now) - t))s" >&2
 		exit 1
@@ -55,5 +59,8 @@ stage "debug kernel (cached after the first build)" scripts/debug-kernel.sh
 stage "kselftests: debug kernel, 4-level paging" run_suites debug 4
 stage "kselftests: debug kernel, 5-level paging" run_suites debug 5
 
+printf '%6ss  %s\n' "$(($(now) - T0))" total >> "$results/stages.txt"
+echo "==> stage times (results/check/stages.txt)"
+cat "$results/stages.txt"
 echo "==> summary (logs in results/check/, total $(($(now) - T0))s)"
 scripts/ktap-summary.sh "$results"/*/output.txt

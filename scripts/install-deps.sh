@@ -12,10 +12,11 @@ set -eu
 BUILD_PKGS="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod
 linux-source-6.1 xz-utils"
 # The stock test kernel and its headers, QEMU and the initramfs, lint
-# (sparse, git ls-files, docutils), benchmark tables and plots (column).
+# (sparse, git ls-files, docutils and pygments for ".. code-block::"),
+# benchmark tables and plots (column).
 PKGS="$BUILD_PKGS linux-image-amd64 linux-headers-amd64
 qemu-system-x86 busybox-static cpio rsync sparse git
-python3 python3-docutils gnuplot-nox bsdextrautils"
+python3 python3-docutils python3-pygments gnuplot-nox bsdextrautils"
 
 case "${1:-}" in
 --build) PKGS=$BUILD_PKGS ;;

@@ -5,6 +5,9 @@ REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE_DIR=${MMSUITE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/mmsuite}
 KSRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
+# In a command substitution die() ends only the subshell: callers that
+# take a value with $(...) check its status ("v=$(f) || exit 1"; a bare
+# assignment fails under set -e, an argument does not).
 die() {
 	echo "error: $*" >&2
 	exit 1
@@ -20,7 +23,7 @@ stock_kernel_release() {
 }
 
 stock_kdir() {
-	d=/usr/src/linux-headers-$(stock_kernel_release)
+	d=/usr/src/linux-headers-$(stock_kernel_release) || exit 1
 	[ -d "$d" ] || die "$d missing: run scripts/install-deps.sh"
 	echo "$d"
 }
@@ -33,11 +36,12 @@ ksrc_version() {
 # Files from the kernel source package that the build uses (kselftest
 # headers, checkpatch), unpacked once per source version.
 ksrc_extract_dir() {
-	echo "$CACHE_DIR/ksrc-$(ksrc_version)"
+	v=$(ksrc_version) || exit 1
+	echo "$CACHE_DIR/ksrc-$v"
 }
 
 ensure_ksrc_extract() {
-	d=$(ksrc_extract_dir)
+	d=$(ksrc_extract_dir) || exit 1
 	if [ ! -f "$d/.done" ]; then
 		mkdir -p "$d"
 		tar -xJf "$KSRC_TARBALL" -C "$d" --strip-components=1 \
@@ -55,11 +59,13 @@ ensure_ksrc_extract() {
 debug_kernel_key() {
 	h=$(cat "$REPO_ROOT/scripts/kconfig/debug.config" \
 		"$REPO_ROOT/scripts/debug-kernel.sh" | sha256sum | cut -c1-12)
-	echo "$(ksrc_version)-$h"
+	v=$(ksrc_version) || exit 1
+	echo "$v-$h"
 }
 
 debug_kdir() {
-	echo "$CACHE_DIR/debug-kernel/$(debug_kernel_key)/linux"
+	k=$(debug_kernel_key) || exit 1
+	echo "$CACHE_DIR/debug-kernel/$k/linux"
 }
 
 now() {
