@@ -4,9 +4,11 @@
  *
  *   [0, object_size)         the object
  *   [object_size, red_end)   red zone: 0xcc while allocated, 0xbb free
- *   fp_offset                free pointer (at 0 when nothing needs the
- *                            object's bytes while it is free)
+ *   fp_offset                free pointer: at 0, unless a debug option or
+ *                            the constructor needs the object's bytes while
+ *                            it is free, or the object is smaller than it
  *   meta_offset              struct toy_obj_meta: requested size, state
+ *                            (every cache: counters and PEEK need the size)
  *
  * Free objects of a poisoned cache hold 0x6b with a final 0xa5, as SLUB's.
  * A slab is described by the toy_page of its first page; every page of
@@ -162,11 +164,8 @@ static int calculate_layout(struct toy_cache *c, int order)
 	} else {
 		c->fp_offset = 0;
 	}
-	c->has_meta = c->kmalloc || (c->flags & TOYALLOC_CACHE_CONSISTENCY);
-	if (c->has_meta) {
-		c->meta_offset = ALIGN(off, sizeof(u32));
-		off = c->meta_offset + sizeof(struct toy_obj_meta);
-	}
+	c->meta_offset = ALIGN(off, sizeof(u32));
+	off = c->meta_offset + sizeof(struct toy_obj_meta);
 	c->size = ALIGN(off, c->align);
 
 	if (order < 0) {
@@ -203,7 +202,6 @@ int toy_cache_init(struct toy_cache *c, struct toy_buddy *b, const char *name,
 	c->object_size = object_size;
 	c->align = align;
 	c->flags = flags;
-	c->kmalloc = !strncmp(name, "kmalloc-", 8);
 	c->buddy = b;
 	if (calculate_layout(c, order))
 		return -EINVAL;
@@ -376,8 +374,7 @@ static void account_alloc(struct toy_cache *c, u64 *stats, s64 *live,
 	stats[TOY_BYTES_REQUESTED] += requested;
 	stats[TOY_BYTES_ALLOCATED] += c->size;
 	*live += requested;
-	if (c->has_meta)
-		meta_of(c, obj)->requested = requested;
+	meta_of(c, obj)->requested = requested;
 }
 
 /* Debug caches: one object straight from a slab, checked. */
@@ -467,7 +464,7 @@ void *toy_cache_alloc(struct toy_cache *c, unsigned int requested)
 
 static unsigned int requested_of(struct toy_cache *c, void *obj)
 {
-	return c->has_meta ? meta_of(c, obj)->requested : c->object_size;
+	return meta_of(c, obj)->requested;
 }
 
 /* Free to a slab that no slot owns, or to a frozen one remotely. */

@@ -44,9 +44,8 @@ struct toy_cache {
 	unsigned int align;
 	unsigned int red_end;		/* red zone is [object_size, red_end) */
 	unsigned int fp_offset;		/* free pointer */
-	unsigned int meta_offset;	/* struct toy_obj_meta, if has_meta */
+	unsigned int meta_offset;	/* struct toy_obj_meta */
 	unsigned int order, objects, flags;
-	bool has_meta, kmalloc;
 	struct toy_buddy *buddy;
 	struct toy_cpu_slab __percpu *cpu_slab;
 

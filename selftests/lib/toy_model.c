@@ -133,6 +133,39 @@ int toy_model_free(struct toy_model *m, unsigned long idx, unsigned int order)
 	return 0;
 }
 
+static unsigned int align_up(unsigned int x, unsigned int a)
+{
+	return (x + a - 1) / a * a;
+}
+
+/* Written from the layout section of toyalloc.rst, not from slab.c. */
+int toy_model_cache_layout(unsigned int object_size, unsigned int align, int order,
+			   unsigned int flags, struct toy_model_layout *l)
+{
+	unsigned int off = object_size, slab;
+
+	if (align < 8)
+		align = 8;
+	if (flags & TOYALLOC_CACHE_RED_ZONE)
+		off = align_up(off + 1, 8);		/* at least one red byte */
+	if ((flags & TOYALLOC_CACHE_FLAGS) || object_size < 8)
+		off = align_up(off, 8) + 8;		/* free pointer outside */
+	off = align_up(off, 4) + 8;			/* requested size, state */
+	l->size = align_up(off, align);
+	if (order < 0) {
+		for (order = 0; order < 3; order++) {
+			slab = 4096 << order;
+			if (slab / l->size >= 8 && (slab % l->size) * 8 <= slab)
+				break;
+		}
+	}
+	l->order = order;
+	l->objects = (4096u << order) / l->size;
+	if (l->objects > 512)
+		l->objects = 512;
+	return l->objects ? 0 : -1;
+}
+
 /* Written from the definitions in allocators.md, not from frag.c. */
 int toy_model_unusable(const unsigned long *nr_free, unsigned int order)
 {

@@ -28,6 +28,17 @@ long toy_model_alloc(struct toy_model *m, unsigned int order);
 /* 0, or -1 if idx does not head an allocated block of that order. */
 int toy_model_free(struct toy_model *m, unsigned long idx, unsigned int order);
 
+/*
+ * A cache's layout as Documentation/toyalloc.rst states it: the stride
+ * (size), the slab order and the objects per slab; -1 if no object fits.
+ */
+struct toy_model_layout {
+	unsigned int size, order, objects;
+};
+
+int toy_model_cache_layout(unsigned int object_size, unsigned int align, int order,
+			   unsigned int flags, struct toy_model_layout *l);
+
 /* The kernel's formulas (mm/vmstat.c), in thousandths. */
 int toy_model_unusable(const unsigned long *nr_free, unsigned int order);
 int toy_model_extfrag(const unsigned long *nr_free, unsigned int order);

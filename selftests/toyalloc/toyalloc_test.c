@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <time.h>
@@ -358,7 +359,7 @@ TEST_F(toy, slab_cache_life)
 		ASSERT_NE(0, handles[i] = cache_alloc(self->fd, id));
 	ASSERT_EQ(0, slabinfo_of("selftest-64", f));
 	ASSERT_EQ(1000, f[0]);
-	ASSERT_EQ(64, f[2]);
+	ASSERT_EQ(72, f[2]);	/* 64 bytes, then the requested size and state */
 	ASSERT_EQ(0, f[1] % f[3]);
 	ASSERT_LE(1000, f[1]);
 	ASSERT_GT(1000 + f[3] * 2, f[1]);	/* one CPU slab may be partly used */
@@ -373,6 +374,167 @@ TEST_F(toy, slab_cache_life)
 	ASSERT_EQ(-1, slabinfo_of("selftest-64", f));
 	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
 	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
+}
+
+/* The value of " key=" in the caches line of @name (-1 if absent). */
+static long long cache_field(const char *caches, const char *name, const char *key)
+{
+	char k[48];
+	const char *line, *end, *p;
+
+	snprintf(k, sizeof(k), "%s ", name);
+	for (line = caches; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (!strncmp(line, k, strlen(k)))
+			break;
+	if (!line)
+		return -1;
+	end = strchr(line, '\n');
+	snprintf(k, sizeof(k), " %s=", key);
+	p = strstr(line, k);
+	if (!p || (end && p > end))
+		return -1;
+	return strtoll(p + strlen(k), NULL, 0);
+}
+
+/* Move this thread to another CPU now and then: frees become remote. */
+static void hop_cpu(unsigned int step)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(step % cpus, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+struct model_cache {
+	const char *name;
+	struct toy_model_layout l;
+	unsigned long allocs, frees, live;
+	unsigned long long requested, live_requested;
+};
+
+/* Every counter of a cache's caches and slabinfo lines against the model. */
+static int cache_matches_model(struct __test_metadata *_metadata, const struct model_cache *m)
+{
+	char *caches = read_file(DBG "caches");
+	long long slabs = cache_field(caches, m->name, "slabs"), v;
+	unsigned long f[4];
+	int ok = 1;
+
+#define MODEL_FIELD(key, want) do {						\
+	long long __want = (want);						\
+	const char *__key = (key);						\
+	v = cache_field(caches, m->name, __key);				\
+	if (v != __want) {							\
+		TH_LOG("%s: %s=%lld, model %lld", m->name, __key, v, __want);	\
+		ok = 0;								\
+	}									\
+} while (0)
+	MODEL_FIELD("size", m->l.size);
+	MODEL_FIELD("order", m->l.order);
+	MODEL_FIELD("objects", m->l.objects);
+	MODEL_FIELD("active_objs", m->live);
+	MODEL_FIELD("num_objs", slabs * m->l.objects);
+	MODEL_FIELD("slabs_new", slabs + cache_field(caches, m->name, "slabs_freed"));
+	MODEL_FIELD("alloc_fast", m->allocs - cache_field(caches, m->name, "alloc_slow"));
+	MODEL_FIELD("free_fast", m->frees - cache_field(caches, m->name, "free_slow"));
+	MODEL_FIELD("alloc_failed", 0);
+	MODEL_FIELD("bytes_requested", m->requested);
+	MODEL_FIELD("bytes_allocated", (unsigned long long)m->allocs * m->l.size);
+	MODEL_FIELD("live_requested", m->live_requested);
+	MODEL_FIELD("live_waste", (long long)m->live * m->l.size - (long long)m->live_requested);
+#undef MODEL_FIELD
+	if (slabs < 0 || slabs * m->l.objects < m->live ||
+	    cache_field(caches, m->name, "partial") > slabs) {
+		TH_LOG("%s: %lld slabs, %lu live", m->name, slabs, m->live);
+		ok = 0;
+	}
+	free(caches);
+	if (slabinfo_of(m->name, f) || f[0] != m->live || f[1] != slabs * m->l.objects ||
+	    f[2] != m->l.size || f[3] != m->l.objects) {
+		TH_LOG("%s: slabinfo %lu %lu %lu %lu", m->name, f[0], f[1], f[2], f[3]);
+		ok = 0;
+	}
+	return ok;
+}
+
+/*
+ * Random allocations (of random requested sizes), frees from the same or
+ * the other CPU, and validations, on a cache of every flag combination:
+ * every counter of caches and slabinfo equals an independent model, and
+ * the stats view's pages equal the slabs the caches hold.
+ */
+TEST_F(toy, cache_counters_against_model)
+{
+	static const unsigned int sizes[] = { 1, 7, 8, 47, 100, 500, 3000 };
+	struct model_cache m;
+	__u64 *handle = calloc(4096, sizeof(*handle));
+	unsigned int *req = calloc(4096, sizeof(*req));
+	unsigned int flags, step, i, id, seed = 15;
+	struct toyalloc_cache_create cc;
+	struct toyalloc_object o;
+	char *caches;
+	long long pages;
+
+	for (flags = 0; flags <= TOYALLOC_CACHE_FLAGS; flags++) {
+		if ((flags & TOYALLOC_CACHE_CTOR) && (flags & TOYALLOC_CACHE_POISON))
+			continue;
+		memset(&cc, 0, sizeof(cc));
+		memset(&m, 0, sizeof(m));
+		snprintf(cc.name, sizeof(cc.name), "model-%u", flags);
+		m.name = cc.name;
+		cc.object_size = sizes[rand_r(&seed) % ARRAY_SIZE(sizes)];
+		cc.align = (rand_r(&seed) % 3) * 32;
+		cc.order = (int)(rand_r(&seed) % 5) - 1;
+		cc.flags = flags;
+		ASSERT_EQ(0, toy_model_cache_layout(cc.object_size, cc.align, cc.order, flags,
+						    &m.l));
+		ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc)) TH_LOG("%s", m.name);
+		id = cc.cache_id;
+		for (step = 0; step < 1500; step++) {
+			if (step % 50 == 0)
+				hop_cpu(rand_r(&seed));
+			if (step % 300 == 299)
+				free(read_file(DBG "validate"));
+			if (m.live && (m.live == 4096 || rand_r(&seed) % 100 < 45)) {
+				i = rand_r(&seed) % m.live;
+				ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &handle[i]));
+				m.frees++;
+				m.live_requested -= req[i];
+				handle[i] = handle[--m.live];
+				req[i] = req[m.live];
+				continue;
+			}
+			o = (struct toyalloc_object){ .cache_id = id };
+			o.size = rand_r(&seed) % 4 ? 1 + rand_r(&seed) % cc.object_size : 0;
+			ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_ALLOC, &o));
+			req[m.live] = o.size ?: cc.object_size;
+			handle[m.live++] = o.handle;
+			m.allocs++;
+			m.requested += o.size ?: cc.object_size;
+			m.live_requested += o.size ?: cc.object_size;
+		}
+		ASSERT_TRUE(cache_matches_model(_metadata, &m)) TH_LOG("flags %#x", flags);
+		/* Pages: the slabs of this cache are all the pool holds. */
+		caches = read_file(DBG "caches");
+		pages = cache_field(caches, m.name, "slabs") << m.l.order;
+		free(caches);
+		ASSERT_EQ(pages, file_number(DBG "stats", " allocated "));
+		/* All freed: counters follow, and the empty cache goes. */
+		while (m.live) {
+			ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &handle[--m.live]));
+			m.frees++;
+			m.live_requested -= req[m.live];
+		}
+		ASSERT_TRUE(cache_matches_model(_metadata, &m)) TH_LOG("flags %#x", flags);
+		ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_DESTROY,
+				   &(struct toyalloc_cache_destroy){ .cache_id = id }));
+		ASSERT_EQ(0, file_number(DBG "stats", " allocated "));
+	}
+	hop_cpu(0);
+	free(handle);
+	free(req);
 }
 
 TEST_F(toy, constructor_and_peek)

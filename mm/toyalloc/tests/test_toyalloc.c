@@ -243,7 +243,8 @@ static void test_slab_basic(void)
 	int i;
 
 	slab_setup(64, 0);
-	CHECK(cache.size == 64 && cache.order == 0 && cache.objects == 64);
+	/* 64 bytes and the requested-size word: 56 objects per page. */
+	CHECK(cache.size == 72 && cache.order == 0 && cache.objects == 56);
 	for (i = 0; i < 5000; i++) {
 		objs[i] = toy_cache_alloc(&cache, 64);
 		CHECK(objs[i]);
@@ -251,9 +252,9 @@ static void test_slab_basic(void)
 	}
 	toy_cache_info(&cache, &info);
 	CHECK(info.active_objs == 5000);
-	CHECK(info.num_slabs == DIV_ROUND_UP(5000, 64));
+	CHECK(info.num_slabs == DIV_ROUND_UP(5000, 56));
 	CHECK(info.stats[TOY_ALLOC_FAST] + info.stats[TOY_ALLOC_SLOW] == 5000);
-	CHECK(info.stats[TOY_ALLOC_SLOW] == DIV_ROUND_UP(5000, 64));
+	CHECK(info.stats[TOY_ALLOC_SLOW] == DIV_ROUND_UP(5000, 56));
 	CHECK(toy_cache_destroy(&cache, false, &live) == -EBUSY && live == 5000);
 	for (i = 0; i < 5000; i += 2)
 		CHECK(toy_cache_free(&cache, objs[i]) == 0);
@@ -285,6 +286,66 @@ static void test_slab_layout_limits(void)
 	CHECK(toy_cache_init(&c, &buddy, "x", 100, 64, -1, 0) == 0);
 	CHECK(c.size == 128);
 	CHECK(toy_cache_destroy(&c, false, NULL) == 0);
+}
+
+/* Each object keeps its requested size, whatever the flags: counters and PEEK. */
+static void test_slab_requested_sizes(void)
+{
+	struct toy_cache_info info;
+	unsigned int flags;
+	void *a, *b;
+
+	for (flags = 0; flags <= TOYALLOC_CACHE_FLAGS; flags++) {
+		if ((flags & TOYALLOC_CACHE_CTOR) && (flags & TOYALLOC_CACHE_POISON))
+			continue;
+		slab_setup(100, flags);
+		a = toy_cache_alloc(&cache, 10);
+		b = toy_cache_alloc(&cache, 100);
+		CHECK(a && b);
+		CHECK(toy_cache_object_size(&cache, a) == 10);
+		CHECK(toy_cache_object_size(&cache, b) == 100);
+		toy_cache_info(&cache, &info);
+		CHECK(info.live_requested == 110);
+		CHECK(toy_cache_free(&cache, a) == 0);
+		toy_cache_info(&cache, &info);
+		CHECK(info.live_requested == 100);
+		CHECK(info.stats[TOY_BYTES_REQUESTED] == 110);
+		CHECK(toy_cache_free(&cache, b) == 0);
+		toy_cache_info(&cache, &info);
+		CHECK(info.live_requested == 0 && info.active_objs == 0);
+		CHECK(toy_cache_destroy(&cache, false, NULL) == 0);
+	}
+}
+
+/* Every layout the documentation's rules give (selftests/lib/toy_model.c). */
+static void test_slab_layout_model(void)
+{
+	static const unsigned int aligns[] = { 0, 1, 8, 16, 64, 256, 4096 };
+	struct toy_model_layout l;
+	unsigned int size, a, flags;
+	struct toy_cache c;
+	int order, ret;
+
+	buddy_setup(TOYALLOC_POLICY_LIFO);
+	for (size = 1; size <= TOYALLOC_MAX_OBJECT; size += size < 200 ? 1 : 37)
+		for (a = 0; a < ARRAY_SIZE(aligns); a++)
+			for (order = -1; order <= TOY_SLAB_MAX_ORDER; order++)
+				for (flags = 0; flags <= TOYALLOC_CACHE_FLAGS; flags++) {
+					if ((flags & TOYALLOC_CACHE_CTOR) &&
+					    (flags & TOYALLOC_CACHE_POISON))
+						continue;
+					ret = toy_cache_init(&c, &buddy, "x", size, aligns[a],
+							     order, flags);
+					if (toy_model_cache_layout(size, aligns[a], order, flags,
+								   &l)) {
+						CHECK(ret == -EINVAL);
+						continue;
+					}
+					CHECK(ret == 0);
+					CHECK(c.size == l.size && c.order == l.order &&
+					      c.objects == l.objects);
+					toy_cache_destroy(&c, false, NULL);
+				}
 }
 
 static void test_slab_ctor(void)
@@ -510,7 +571,7 @@ static void test_parse_fuzz(void)
 
 int main(void)
 {
-	printf("TAP version 13\n1..21\n");
+	printf("TAP version 13\n");
 	run("buddy: one order-0 allocation splits one block per order", test_split_and_coalesce);
 	run("buddy: bad and double frees change nothing", test_bad_frees);
 	run("buddy: exhaustion, policy only on an empty pool", test_exhaustion_and_policy_busy);
@@ -529,10 +590,12 @@ int main(void)
 	run("slab: invalid free counted, contained", test_corrupt_invalid_free);
 	run("slab: use after free caught on reallocation", test_uaf_on_alloc);
 	run("slab: kmalloc classes and large blocks", test_kmalloc);
+	run("slab: layouts as the documentation states them", test_slab_layout_model);
+	run("slab: requested sizes counted and kept under every flag", test_slab_requested_sizes);
 	run("replay: trace lines", test_parse_lines);
 	run("replay: settings", test_parse_settings);
 	run("replay: fuzzed parsers", test_parse_fuzz);
-	printf("# %d failed\n", failures);
+	printf("1..%d\n# %d failed\n", test_nr, failures);
 	shim_pool_destroy();
 	free(meta);
 	return failures ? 1 : 0;
