@@ -95,8 +95,10 @@ long toy_model_alloc(struct toy_model *m, unsigned int order)
 
 	for (o = order; o <= MAX_ORDER && !m->nr_free[o]; o++)
 		;
-	if (o > MAX_ORDER)
+	if (o > MAX_ORDER) {
+		m->failures_by[order]++;
 		return -1;
+	}
 	idx = m->head[o];
 	if (m->policy == TOYALLOC_POLICY_ADDR)
 		for (i = m->head[o]; i >= 0; i = m->next[i])
@@ -104,12 +106,14 @@ long toy_model_alloc(struct toy_model *m, unsigned int order)
 				idx = i;
 	unlink_block(m, idx, o);
 	while (o > order) {
+		m->splits_by[o]++;	/* a block of order o split in two */
 		o--;
 		m->splits++;
 		link_block(m, idx + (1L << o), o);
 	}
 	m->state[idx] = 2;
 	m->order[idx] = order;
+	m->allocs_by[order]++;
 	return idx;
 }
 
@@ -120,12 +124,14 @@ int toy_model_free(struct toy_model *m, unsigned long idx, unsigned int order)
 	if (idx >= m->nr_pages || m->state[idx] != 2 || m->order[idx] != order)
 		return -1;
 	m->state[idx] = 0;
+	m->frees_by[order]++;
 	for (; order < MAX_ORDER; order++) {
 		buddy = idx ^ (1UL << order);
 		if (m->state[buddy] != 1 || m->order[buddy] != order)
 			break;
 		unlink_block(m, buddy, order);
 		m->merges++;
+		m->merges_by[order]++;	/* two halves of this order */
 		if (buddy < idx)
 			idx = buddy;
 	}

@@ -19,6 +19,10 @@ struct toy_model {
 	long head[TOYALLOC_NR_ORDERS], tail[TOYALLOC_NR_ORDERS];
 	unsigned long nr_free[TOYALLOC_NR_ORDERS];
 	unsigned long splits, merges;
+	/* Per order, as the stats view counts them. */
+	unsigned long allocs_by[TOYALLOC_NR_ORDERS], frees_by[TOYALLOC_NR_ORDERS];
+	unsigned long splits_by[TOYALLOC_NR_ORDERS], merges_by[TOYALLOC_NR_ORDERS];
+	unsigned long failures_by[TOYALLOC_NR_ORDERS];
 };
 
 int toy_model_init(struct toy_model *m, unsigned long nr_pages, int policy);

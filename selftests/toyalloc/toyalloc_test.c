@@ -240,6 +240,30 @@ FIXTURE_TEARDOWN(policy)
 	close(self->fd);
 }
 
+/* The stats view's per-order counters equal the model's. */
+static int stats_match_model(struct __test_metadata *_metadata, const struct toy_model *m)
+{
+	char *buf = read_file(DBG "stats"), *p;
+	unsigned long v[5];
+	int o, ok = 1;
+
+	p = buf ? strstr(buf, "latency_ns") : NULL;
+	for (o = 0; p && o < NR_ORDERS; o++) {
+		p = strchr(p, '\n') + 1;
+		if (sscanf(p, "%*d %lu %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5 ||
+		    v[0] != m->allocs_by[o] || v[1] != m->frees_by[o] ||
+		    v[2] != m->splits_by[o] || v[3] != m->merges_by[o] ||
+		    v[4] != m->failures_by[o]) {
+			TH_LOG("order %d: stats %lu %lu %lu %lu %lu, model %lu %lu %lu %lu %lu", o,
+			       v[0], v[1], v[2], v[3], v[4], m->allocs_by[o], m->frees_by[o],
+			       m->splits_by[o], m->merges_by[o], m->failures_by[o]);
+			ok = 0;
+		}
+	}
+	free(buf);
+	return ok && o == NR_ORDERS;
+}
+
 /* Random alloc/free: every block the kernel picks is the model's pick. */
 TEST_F(policy, random_against_model)
 {
@@ -276,8 +300,10 @@ TEST_F(policy, random_against_model)
 			for (o = 0; o < NR_ORDERS; o++)
 				ASSERT_EQ(m.nr_free[o], nr_free[o]);
 			ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+			ASSERT_TRUE(stats_match_model(_metadata, &m));
 		}
 	}
+	ASSERT_TRUE(stats_match_model(_metadata, &m));
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
 	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
 	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
