@@ -26,7 +26,7 @@ PAGING ?= 5
 # fresh machine there is nothing to find yet, and with KERNEL=debug every
 # target, clean included, would build the debug kernel.
 ifdef KDIR
-KDIR_DEPS := build-deps
+KDIR_DEPS := deps-build
 else
 KDIR_DEPS := deps
 KDIR_CMD := $(if $(filter debug,$(KERNEL)),scripts/debug-kernel.sh,scripts/kdir.sh)
@@ -38,18 +38,21 @@ all: modules
 deps:
 	@scripts/install-deps.sh
 
-# Only what building the modules against a given KDIR, the selftests and
-# the tools takes: no test kernel, QEMU or lint tools.
-build-deps:
-	@scripts/install-deps.sh --build
+# Building the modules against a given KDIR and the tools takes only the
+# compilers; the selftests also take the kselftest headers.
+deps-build:
+	@scripts/install-deps.sh build
+
+deps-selftests:
+	@scripts/install-deps.sh build ksrc
 
 modules: $(KDIR_DEPS)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DEBUG_INFO_BTF_MODULES= modules
 
-selftests: build-deps
+selftests: deps-selftests
 	$(MAKE) -C selftests
 
-tools: build-deps
+tools: deps-build
 	$(MAKE) -C tools
 
 check:
@@ -87,4 +90,4 @@ clean:
 	done
 	rm -rf results/vm
 
-.PHONY: all deps build-deps modules selftests tools check lint demo bench vm clean
+.PHONY: all deps deps-build deps-selftests modules selftests tools check lint demo bench vm clean

@@ -1,31 +1,40 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Install what the build, the test rig and the benchmarks need, on a fresh
-# Debian 12 machine. Idempotent and silent when nothing is missing.
-#   scripts/install-deps.sh           everything (the make targets' default)
-#   scripts/install-deps.sh --build   only what building the modules against
-#                                     a given KDIR, the selftests and the
-#                                     tools takes
+# Install the Debian packages the build, the test rig, lint and the
+# benchmarks need, on a fresh Debian 12 machine. Idempotent and silent when
+# nothing is missing.
+#   scripts/install-deps.sh            every group (the make targets' default)
+#   scripts/install-deps.sh GROUP...   only those groups
 set -eu
 
-# Compilers, kernel build tools, kselftest headers (linux-source-6.1).
-BUILD_PKGS="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod
-linux-source-6.1 xz-utils"
-# The stock test kernel and its headers, QEMU and the initramfs, lint
-# (sparse, git ls-files, docutils and pygments for ".. code-block::"),
-# benchmark tables and plots (column).
-PKGS="$BUILD_PKGS linux-image-amd64 linux-headers-amd64
-qemu-system-x86 busybox-static cpio rsync sparse git
-python3 python3-docutils python3-pygments gnuplot-nox bsdextrautils"
+# build: compilers and kernel build tools (the modules against any KDIR,
+# the tools, the debug kernel).
+build="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod"
+# ksrc: linux-source-6.1 (kselftest headers, checkpatch, the debug kernel).
+ksrc="linux-source-6.1 xz-utils"
+# rig: the stock test kernel and its headers, QEMU, the initramfs.
+rig="linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
+cpio rsync"
+# lint: sparse, git ls-files, docutils and pygments (".. code-block::").
+lint="sparse git python3 python3-docutils python3-pygments"
+# bench: tables (column) and plots.
+bench="gnuplot-nox bsdextrautils"
 
-case "${1:-}" in
---build) PKGS=$BUILD_PKGS ;;
-"") ;;
-*) echo "usage: $0 [--build]" >&2; exit 2 ;;
-esac
+[ $# -gt 0 ] || set -- build ksrc rig lint bench
+pkgs=""
+for group in "$@"; do
+	case "$group" in
+	build) pkgs="$pkgs $build" ;;
+	ksrc) pkgs="$pkgs $ksrc" ;;
+	rig) pkgs="$pkgs $rig" ;;
+	lint) pkgs="$pkgs $lint" ;;
+	bench) pkgs="$pkgs $bench" ;;
+	*) echo "usage: $0 [build|ksrc|rig|lint|bench]..." >&2; exit 2 ;;
+	esac
+done
 
 missing=""
-for p in $PKGS; do
+for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
 		missing="$missing $p"
 	fi
