@@ -113,14 +113,14 @@ static void probe_page_alloc(void *data, struct page *page, unsigned int order,
 	this_cpu_inc(live_cpu->page_alloc[order][migratetype]);
 }
 
+/*
+ * Every freed page passes free_pages_prepare(), which fires mm_page_free;
+ * mm_page_free_batched fires for the same pages again when they were
+ * freed in a batch (free_unref_page_list()), so it is not counted.
+ */
 static void probe_page_free(void *data, struct page *page, unsigned int order)
 {
 	this_cpu_inc(live_cpu->page_free[min_t(unsigned int, order, TOY_MAX_ORDER)]);
-}
-
-static void probe_page_free_batched(void *data, struct page *page)
-{
-	this_cpu_inc(live_cpu->page_free[0]);
 }
 
 static void probe_kmalloc(void *data, unsigned long call_site, const void *ptr,
@@ -152,7 +152,6 @@ static struct live_probe {
 } probes[] = {
 	{ "mm_page_alloc", probe_page_alloc },
 	{ "mm_page_free", probe_page_free },
-	{ "mm_page_free_batched", probe_page_free_batched },
 	{ "kmalloc", probe_kmalloc },
 	{ "kmem_cache_alloc", probe_cache_alloc },
 };
