@@ -173,7 +173,10 @@ static long ioc_free(struct toy_session *s, u64 __user *uarg)
 	return toy_kfree(&toy.kmalloc, p);
 }
 
-/* Names show up in slabinfo: no spaces, and no kmalloc- look-alikes. */
+/*
+ * Names show up in slabinfo: ASCII [A-Za-z0-9._:-] only (the kernel's
+ * isalnum() also takes Latin-1 letters), and no kmalloc- look-alikes.
+ */
 static bool valid_cache_name(const char *name)
 {
 	size_t len = strnlen(name, TOYALLOC_NAME_LEN), i;
@@ -181,7 +184,7 @@ static bool valid_cache_name(const char *name)
 	if (!len || len == TOYALLOC_NAME_LEN || !strncmp(name, "kmalloc-", 8))
 		return false;
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("-_.:", name[i]))
+		if (!isascii(name[i]) || (!isalnum(name[i]) && !strchr("-_.:", name[i])))
 			return false;
 	return true;
 }
