@@ -117,6 +117,14 @@ printf '%s\n' "$cmd" > "$root/etc/mmsuite/cmd"
 # --- boot ---
 append="console=ttyS0 panic=-1 loglevel=7 rdinit=/init"
 append="$append transparent_hugepage=always hugepages=64"
+# Two NUMA nodes, half the memory each, so that tests can migrate pages
+# between nodes (move_pages()). Both vCPUs are on node 0 (a vCPU per node
+# makes the kernel warn that cache siblings span nodes). NUMA balancing is
+# off: with two nodes it would turn test pages into NUMA-hinting
+# (PROT_NONE) entries behind the tests' backs.
+numa=${MMSUITE_NUMA:-0}
+half=$((mem / 2))
+[ "$numa" -eq 0 ] || append="$append numa_balancing=disable"
 console=$out/console.log
 output=$out/output.txt
 rm -f "$console" "$output" "$out"/console-stalled-*.log "$out"/console-bootreport-*.log
@@ -127,6 +135,10 @@ rm -f "$console" "$output" "$out"/console-stalled-*.log "$out"/console-bootrepor
 set -- qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "$mem" \
 	-kernel "$image" -initrd "$out/initramfs.cpio" -append "$append" \
 	-no-reboot -nodefaults -display none
+[ "$numa" -eq 0 ] || set -- "$@" \
+	-object memory-backend-ram,id=m0,size=${half}M \
+	-object memory-backend-ram,id=m1,size=$((mem - half))M \
+	-numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,memdev=m1
 
 if [ $interactive -eq 1 ]; then
 	exec "$@" -serial mon:stdio -serial null

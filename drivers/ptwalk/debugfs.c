@@ -9,6 +9,7 @@
  * so show() works on a copy of the progress and next() commits it.
  */
 #include <linux/capability.h>
+#include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/kernel-page-flags.h>
 #include <linux/mm.h>
@@ -28,7 +29,8 @@
 /* The binary records name levels and kinds with the internal numbers. */
 static_assert((int)PTW_PTE == (int)PTWALK_PTE && (int)PTW_PGD == (int)PTWALK_PGD);
 static_assert((int)PTW_LEAF == (int)PTWALK_LEAF &&
-	      (int)PTW_OTHER == (int)PTWALK_OTHER);
+	      (int)PTW_OTHER == (int)PTWALK_OTHER &&
+	      (int)PTW_REPEAT == (int)PTWALK_REPEAT);
 static_assert(sizeof(struct ptwalk_record) == 64);
 
 #define PTW_QUERY_MAX	256
@@ -56,6 +58,7 @@ struct ptw_stats {
 	unsigned long leaves[3];		/* 4K, 2M, 1G */
 	unsigned long tables[PTW_NR_LEVELS];
 	unsigned long kinds[PTW_NR_KINDS];
+	unsigned long deposited;		/* PTE tables behind huge PMDs */
 	unsigned long spans_64k, contig_64k, spans_2m, contig_2m;
 };
 
@@ -142,11 +145,22 @@ static void emit_entry(struct ptw_file *f, const struct ptw_entry *e)
 {
 	bool kv = f->q.format == FMT_KV;
 	bool leaf = e->kind == PTW_LEAF || e->kind == PTW_PROTNONE;
-	char hw[80], sw[64], flags[400];
+	char hw[80], sw[128], flags[400];
 	char sep = kv ? ',' : ' ';
 	struct seq_file *m = f->m;
 
-	ptw_format_sw(sw, sizeof(sw), e->raw, e->kind, sep);
+	ptw_format_entry_sw(sw, sizeof(sw), e, sep);
+	if (e->kind == PTW_REPEAT) {
+		if (kv)
+			seq_printf(m, "rec=entry va=0x%lx size=%lu level=%s kind=repeat raw=0x%016llx pfn=0x%lx first=0x%lx\n",
+				   e->va, e->size, ptw_level_names[e->level],
+				   e->raw, e->pfn, e->swap_offset);
+		else
+			seq_printf(m, "0x%016lx %4luK %s 0x%016llx repeat: table pfn=0x%lx, walked at 0x%016lx\n",
+				   e->va, e->size >> 10, ptw_level_names[e->level],
+				   e->raw, e->pfn, e->swap_offset);
+		return;
+	}
 	if (!leaf) {
 		if (kv)
 			seq_printf(m, "rec=entry va=0x%lx size=%lu level=%s kind=%s raw=0x%016llx sw=%s type=%u offset=0x%lx pfn=0x%lx\n",
@@ -184,7 +198,8 @@ static void emit_entry(struct ptw_file *f, const struct ptw_entry *e)
 static void count_entry(struct ptw_stats *s, const struct ptw_entry *e)
 {
 	s->kinds[e->kind]++;
-	if (e->kind == PTW_LEAF)
+	s->deposited += e->deposit;
+	if (e->kind == PTW_LEAF && !e->part)
 		s->leaves[e->level == PTW_PTE ? 0 : e->level == PTW_PMD ? 1 : 2]++;
 }
 
@@ -306,7 +321,8 @@ static void show_path(struct ptw_file *f)
 		char hw[80];
 
 		ptw_format_hw(hw, sizeof(hw), e->raw, e->level,
-			      e->kind == PTW_LEAF, f->q.format == FMT_KV ? ',' : ' ');
+			      e->kind == PTW_LEAF || e->kind == PTW_PROTNONE,
+			      f->q.format == FMT_KV ? ',' : ' ');
 		if (f->q.format == FMT_KV)
 			seq_printf(f->m, "rec=path level=%s table_pfn=0x%lx index=%u raw=0x%016llx kind=%s hw=%s\n",
 				   ptw_level_names[path.lvl[i].level],
@@ -341,7 +357,8 @@ static void show_summary(struct ptw_file *f)
 		for (l = PTW_NR_LEVELS - 1; l >= 0; l--)
 			seq_printf(f->m, " tables_%s=%lu", ptw_level_names[l],
 				   s->tables[l]);
-		seq_printf(f->m, " table_bytes=%lu", bytes);
+		seq_printf(f->m, " table_bytes=%lu deposited_pte=%lu", bytes,
+			   s->deposited);
 		for (l = PTW_PROTNONE; l < PTW_NR_KINDS; l++)
 			seq_printf(f->m, " %s=%lu", ptw_kind_names[l], s->kinds[l]);
 		seq_printf(f->m, " spans_64k=%lu contig_64k=%lu spans_2m=%lu contig_2m=%lu\n",
@@ -358,10 +375,14 @@ static void show_summary(struct ptw_file *f)
 				   ptw_level_names[l], s->tables[l],
 				   s->tables[l] * PAGE_SIZE >> 10);
 	seq_printf(f->m, "table bytes        %lu\n", bytes);
+	seq_printf(f->m, "deposited pte      %lu (%lu KiB, behind huge PMDs)\n",
+		   s->deposited, s->deposited * PAGE_SIZE >> 10);
 	seq_puts(f->m, "non-present        ");
-	for (l = PTW_PROTNONE; l < PTW_NR_KINDS; l++)
+	for (l = PTW_PROTNONE; l < PTW_REPEAT; l++)
 		seq_printf(f->m, "%s %lu%s", ptw_kind_names[l], s->kinds[l],
-			   l + 1 < PTW_NR_KINDS ? ", " : "\n");
+			   l + 1 < PTW_REPEAT ? ", " : "\n");
+	seq_printf(f->m, "repeated tables    %lu (walked once, where first met)\n",
+		   s->kinds[PTW_REPEAT]);
 	seq_printf(f->m, "contiguous 64K     %lu of %lu fully mapped spans\n",
 		   s->contig_64k, s->spans_64k);
 	seq_printf(f->m, "contiguous 2M      %lu of %lu fully mapped spans\n",
@@ -477,6 +498,7 @@ static int ptw_seq_show(struct seq_file *m, void *v)
 	f->chunk_bytes = m->count;
 	f->work = f->done;
 	w->budget = out ? PTW_BUDGET_OUT : PTW_BUDGET_SUM;
+	w->floor = f->work.cursor == f->q.start ? 0 : f->work.cursor;
 	w->interrupted = false;
 	memcpy(w->table_seen, f->work.table_seen, sizeof(w->table_seen));
 	f->work.cursor = ptw_walk_chunk(w, f->work.cursor, f->q.end);
@@ -506,6 +528,24 @@ static int parse_choice(const char *val, const char *const *names, int n)
 		if (!strcmp(val, names[i]))
 			return i;
 	return -EINVAL;
+}
+
+/*
+ * An address: decimal, or hexadecimal after "0x", as the documentation
+ * says; a leading 0 does not make it octal, and no sign is accepted.
+ */
+static int parse_addr(const char *val, unsigned long *res)
+{
+	if (val[0] == '0' && (val[1] == 'x' || val[1] == 'X')) {
+		if (!isxdigit(val[2]))
+			return -EINVAL;
+		if (val[2] == '0' && (val[3] == 'x' || val[3] == 'X'))
+			return -EINVAL;	/* kstrtoul() would skip a second 0x */
+		return kstrtoul(val + 2, 16, res);
+	}
+	if (!isdigit(val[0]))
+		return -EINVAL;
+	return kstrtoul(val, 10, res);
 }
 
 static int parse_query(char *buf, struct ptw_query *q)
@@ -551,14 +591,15 @@ static int parse_query(char *buf, struct ptw_query *q)
 				q->pid = 0;
 			else if (!strcmp(val, "self"))
 				q->pid = task_tgid_vnr(current);
-			else if (kstrtoint(val, 10, &q->pid) || q->pid <= 0)
+			else if (!isdigit(val[0]) || kstrtoint(val, 10, &q->pid) ||
+				 q->pid <= 0)
 				return -EINVAL;
 		} else if (seen == &have_start) {
-			ret = kstrtoul(val, 0, &q->start);
+			ret = parse_addr(val, &q->start);
 		} else if (seen == &have_end) {
-			ret = kstrtoul(val, 0, &q->end);
+			ret = parse_addr(val, &q->end);
 		} else if (seen == &have_addr) {
-			ret = kstrtoul(val, 0, &q->addr);
+			ret = parse_addr(val, &q->addr);
 		} else if (seen == &have_view) {
 			ret = parse_choice(val, view_names, NR_VIEWS);
 			q->view = ret;
@@ -652,6 +693,7 @@ static ssize_t ptw_write(struct file *file, const char __user *ubuf,
 	f->have_query = true;
 	f->walk.mm = mm;
 	f->walk.want_page = q.view == VIEW_LEAVES || q.view == VIEW_PATH;
+	ptw_walk_reset(&f->walk);
 	memset(&f->done, 0, sizeof(f->done));
 	mutex_unlock(&m->lock);
 	/* A new query is read from the start. */

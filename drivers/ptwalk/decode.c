@@ -36,6 +36,7 @@ const char *const ptw_kind_names[PTW_NR_KINDS] = {
 	[PTW_DEVICE_EXCLUSIVE] = "device_exclusive",
 	[PTW_MARKER] = "marker",
 	[PTW_OTHER] = "other",
+	[PTW_REPEAT] = "repeat",
 };
 
 static inline u64 kpf_bit(unsigned long flags, int kpf, int pg)
@@ -121,38 +122,101 @@ void ptw_decode_page(unsigned long pfn, bool anon_vma, struct ptw_page *p)
 	p->kpf = u;
 }
 
-/* Classify a PTE that is neither none nor present to the MMU. */
-void ptw_decode_nonpresent_pte(pte_t pte, struct ptw_entry *e)
+/* The PFN field of a leaf entry at @level, as the kernel reads it. */
+unsigned long ptw_entry_pfn(enum ptw_level level, u64 raw)
+{
+	switch (level) {
+	case PTW_PTE:
+		return pte_pfn(__pte(raw));
+	case PTW_PMD:
+		return pmd_pfn(__pmd(raw));
+	case PTW_PUD:
+		return pud_pfn(__pud(raw));
+	default:
+		return (raw & PTE_PFN_MASK) >> PAGE_SHIFT;
+	}
+}
+
+/* The arch-independent swap entry in @raw, read as the kernel reads it. */
+static swp_entry_t swp_entry_of(enum ptw_level level, u64 raw)
+{
+#ifdef CONFIG_ARCH_ENABLE_THP_MIGRATION
+	if (level == PTW_PMD)
+		return pmd_to_swp_entry(__pmd(raw));
+#endif
+	/* PTEs, and hugetlb's PMD and PUD entries (PTE format at any level) */
+	return pte_to_swp_entry(__pte(raw));
+}
+
+/*
+ * Decode an entry that is neither none nor present to the MMU, at any
+ * level, exactly as the kernel does: pte_protnone(), then the swapops.h
+ * helpers on pte_to_swp_entry() (pmd_to_swp_entry() for a PMD). A PFN
+ * swap entry (migration, hwpoison, device) names swp_offset_pfn(): 6.1
+ * keeps a migration entry's young and dirty bits above the PFN. type and
+ * offset are what /proc/PID/pagemap reports for the entry. P4D and PGD
+ * entries, and the kernel's own tables, never hold swap entries: those are
+ * "other", with the PFN field read as it stands.
+ */
+void ptw_decode_nonpresent(u64 raw, enum ptw_level level, bool user,
+			   struct ptw_entry *e)
 {
 	swp_entry_t entry;
 
-	if (pte_val(pte) & _PAGE_PROTNONE) {
-		e->kind = PTW_PROTNONE;
-		e->pfn = pte_pfn(pte);
+	e->raw = raw;
+	e->kind = PTW_OTHER;
+	if (!user || level > PTW_PUD) {
+		e->pfn = (raw & PTE_PFN_MASK) >> PAGE_SHIFT;
 		return;
 	}
-	entry = pte_to_swp_entry(pte);
-	if (is_pte_marker_entry(entry)) {
-		e->kind = PTW_MARKER;
-	} else if (is_migration_entry(entry)) {
-		e->kind = PTW_MIGRATION;
-		e->pfn = swp_offset(entry);
-	} else if (is_hwpoison_entry(entry)) {
-		e->kind = PTW_HWPOISON;
-		e->pfn = swp_offset(entry);
-	} else if (is_device_private_entry(entry)) {
-		e->kind = PTW_DEVICE_PRIVATE;
-		e->pfn = swp_offset(entry);
-	} else if (is_device_exclusive_entry(entry)) {
-		e->kind = PTW_DEVICE_EXCLUSIVE;
-		e->pfn = swp_offset(entry);
-	} else if (non_swap_entry(entry)) {
-		e->kind = PTW_OTHER;
-	} else {
-		e->kind = PTW_SWAP;
+	if (raw & _PAGE_PROTNONE) {
+		e->kind = PTW_PROTNONE;
+		e->pfn = ptw_entry_pfn(level, raw);
+		return;
 	}
+	entry = swp_entry_of(level, raw);
 	e->swap_type = swp_type(entry);
 	e->swap_offset = swp_offset(entry);
+	if (is_pte_marker_entry(entry)) {
+		e->kind = PTW_MARKER;
+		if (pte_marker_get(entry) & PTE_MARKER_UFFD_WP)
+			e->swp_flags |= PTW_SWP_MARKER_UFFD_WP;
+	} else if (is_migration_entry(entry)) {
+		e->kind = PTW_MIGRATION;
+		if (is_writable_migration_entry(entry))
+			e->swp_flags |= PTW_SWP_WRITE;
+		else if (is_readable_exclusive_migration_entry(entry))
+			e->swp_flags |= PTW_SWP_READ_EXCLUSIVE;
+		/*
+		 * is_migration_entry_young()/_dirty() ask the unexported
+		 * swap_migration_ad_supported() first; where it is false
+		 * the kernel never sets these bits, so they read as 0.
+		 */
+		if (swp_offset(entry) & SWP_MIG_YOUNG)
+			e->swp_flags |= PTW_SWP_YOUNG;
+		if (swp_offset(entry) & SWP_MIG_DIRTY)
+			e->swp_flags |= PTW_SWP_DIRTY;
+	} else if (is_hwpoison_entry(entry)) {
+		e->kind = PTW_HWPOISON;
+	} else if (is_device_private_entry(entry)) {
+		e->kind = PTW_DEVICE_PRIVATE;
+		if (is_writable_device_private_entry(entry))
+			e->swp_flags |= PTW_SWP_WRITE;
+	} else if (is_device_exclusive_entry(entry)) {
+		e->kind = PTW_DEVICE_EXCLUSIVE;
+		if (is_writable_device_exclusive_entry(entry))
+			e->swp_flags |= PTW_SWP_WRITE;
+	} else if (is_swapin_error_entry(entry)) {
+		e->swp_flags |= PTW_SWP_SWAPIN_ERROR;
+	} else if (!non_swap_entry(entry)) {
+		e->kind = PTW_SWAP;
+	}
+	if (level == PTW_PTE && pte_swp_exclusive(__pte(raw)))
+		e->swp_flags |= PTW_SWP_EXCLUSIVE;
+	if (is_pfn_swap_entry(entry)) {
+		e->pfn = swp_offset_pfn(entry);
+		e->swap_offset = e->pfn;
+	}
 }
 
 struct bit_name {
@@ -236,6 +300,29 @@ int ptw_format_sw(char *buf, size_t len, u64 raw, enum ptw_kind kind,
 		return pos;
 	}
 	return format_bits(buf, len, raw, sw_bits, ARRAY_SIZE(sw_bits), sep);
+}
+
+/* ptw_format_sw() plus what a swap-format entry's type and offset say. */
+int ptw_format_entry_sw(char *buf, size_t len, const struct ptw_entry *e,
+			char sep)
+{
+	static const struct bit_name swp_flags[] = {
+		{ PTW_SWP_EXCLUSIVE, "EXCLUSIVE" }, { PTW_SWP_WRITE, "WRITE" },
+		{ PTW_SWP_READ_EXCLUSIVE, "READ_EXCLUSIVE" },
+		{ PTW_SWP_YOUNG, "YOUNG" }, { PTW_SWP_DIRTY, "DIRTY" },
+		{ PTW_SWP_MARKER_UFFD_WP, "MARKER_UFFD_WP" },
+		{ PTW_SWP_SWAPIN_ERROR, "SWAPIN_ERROR" },
+	};
+	int pos = ptw_format_sw(buf, len, e->raw, e->kind, sep);
+
+	if (!e->swp_flags)
+		return pos;
+	if (pos == 1 && buf[0] == '-')
+		pos = 0;
+	else
+		pos += scnprintf(buf + pos, len - pos, "%c", sep);
+	return pos + format_bits(buf + pos, len - pos, e->swp_flags, swp_flags,
+				 ARRAY_SIZE(swp_flags), sep);
 }
 
 int ptw_format_kpf(char *buf, size_t len, u64 kpf, char sep)

@@ -11,6 +11,7 @@
 
 #include <linux/mm_types.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 enum ptw_level {
 	PTW_PTE,
@@ -34,6 +35,7 @@ enum ptw_kind {
 	PTW_DEVICE_EXCLUSIVE,
 	PTW_MARKER,
 	PTW_OTHER,
+	PTW_REPEAT,		/* a kernel table already walked elsewhere */
 	PTW_NR_KINDS,
 };
 
@@ -56,8 +58,19 @@ struct ptw_entry {
 	unsigned long pfn;	/* leaf, table or migration target */
 	unsigned int swap_type;
 	unsigned long swap_offset;
+	unsigned int swp_flags;	/* PTW_SWP_*: what a swap-format entry says */
+	bool deposit;		/* a huge PMD with a deposited PTE table */
+	bool part;		/* a piece of a leaf begun below the floor */
 	struct ptw_page page;	/* leaves only */
 };
+
+#define PTW_SWP_EXCLUSIVE	BIT(0)	/* pte_swp_exclusive() */
+#define PTW_SWP_WRITE		BIT(1)	/* writable migration/device entry */
+#define PTW_SWP_READ_EXCLUSIVE	BIT(2)	/* readable exclusive migration */
+#define PTW_SWP_YOUNG		BIT(3)	/* migration entry: was young */
+#define PTW_SWP_DIRTY		BIT(4)	/* migration entry: was dirty */
+#define PTW_SWP_MARKER_UFFD_WP	BIT(5)	/* PTE marker: uffd-wp */
+#define PTW_SWP_SWAPIN_ERROR	BIT(6)	/* swapin error entry */
 
 struct ptw_walk;
 
@@ -86,6 +99,13 @@ struct ptw_walk {
 	/* Per-PTE-table scratch for the contiguity report. */
 	u64 *attr;
 	unsigned long *pfns;
+	/* The 4K leaves collected are of the PTE table at pending_va. */
+	bool pending;
+	unsigned long pending_va;
+	/* Kernel walks: table PFN -> first address it was met at (>> 12). */
+	struct xarray seen;
+	/* Where this chunk resumed (0 for the first): see walk.c emit(). */
+	unsigned long floor;
 	/* Entries visited in this chunk; the walk stops when it runs out. */
 	long budget;
 	bool interrupted;
@@ -105,6 +125,7 @@ struct ptw_path {
 /* walk.c */
 int ptw_walk_init(struct ptw_walk *w);
 void ptw_walk_destroy(struct ptw_walk *w);
+void ptw_walk_reset(struct ptw_walk *w);
 unsigned long ptw_walk_chunk(struct ptw_walk *w, unsigned long start,
 			     unsigned long end);
 void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
@@ -117,11 +138,15 @@ unsigned long ptw_kernel_start(void);
 extern const char *const ptw_level_names[PTW_NR_LEVELS];
 extern const char *const ptw_kind_names[PTW_NR_KINDS];
 void ptw_decode_page(unsigned long pfn, bool anon_vma, struct ptw_page *p);
-void ptw_decode_nonpresent_pte(pte_t pte, struct ptw_entry *e);
+unsigned long ptw_entry_pfn(enum ptw_level level, u64 raw);
+void ptw_decode_nonpresent(u64 raw, enum ptw_level level, bool user,
+			   struct ptw_entry *e);
 int ptw_format_hw(char *buf, size_t len, u64 raw, enum ptw_level level,
 		  bool leaf, char sep);
 int ptw_format_sw(char *buf, size_t len, u64 raw, enum ptw_kind kind,
 		  char sep);
+int ptw_format_entry_sw(char *buf, size_t len, const struct ptw_entry *e,
+			char sep);
 int ptw_format_kpf(char *buf, size_t len, u64 kpf, char sep);
 u64 ptw_pte_attr_key(u64 raw);
 

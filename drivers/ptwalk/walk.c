@@ -10,11 +10,19 @@
  * so a leaf and its struct page are stable while they are decoded. THP
  * collapse needs mmap_lock for write and cannot happen during the walk; a
  * split can, and is handled by reading each PMD once and deciding on that
- * value.
+ * value. Between two chunks anything can change: a chunk only ends at a PMD
+ * boundary that nothing of it has touched, so no 4K or 2M leaf made since
+ * can begin below the next chunk's start (see emit()).
  *
  * Kernel walks read the reader's PGD (its kernel half is the kernel's
  * own) with READ_ONCE and no lock, as ptdump does; x86-64 never frees
- * kernel page tables outside memory hot-remove.
+ * kernel page tables outside memory hot-remove. The kernel uses some tables
+ * for many ranges (KASAN's early shadow maps terabytes with one table per
+ * level): a table met again at another address is reported as a "repeat"
+ * entry and walked only where it was first met, as mm/ptdump.c skips it.
+ *
+ * Every entry any view shows is decoded by decode_entry(), so the views
+ * cannot disagree on a field they share.
  */
 #include <linux/mm.h>
 #include <linux/pgtable.h>
@@ -58,6 +66,7 @@ unsigned long ptw_kernel_start(void)
 
 int ptw_walk_init(struct ptw_walk *w)
 {
+	xa_init(&w->seen);
 	w->attr = kcalloc(PTRS_PER_PTE, sizeof(*w->attr), GFP_KERNEL);
 	w->pfns = kcalloc(PTRS_PER_PTE, sizeof(*w->pfns), GFP_KERNEL);
 	if (!w->attr || !w->pfns) {
@@ -69,10 +78,19 @@ int ptw_walk_init(struct ptw_walk *w)
 
 void ptw_walk_destroy(struct ptw_walk *w)
 {
+	xa_destroy(&w->seen);
 	kfree(w->attr);
 	kfree(w->pfns);
 	w->attr = NULL;
 	w->pfns = NULL;
+}
+
+/* Forget the tables met by an earlier query. */
+void ptw_walk_reset(struct ptw_walk *w)
+{
+	xa_destroy(&w->seen);
+	w->pending = false;
+	memset(w->attr, 0, PTRS_PER_PTE * sizeof(*w->attr));
 }
 
 static bool walk_should_stop(struct ptw_walk *w)
@@ -85,6 +103,30 @@ static bool walk_should_stop(struct ptw_walk *w)
 static unsigned long table_pfn(const void *table)
 {
 	return __pa(table) >> PAGE_SHIFT;
+}
+
+static unsigned long level_size(enum ptw_level level)
+{
+	switch (level) {
+	case PTW_PTE:
+		return PAGE_SIZE;
+	case PTW_PMD:
+		return PMD_SIZE;
+	case PTW_PUD:
+		return PUD_SIZE;
+	case PTW_P4D:
+		return P4D_SIZE;
+	default:
+		return PGDIR_SIZE;
+	}
+}
+
+/* Whether the MMU follows @raw at @level to a lower table. */
+static bool is_table(enum ptw_level level, u64 raw)
+{
+	if (level == PTW_PTE || !(raw & _PAGE_PRESENT))
+		return false;
+	return level > PTW_PUD || !(raw & _PAGE_PSE);
 }
 
 /* Report a table page the first time the walk enters it. */
@@ -105,42 +147,129 @@ static void enter_table(struct ptw_walk *w, enum ptw_level level,
 	w->ops->table(w, level, table_pfn(table), first, span, used);
 }
 
-static void emit_leaf(struct ptw_walk *w, struct vm_area_struct *vma,
-		      enum ptw_level level, unsigned long va,
-		      unsigned long size, u64 raw, unsigned long pfn,
-		      enum ptw_kind kind)
+/*
+ * Decode the entry @raw at @level for @addr: a leaf or any non-present
+ * kind (never none, never a table). Effective permissions come from the
+ * entries above it in w->upper, which the caller has filled.
+ */
+static void decode_entry(struct ptw_walk *w, struct vm_area_struct *vma,
+			 enum ptw_level level, unsigned long addr, u64 raw,
+			 struct ptw_entry *e)
 {
-	struct ptw_entry e = {
-		.va = va, .size = size, .level = level, .kind = kind,
-		.raw = raw, .pfn = pfn,
-	};
-	u64 eff = raw & (_PAGE_RW | _PAGE_USER | _PAGE_NX);
+	unsigned long size = level_size(level);
 	int l;
 
+	memset(e, 0, sizeof(*e));
+	e->va = addr & ~(size - 1);
+	e->size = size;
+	e->level = level;
+	e->raw = raw;
+	if (raw & _PAGE_PRESENT) {
+		e->kind = PTW_LEAF;
+		e->pfn = ptw_entry_pfn(level, raw);
+	} else {
+		ptw_decode_nonpresent(raw, level, !!w->mm, e);
+	}
+	/* The kernel deposits a PTE table behind an anonymous huge PMD. */
+	e->deposit = level == PTW_PMD && vma && vma_is_anonymous(vma);
+	if (e->kind != PTW_LEAF && e->kind != PTW_PROTNONE)
+		return;
+	e->eff = raw & (_PAGE_RW | _PAGE_USER | _PAGE_NX);
 	for (l = level + 1; l < PTW_NR_LEVELS; l++) {
 		if (l == PTW_P4D && !ptw_levels5())
 			continue;
-		eff &= w->upper[l] | _PAGE_NX;
-		eff |= w->upper[l] & _PAGE_NX;
+		e->eff &= w->upper[l] | _PAGE_NX;
+		e->eff |= w->upper[l] & _PAGE_NX;
 	}
-	e.eff = eff;
 	if (w->want_page)
-		ptw_decode_page(pfn, vma && vma_is_anonymous(vma), &e.page);
-	if (w->ops->entry)
-		w->ops->entry(w, &e);
+		ptw_decode_page(e->pfn, vma && vma_is_anonymous(vma), &e->page);
 }
 
-static void emit_other(struct ptw_walk *w, enum ptw_level level,
-		       unsigned long va, unsigned long size, u64 raw,
-		       enum ptw_kind kind, unsigned long pfn)
+/*
+ * Hand an entry to the views. A leaf that begins below w->floor (where
+ * this chunk resumed) appeared after the chunk before ended: only a 1G
+ * leaf can, since chunks end at PMD boundaries. Its part from the floor on
+ * goes out as 2M pieces, so that records never overlap.
+ */
+static void emit(struct ptw_walk *w, struct vm_area_struct *vma,
+		 struct ptw_entry *e)
 {
-	struct ptw_entry e = {
-		.va = va, .size = size, .level = level, .kind = kind,
-		.raw = raw, .pfn = pfn,
-	};
+	unsigned long va, end = e->va + e->size, base = e->va;
+	unsigned long piece = e->level > PTW_PMD ? PMD_SIZE : PAGE_SIZE;
 
+	if (!w->ops->entry)
+		return;
+	if (likely(e->va >= w->floor)) {
+		w->ops->entry(w, e);
+		return;
+	}
+	for (va = ALIGN(w->floor, piece); va < end; va += piece) {
+		struct ptw_entry part = *e;
+
+		part.va = va;
+		part.size = piece;
+		part.part = true;
+		if (e->pfn)
+			part.pfn = e->pfn + ((va - base) >> PAGE_SHIFT);
+		if (w->want_page && (e->kind == PTW_LEAF || e->kind == PTW_PROTNONE))
+			ptw_decode_page(part.pfn, vma && vma_is_anonymous(vma),
+					&part.page);
+		w->ops->entry(w, &part);
+	}
+}
+
+static void decode_and_emit(struct ptw_walk *w, struct vm_area_struct *vma,
+			    enum ptw_level level, unsigned long addr, u64 raw)
+{
+	struct ptw_entry e;
+
+	decode_entry(w, vma, level, addr, raw, &e);
+	emit(w, vma, &e);
+}
+
+/*
+ * A kernel table that an entry at @level for @addr points to, met before
+ * at another address: report it once here, as a "repeat", and do not
+ * walk it again. Returns false for a table met for the first time (or
+ * again at the same address: a chunk seq_file shows twice).
+ */
+static bool repeated_table(struct ptw_walk *w, enum ptw_level level,
+			   unsigned long addr, u64 raw)
+{
+	unsigned long pfn = (raw & PTE_PFN_MASK) >> PAGE_SHIFT;
+	unsigned long va = addr & ~(level_size(level) - 1);
+	struct ptw_entry e = {
+		.va = va, .size = level_size(level), .level = level,
+		.kind = PTW_REPEAT, .raw = raw, .pfn = pfn,
+	};
+	void *first;
+
+	if (w->mm)
+		return false;
+	first = xa_load(&w->seen, pfn);
+	if (!first) {
+		/* Without memory the table is walked as if new. */
+		xa_store(&w->seen, pfn, xa_mk_value(va >> PAGE_SHIFT),
+			 GFP_KERNEL);
+		return false;
+	}
+	if (xa_to_value(first) == va >> PAGE_SHIFT)
+		return false;
+	e.swap_offset = xa_to_value(first) << PAGE_SHIFT;
 	if (w->ops->entry)
 		w->ops->entry(w, &e);
+	return true;
+}
+
+/* The contiguity report of the PTE table the walk was in, if any. */
+static void flush_pte_table(struct ptw_walk *w)
+{
+	if (!w->pending)
+		return;
+	w->pending = false;
+	if (w->ops->pte_table_done)
+		w->ops->pte_table_done(w, w->pending_va, w->attr, w->pfns);
+	memset(w->attr, 0, PTRS_PER_PTE * sizeof(*w->attr));
 }
 
 static void walk_pte(struct ptw_walk *w, struct vm_area_struct *vma,
@@ -151,59 +280,51 @@ static void walk_pte(struct ptw_walk *w, struct vm_area_struct *vma,
 	spinlock_t *ptl = pte_lock_of(w, pmd);
 	pte_t *start, *pte;
 
+	/*
+	 * Spans are defined over the walked range, not per VMA: the leaves of
+	 * one table collect until the walk moves to another table.
+	 */
+	if (w->pending && w->pending_va != table_va)
+		flush_pte_table(w);
+	w->pending = true;
+	w->pending_va = table_va;
 	start = pte_offset_map(pmd, addr);
 	spin_lock(ptl);
 	enter_table(w, PTW_PTE, start, addr, PMD_SIZE);
 	for (pte = start; addr < end; pte++, idx++, addr += PAGE_SIZE) {
 		pte_t val = ptep_get(pte);
-		struct ptw_entry e = {
-			.va = addr, .size = PAGE_SIZE, .level = PTW_PTE,
-			.raw = pte_val(val),
-		};
 
 		if (pte_none(val))
 			continue;
 		if (pte_val(val) & _PAGE_PRESENT) {
 			w->pfns[idx] = pte_pfn(val);
 			w->attr[idx] = ptw_pte_attr_key(pte_val(val)) | 1;
-			emit_leaf(w, vma, PTW_PTE, addr, PAGE_SIZE, e.raw,
-				  pte_pfn(val), PTW_LEAF);
-			continue;
 		}
-		ptw_decode_nonpresent_pte(val, &e);
-		if (e.kind == PTW_PROTNONE)
-			emit_leaf(w, vma, PTW_PTE, addr, PAGE_SIZE, e.raw,
-				  e.pfn, PTW_PROTNONE);
-		else if (w->ops->entry)
-			w->ops->entry(w, &e);
+		decode_and_emit(w, vma, PTW_PTE, addr, pte_val(val));
 	}
 	pte_unmap_unlock(start, ptl);
 	w->budget -= idx - first;
-	if (w->ops->pte_table_done)
-		w->ops->pte_table_done(w, table_va, w->attr, w->pfns);
-	memset(w->attr + first, 0, (idx - first) * sizeof(*w->attr));
 }
 
-/* A huge PMD: decode it under the PMD lock so the page stays put. */
+/*
+ * A PMD that is not a table (a huge leaf, PROT_NONE or a swap-format entry
+ * such as a THP or hugetlb migration entry): decoded under the PMD lock so
+ * that the page stays put. Returns false if it has become a table.
+ */
 static bool walk_huge_pmd(struct ptw_walk *w, struct vm_area_struct *vma,
 			  pmd_t *pmd, unsigned long addr)
 {
 	spinlock_t *ptl = pmd_lock_of(w, pmd);
-	pmd_t val;
-	bool huge;
+	u64 val;
+	bool leaf;
 
 	spin_lock(ptl);
-	val = READ_ONCE(*pmd);
-	huge = !pmd_none(val) && (pmd_val(val) & _PAGE_PSE);
-	if (huge) {
-		bool present = pmd_val(val) & _PAGE_PRESENT;
-
-		emit_leaf(w, vma, PTW_PMD, addr & PMD_MASK, PMD_SIZE,
-			  pmd_val(val), pmd_pfn(val),
-			  present ? PTW_LEAF : PTW_PROTNONE);
-	}
+	val = pmd_val(READ_ONCE(*pmd));
+	leaf = val && !is_table(PTW_PMD, val);
+	if (leaf)
+		decode_and_emit(w, vma, PTW_PMD, addr, val);
 	spin_unlock(ptl);
-	return huge;
+	return leaf || !val;
 }
 
 static unsigned long walk_pmd(struct ptw_walk *w, struct vm_area_struct *vma,
@@ -215,31 +336,18 @@ static unsigned long walk_pmd(struct ptw_walk *w, struct vm_area_struct *vma,
 
 	enter_table(w, PTW_PMD, pmd, addr, PUD_SIZE);
 	for (; addr < end; pmd++, addr = next) {
-		pmd_t val = READ_ONCE(*pmd);
+		u64 val = pmd_val(READ_ONCE(*pmd));
 
 		next = pmd_addr_end(addr, end);
 		w->budget--;
-		if (pmd_none(val))
+		if (!val)
 			goto next;
-		if (!(pmd_val(val) & (_PAGE_PRESENT | _PAGE_PROTNONE | _PAGE_PSE))) {
-			swp_entry_t entry = pmd_to_swp_entry(val);
-			bool mig = is_pmd_migration_entry(val);
-
-			emit_other(w, PTW_PMD, addr & PMD_MASK, PMD_SIZE,
-				   pmd_val(val),
-				   mig ? PTW_MIGRATION : PTW_OTHER,
-				   mig ? swp_offset(entry) : 0);
+		if (!is_table(PTW_PMD, val) && walk_huge_pmd(w, vma, pmd, addr))
 			goto next;
-		}
-		if ((pmd_val(val) & _PAGE_PSE) && walk_huge_pmd(w, vma, pmd, addr))
+		val = pmd_val(READ_ONCE(*pmd));
+		if (!is_table(PTW_PMD, val) || repeated_table(w, PTW_PMD, addr, val))
 			goto next;
-		/* The MMU follows any present non-PS entry as a table. */
-		if (!(pmd_val(READ_ONCE(*pmd)) & _PAGE_PRESENT)) {
-			emit_other(w, PTW_PMD, addr & PMD_MASK, PMD_SIZE,
-				   pmd_val(val), PTW_OTHER, 0);
-			goto next;
-		}
-		w->upper[PTW_PMD] = pmd_val(val);
+		w->upper[PTW_PMD] = val;
 		walk_pte(w, vma, pmd, addr, next);
 		cond_resched();
 next:
@@ -258,30 +366,19 @@ static unsigned long walk_pud(struct ptw_walk *w, struct vm_area_struct *vma,
 
 	enter_table(w, PTW_PUD, pud, addr, P4D_SIZE);
 	for (; addr < end; pud++, addr = next) {
-		pud_t val = READ_ONCE(*pud);
+		u64 val = pud_val(READ_ONCE(*pud));
 
 		next = pud_addr_end(addr, end);
 		w->budget--;
-		if (pud_none(val))
+		if (!val)
 			goto next;
-		if (pud_val(val) & _PAGE_PSE) {
-			bool present = pud_val(val) & _PAGE_PRESENT;
-
-			if (present || (pud_val(val) & _PAGE_PROTNONE))
-				emit_leaf(w, vma, PTW_PUD, addr & PUD_MASK,
-					  PUD_SIZE, pud_val(val), pud_pfn(val),
-					  present ? PTW_LEAF : PTW_PROTNONE);
-			else
-				emit_other(w, PTW_PUD, addr & PUD_MASK,
-					   PUD_SIZE, pud_val(val), PTW_OTHER, 0);
+		if (!is_table(PTW_PUD, val)) {
+			decode_and_emit(w, vma, PTW_PUD, addr, val);
 			goto next;
 		}
-		if (!(pud_val(val) & _PAGE_PRESENT)) {
-			emit_other(w, PTW_PUD, addr & PUD_MASK, PUD_SIZE,
-				   pud_val(val), PTW_OTHER, 0);
+		if (repeated_table(w, PTW_PUD, addr, val))
 			goto next;
-		}
-		w->upper[PTW_PUD] = pud_val(val);
+		w->upper[PTW_PUD] = val;
 		stop = walk_pmd(w, vma, pud, addr, next);
 		if (stop < next)
 			return stop;
@@ -302,17 +399,19 @@ static unsigned long walk_p4d(struct ptw_walk *w, struct vm_area_struct *vma,
 	if (ptw_levels5())
 		enter_table(w, PTW_P4D, p4d, addr, PGDIR_SIZE);
 	for (; addr < end; p4d++, addr = next) {
-		p4d_t val = READ_ONCE(*p4d);
+		u64 val = p4d_val(READ_ONCE(*p4d));
 
 		next = p4d_addr_end(addr, end);
-		if (p4d_none(val))
+		w->budget--;
+		if (!val)
 			goto next;
-		if (!(p4d_val(val) & _PAGE_PRESENT)) {
-			emit_other(w, PTW_P4D, addr & P4D_MASK, P4D_SIZE,
-				   p4d_val(val), PTW_OTHER, 0);
+		if (!is_table(PTW_P4D, val)) {
+			decode_and_emit(w, vma, PTW_P4D, addr, val);
 			goto next;
 		}
-		w->upper[PTW_P4D] = p4d_val(val);
+		if (ptw_levels5() && repeated_table(w, PTW_P4D, addr, val))
+			goto next;
+		w->upper[PTW_P4D] = val;
 		stop = walk_pud(w, vma, p4d, addr, next);
 		if (stop < next)
 			return stop;
@@ -331,18 +430,20 @@ static unsigned long walk_pgd(struct ptw_walk *w, struct vm_area_struct *vma,
 
 	enter_table(w, PTW_PGD, w->pgd, addr, 0);
 	for (; addr < end; pgd++, addr = next) {
-		pgd_t val = READ_ONCE(*pgd);
+		u64 val = pgd_val(READ_ONCE(*pgd));
 
 		next = pgd_addr_end(addr, end);
+		w->budget--;
 		/* pgd_none() is always false when P4D is folded at run time. */
-		if (!pgd_val(val))
+		if (!val)
 			goto next;
-		if (!(pgd_val(val) & _PAGE_PRESENT)) {
-			emit_other(w, PTW_PGD, addr & PGDIR_MASK, PGDIR_SIZE,
-				   pgd_val(val), PTW_OTHER, 0);
+		if (!is_table(PTW_PGD, val)) {
+			decode_and_emit(w, vma, PTW_PGD, addr, val);
 			goto next;
 		}
-		w->upper[PTW_PGD] = pgd_val(val);
+		if (repeated_table(w, PTW_PGD, addr, val))
+			goto next;
+		w->upper[PTW_PGD] = val;
 		stop = walk_p4d(w, vma, pgd, addr, next);
 		if (stop < next)
 			return stop;
@@ -355,27 +456,42 @@ next:
 
 /*
  * Walk [start, end) until the chunk budget runs out; return where to go on
- * from (end when done). User walks descend only inside VMAs.
+ * from (end when done). User walks descend only inside VMAs. A chunk ends
+ * only at a PMD boundary whose PMD it has not touched, so a PTE table is
+ * never split between two chunks and a THP that appears between them
+ * cannot begin below the next chunk's start.
  */
 unsigned long ptw_walk_chunk(struct ptw_walk *w, unsigned long start,
 			     unsigned long end)
 {
-	unsigned long addr = start;
+	unsigned long addr = start, walked = start;
 
-	if (!w->mm)
-		return walk_pgd(w, NULL, addr, end);
-
-	while (addr < end && !walk_should_stop(w)) {
-		struct vm_area_struct *vma = find_vma(w->mm, addr);
-		unsigned long vend, stop;
-
-		if (!vma || vma->vm_start >= end)
-			return end;
-		addr = max(addr, vma->vm_start);
-		vend = min(end, vma->vm_end);
-		stop = walk_pgd(w, vma, addr, vend);
-		addr = stop;
+	if (!w->mm) {
+		addr = walk_pgd(w, NULL, addr, end);
+		flush_pte_table(w);
+		return addr;
 	}
+	while (addr < end) {
+		struct vm_area_struct *vma = find_vma(w->mm, addr);
+		unsigned long vend;
+
+		if (!vma || vma->vm_start >= end) {
+			addr = end;
+			break;
+		}
+		addr = max(addr, vma->vm_start);
+		if (walk_should_stop(w) &&
+		    (w->interrupted || (addr & PMD_MASK) >= walked)) {
+			addr = max(addr & PMD_MASK, walked);
+			break;
+		}
+		vend = min(end, vma->vm_end);
+		walked = walk_pgd(w, vma, addr, vend);
+		addr = walked;
+		if (walked < vend)
+			break;
+	}
+	flush_pte_table(w);
 	return addr;
 }
 
@@ -392,18 +508,25 @@ static void path_level(struct ptw_path *path, enum ptw_level level,
 	path->lvl[d].e.kind = raw ? PTW_TABLE : PTW_NONE;
 }
 
-/* Mark the deepest level as a leaf and decode the page behind it. */
-static void path_leaf(struct ptw_walk *w, struct ptw_path *path,
-		      struct vm_area_struct *vma, unsigned long addr,
-		      unsigned long size, unsigned long pfn, bool present)
+/*
+ * Record the entry for @addr at @level and say whether to descend. An
+ * entry that is neither none nor a table is decoded exactly as the walk
+ * decodes it for the other views.
+ */
+static bool path_step(struct ptw_walk *w, struct ptw_path *path,
+		      struct vm_area_struct *vma, enum ptw_level level,
+		      const void *entry, unsigned long index,
+		      unsigned long addr, u64 raw)
 {
-	struct ptw_entry *e = &path->lvl[path->depth - 1].e;
-
-	e->kind = present ? PTW_LEAF : PTW_PROTNONE;
-	e->va = addr & ~(size - 1);
-	e->size = size;
-	e->pfn = pfn;
-	ptw_decode_page(pfn, vma && vma_is_anonymous(vma), &e->page);
+	path_level(path, level, entry, index, raw);
+	if (!raw)
+		return false;
+	if (is_table(level, raw)) {
+		w->upper[level] = raw;
+		return true;
+	}
+	decode_entry(w, vma, level, addr, raw, &path->lvl[path->depth - 1].e);
+	return false;
 }
 
 /*
@@ -420,66 +543,42 @@ void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
 	pud_t *pud;
 	pmd_t *pmd;
 	pte_t *pte;
-	u64 v;
+	bool down;
 
 	memset(path, 0, sizeof(*path));
 	pgd = pgd_offset_pgd(w->pgd, addr);
-	v = pgd_val(READ_ONCE(*pgd));
-	path_level(path, PTW_PGD, pgd, pgd_index(addr), v);
 	if (w->mm) {
 		vma = find_vma(w->mm, addr);
-		if (!vma || vma->vm_start > addr)
+		if (!vma || vma->vm_start > addr) {
+			path_level(path, PTW_PGD, pgd, pgd_index(addr),
+				   pgd_val(READ_ONCE(*pgd)));
 			return;
+		}
 	}
-	if (!(v & _PAGE_PRESENT))
+	if (!path_step(w, path, vma, PTW_PGD, pgd, pgd_index(addr), addr,
+		       pgd_val(READ_ONCE(*pgd))))
 		return;
 	p4d = p4d_offset(pgd, addr);
-	if (ptw_levels5()) {
-		v = p4d_val(READ_ONCE(*p4d));
-		path_level(path, PTW_P4D, p4d, p4d_index(addr), v);
-		if (!(v & _PAGE_PRESENT))
-			return;
-	}
-	pud = pud_offset(p4d, addr);
-	v = pud_val(READ_ONCE(*pud));
-	path_level(path, PTW_PUD, pud, pud_index(addr), v);
-	if (v & _PAGE_PSE) {
-		if (v & (_PAGE_PRESENT | _PAGE_PROTNONE))
-			path_leaf(w, path, vma, addr, PUD_SIZE,
-				  pud_pfn(__pud(v)), v & _PAGE_PRESENT);
+	if (ptw_levels5() &&
+	    !path_step(w, path, vma, PTW_P4D, p4d, p4d_index(addr), addr,
+		       p4d_val(READ_ONCE(*p4d))))
 		return;
-	}
-	if (!(v & _PAGE_PRESENT))
+	pud = pud_offset(p4d, addr);
+	if (!path_step(w, path, vma, PTW_PUD, pud, pud_index(addr), addr,
+		       pud_val(READ_ONCE(*pud))))
 		return;
 	pmd = pmd_offset(pud, addr);
 	ptl = pmd_lock_of(w, pmd);
 	spin_lock(ptl);
-	v = pmd_val(READ_ONCE(*pmd));
-	path_level(path, PTW_PMD, pmd, pmd_index(addr), v);
-	if (v & _PAGE_PSE) {
-		if (v & (_PAGE_PRESENT | _PAGE_PROTNONE))
-			path_leaf(w, path, vma, addr, PMD_SIZE,
-				  pmd_pfn(__pmd(v)), v & _PAGE_PRESENT);
-		spin_unlock(ptl);
-		return;
-	}
+	down = path_step(w, path, vma, PTW_PMD, pmd, pmd_index(addr), addr,
+			 pmd_val(READ_ONCE(*pmd)));
 	spin_unlock(ptl);
-	if (!(v & _PAGE_PRESENT))
+	if (!down)
 		return;
 	ptl = pte_lock_of(w, pmd);
 	pte = pte_offset_map(pmd, addr);
 	spin_lock(ptl);
-	v = pte_val(ptep_get(pte));
-	path_level(path, PTW_PTE, pte, pte_index(addr), v);
-	if (v & (_PAGE_PRESENT | _PAGE_PROTNONE)) {
-		path_leaf(w, path, vma, addr, PAGE_SIZE, pte_pfn(__pte(v)),
-			  v & _PAGE_PRESENT);
-	} else if (v) {
-		struct ptw_entry *e = &path->lvl[path->depth - 1].e;
-
-		ptw_decode_nonpresent_pte(__pte(v), e);
-		e->va = addr & PAGE_MASK;
-		e->size = PAGE_SIZE;
-	}
+	path_step(w, path, vma, PTW_PTE, pte, pte_index(addr), addr,
+		  pte_val(ptep_get(pte)));
 	pte_unmap_unlock(pte, ptl);
 }

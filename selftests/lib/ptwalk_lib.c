@@ -132,6 +132,26 @@ bool ptw_entry_at(const char *out, unsigned long va, struct ptw_rec *r)
 	return false;
 }
 
+bool ptw_entry_line(const char *out, unsigned long va, char *line, size_t len)
+{
+	const char *p;
+	struct ptw_rec r;
+
+	for (p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		size_t n = strcspn(p, "\n");
+
+		if (!ptw_parse(p, &r) || strcmp(r.rec, "entry") ||
+		    va < r.va || va - r.va >= r.size)
+			continue;
+		if (n >= len)
+			n = len - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
 bool ptw_lookup(pid_t pid, unsigned long va, struct ptw_rec *r)
 {
 	char q[160], *out;
@@ -175,6 +195,21 @@ uint64_t kpageflags_of(unsigned long pfn)
 uint64_t kpagecount_of(unsigned long pfn)
 {
 	return read_u64_at("/proc/kpagecount", pfn * 8);
+}
+
+long proc_vmpte_kb(pid_t pid)
+{
+	char path[64], buf[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		sscanf(buf, "VmPTE: %ld kB", &kb);
+	if (f)
+		fclose(f);
+	return kb;
 }
 
 int paging_levels(void)

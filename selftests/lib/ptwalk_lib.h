@@ -24,6 +24,8 @@ int ptw_query(const char *query, char **out);
 bool ptw_parse(const char *line, struct ptw_rec *r);
 /* The rec=entry mapping @va in @out; false if there is none. */
 bool ptw_entry_at(const char *out, unsigned long va, struct ptw_rec *r);
+/* Copy the rec=entry line mapping @va in @out (no newline) to @line. */
+bool ptw_entry_line(const char *out, unsigned long va, char *line, size_t len);
 /* Query pid's entries in [va, va + len) and find the one for @va. */
 bool ptw_lookup(pid_t pid, unsigned long va, struct ptw_rec *r);
 /* Value of key=<number> in a line, or -1. */
@@ -35,8 +37,14 @@ uint64_t kpageflags_of(unsigned long pfn);
 uint64_t kpagecount_of(unsigned long pfn);
 #define PM_PFN(e)	((e) & ((1ULL << 55) - 1))
 #define PM_SOFT_DIRTY	(1ULL << 55)
+#define PM_UFFD_WP	(1ULL << 57)
 #define PM_SWAP		(1ULL << 62)
+#define PM_SWP_TYPE(e)	((e) & 0x1f)
+#define PM_SWP_OFFSET(e) (PM_PFN(e) >> 5)
 #define PM_PRESENT	(1ULL << 63)
+
+/* VmPTE of /proc/PID/status in kB, or -1. */
+long proc_vmpte_kb(pid_t pid);
 
 /* Page-table depth measured by what the MMU accepts (4 or 5). */
 int paging_levels(void);

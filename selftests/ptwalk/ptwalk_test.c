@@ -6,17 +6,22 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/ptwalk.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 
@@ -35,7 +40,8 @@
 #define KPF(x) (1ULL << (x))
 enum { KPF_REFERENCED = 2, KPF_UPTODATE = 3, KPF_LRU = 5, KPF_MMAP = 11,
 	KPF_ANON = 12, KPF_SWAPBACKED = 14, KPF_HEAD = 15, KPF_TAIL = 16,
-	KPF_HUGE = 17, KPF_UNEVICTABLE = 18, KPF_THP = 22, KPF_ZERO = 24 };
+	KPF_HUGE = 17, KPF_UNEVICTABLE = 18, KPF_HWPOISON = 19, KPF_THP = 22,
+	KPF_ZERO = 24 };
 /* Bits that cannot change while a test holds the page still. */
 #define STABLE_KPF (KPF(KPF_MMAP) | KPF(KPF_ANON) | KPF(KPF_SWAPBACKED) | \
 		    KPF(KPF_HEAD) | KPF(KPF_TAIL) | KPF(KPF_HUGE) | \
@@ -416,11 +422,10 @@ static pid_t quiet_child(void)
 TEST_F(ptw, tables_view_summary_and_vmpte_agree)
 {
 	pid_t child = quiet_child();
-	unsigned long per_level[5] = { 0 }, vmpte_kb = 0;
+	unsigned long per_level[5] = { 0 };
 	static const char *const lv[] = { "pte", "pmd", "pud", "p4d", "pgd" };
-	char q[64], *tables, *sum, *line, path[64], buf[4096];
+	char q[64], *tables, *sum, *line;
 	long long sum_n;
-	FILE *f;
 	int l;
 
 	snprintf(q, sizeof(q), "pid=%d view=tables format=kv", child);
@@ -441,14 +446,9 @@ TEST_F(ptw, tables_view_summary_and_vmpte_agree)
 		sum_n = kv_num(sum, q);
 		EXPECT_EQ(sum_n, (long long)per_level[l]) TH_LOG("level %s", lv[l]);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/status", child);
-	f = fopen(path, "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(buf, sizeof(buf), f))
-		sscanf(buf, "VmPTE: %lu kB", &vmpte_kb);
-	fclose(f);
 	/* The kernel accounts PUD, PMD and PTE tables in VmPTE. */
-	EXPECT_EQ(vmpte_kb * 1024, (per_level[0] + per_level[1] + per_level[2]) * PG);
+	EXPECT_EQ(proc_vmpte_kb(child) * 1024,
+		  (long)((per_level[0] + per_level[1] + per_level[2]) * PG));
 	EXPECT_EQ(1UL, per_level[4]);
 	EXPECT_EQ(paging_levels() == 5 ? 1 : 0, per_level[3] > 0);
 	kill(child, SIGKILL);
@@ -546,7 +546,8 @@ TEST_F(ptw, binary_records_match_kv_and_pagemap)
 		EXPECT_EQ(PTWALK_EFF_US | PTWALK_EFF_RW | PTWALK_EFF_NX,
 			  rec[i].eff);
 		ASSERT_TRUE(ptw_lookup(self->self, va, &r));
-		EXPECT_EQ(r.kpf, rec[i].kpf);
+		/* LRU and friends may change between the two reads */
+		EXPECT_EQ(r.kpf & STABLE_KPF, rec[i].kpf & STABLE_KPF);
 		EXPECT_EQ(r.raw & 0xffffffffff000ULL, rec[i].raw & 0xffffffffff000ULL);
 		leaves++;
 	}
@@ -686,19 +687,86 @@ TEST_F(ptw, zombie_has_no_address_space)
 	waitpid(child, NULL, 0);
 }
 
-TEST_F(ptw, unprivileged_open_is_refused)
+/* errno of open() in a child that first ran @drop (0 if open succeeded). */
+static int open_errno_after(int (*drop)(void))
 {
 	pid_t child = fork();
 	int status;
 
 	if (child == 0) {
-		if (setgid(65534) || setuid(65534))
-			_exit(2);
-		_exit(open(PTWALK_FILE, O_RDWR) < 0 &&
-		      (errno == EACCES || errno == EPERM) ? 0 : 1);
+		if (drop())
+			_exit(255);
+		_exit(open(PTWALK_FILE, O_RDWR) < 0 ? errno : 0);
 	}
 	waitpid(child, &status, 0);
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	return WEXITSTATUS(status);
+}
+
+static int become_nobody(void)
+{
+	return setgid(65534) || setuid(65534);
+}
+
+/* Root, but without CAP_SYS_ADMIN in the effective set. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d);
+}
+
+/* As ptwalk.rst says: the file mode refuses others, the module non-admins. */
+TEST_F(ptw, unprivileged_open_is_refused)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(PTWALK_FILE, &st));
+	EXPECT_EQ(0600, st.st_mode & 0777);
+	EXPECT_EQ(0U, st.st_uid);
+	EXPECT_EQ(EACCES, open_errno_after(become_nobody));
+	EXPECT_EQ(EPERM, open_errno_after(drop_sys_admin));
+}
+
+/* Numbers are decimal or 0x hex, as documented; a leading 0 is not octal. */
+TEST_F(ptw, numbers_are_decimal_or_hex_never_octal)
+{
+	static const char *const bad[] = { "0x", "+4096", "0x0x1000", "-4096",
+		"0x+10", "1e3", "0b101", "0o17", "4096 0" };
+	char *p = map_anon(2 * PG, PROT_READ | PROT_WRITE, true);
+	char q[160], *out;
+	struct ptw_rec r;
+	size_t i;
+
+	ASSERT_NE(NULL, p);
+	p[PG] = 1;
+	/* 0<decimal>: octal would read another number, or refuse 8 and 9 */
+	snprintf(q, sizeof(q), "pid=self view=path addr=0%lu format=kv",
+		 (unsigned long)p + PG);
+	ASSERT_EQ(0, ptw_query(q, &out));
+	ASSERT_TRUE(ptw_entry_at(out, (unsigned long)p + PG, &r)) TH_LOG("%s", out);
+	EXPECT_EQ(PM_PFN(pagemap_of(self->self, (unsigned long)p + PG)), r.pfn);
+	free(out);
+	snprintf(q, sizeof(q), "pid=00%d start=00%lu end=0%lu format=kv",
+		 self->self, (unsigned long)p + PG, (unsigned long)p + 2 * PG);
+	ASSERT_EQ(0, ptw_query(q, &out));
+	EXPECT_TRUE(ptw_entry_at(out, (unsigned long)p + PG, &r));
+	EXPECT_EQ((unsigned long)p + PG, r.va);
+	EXPECT_FALSE(ptw_entry_at(out, (unsigned long)p, &r));
+	free(out);
+	snprintf(q, sizeof(q), "pid=self start=0X%lx end=0x%lX format=kv",
+		 (unsigned long)p + PG, (unsigned long)p + 2 * PG);
+	ASSERT_EQ(0, ptw_query(q, &out));
+	EXPECT_TRUE(ptw_entry_at(out, (unsigned long)p + PG, &r));
+	free(out);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(q, sizeof(q), "pid=self start=%s", bad[i]);
+		EXPECT_EQ(EINVAL, query_errno(q)) TH_LOG("\"%s\"", q);
+	}
+	EXPECT_EQ(EINVAL, query_errno("pid=+1"));
 }
 
 TEST_F(ptw, two_descriptors_keep_their_own_queries)
@@ -803,6 +871,848 @@ TEST_F(ptw, walks_survive_a_churning_target)
 		close(fd);
 	}
 	TH_LOG("%d walks of a churning process", walks);
+}
+
+/* ------------------------------------------------ views agree (item 9, 13) */
+
+/* The rec=entry line for @va from @q (%d pid, %#lx page, %#lx end). */
+static bool entry_line(const char *fmt, pid_t pid, unsigned long va,
+		       char *line, size_t len)
+{
+	char q[200], *out;
+	bool found;
+
+	snprintf(q, sizeof(q), fmt, pid, va & ~(PG - 1), (va & ~(PG - 1)) + PG);
+	line[0] = '\0';
+	if (ptw_query(q, &out))
+		return false;
+	found = ptw_entry_line(out, va, line, len);
+	free(out);
+	return found;
+}
+
+static const char *const level_names[] = { "pte", "pmd", "pud", "p4d", "pgd" };
+
+/*
+ * Every field two views share for the entry mapping @va: the path view's
+ * entry (at whatever level it ends) is the leaves view's line, the ranges
+ * view's level, kind and permissions are the leaf's, the tables view lists
+ * the tables the path went through, the summary counts the entry. Returns
+ * false if the entry changed while it was being compared (not judged).
+ */
+static bool views_agree(struct __test_metadata *_metadata, pid_t pid,
+			unsigned long va)
+{
+	const char *who = pid ? "pid=%d" : "pid=kernel%.0d";
+	char lv1[512], lv2[512], pe[512], q[200], fmt[160], *out, *line;
+	unsigned long tpfn[5] = { 0 };
+	bool in1, in2, pin = false;
+	struct ptw_rec r, leaf;
+	int l;
+
+	snprintf(fmt, sizeof(fmt), "%s start=%%#lx end=%%#lx format=kv", who);
+	in1 = entry_line(fmt, pid, va, lv1, sizeof(lv1));
+	snprintf(q, sizeof(q), who, pid);
+	snprintf(q + strlen(q), sizeof(q) - strlen(q),
+		 " view=path addr=%#lx format=kv", va);
+	if (ptw_query(q, &out))
+		return false;
+	pe[0] = '\0';
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!ptw_parse(line, &r))
+			continue;
+		if (!strcmp(r.rec, "entry")) {
+			snprintf(pe, sizeof(pe), "%s", line);
+			pin = true;
+		}
+		for (l = 0; !strcmp(r.rec, "path") && l < 5; l++)
+			if (!strcmp(r.level, level_names[l]))
+				tpfn[l] = kv_num(line, "table_pfn");
+	}
+	free(out);
+	in2 = entry_line(fmt, pid, va, lv2, sizeof(lv2));
+	if (in1 != in2 || strcmp(lv1, lv2))
+		return false;		/* it changed under us */
+	EXPECT_EQ(in1, pin) TH_LOG("va %#lx: leaves \"%s\", path \"%s\"", va, lv1, pe);
+	if (in1 && pin)
+		EXPECT_STREQ(lv1, pe) TH_LOG("va %#lx", va);
+	if (!in1)
+		return true;
+	ptw_parse(lv1, &leaf);
+
+	/* ranges: level, kind and effective permissions of the leaf */
+	snprintf(fmt, sizeof(fmt), "%s view=ranges start=%%#lx end=%%#lx format=kv", who);
+	snprintf(q, sizeof(q), fmt, pid, va & ~(PG - 1), (va & ~(PG - 1)) + PG);
+	ASSERT_EQ(0, ptw_query(q, &out)) TH_LOG("%s", q);
+	ASSERT_TRUE(ptw_parse(out, &r) && !strcmp(r.rec, "range")) TH_LOG("%s", out);
+	EXPECT_STREQ(leaf.level, r.level);
+	EXPECT_STREQ(leaf.kind, r.kind);
+	if (leaf.us >= 0) {	/* non-present entries carry no permissions */
+		EXPECT_EQ(leaf.us, r.us) TH_LOG("va %#lx", va);
+		EXPECT_EQ(leaf.rw, r.rw) TH_LOG("va %#lx", va);
+		EXPECT_EQ(leaf.nx, r.nx) TH_LOG("va %#lx", va);
+	}
+	EXPECT_EQ(leaf.va, kv_num(out, "start"));
+	free(out);
+
+	/* tables: the table at each level the path went through */
+	snprintf(fmt, sizeof(fmt), "%s view=tables start=%%#lx end=%%#lx format=kv", who);
+	snprintf(q, sizeof(q), fmt, pid, va & ~(PG - 1), (va & ~(PG - 1)) + PG);
+	ASSERT_EQ(0, ptw_query(q, &out));
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!ptw_parse(line, &r) || strcmp(r.rec, "table"))
+			continue;
+		for (l = 0; l < 5; l++)
+			if (!strcmp(r.level, level_names[l]))
+				EXPECT_EQ(tpfn[l], r.pfn) TH_LOG("va %#lx %s", va, r.level);
+	}
+	free(out);
+
+	/* summary: counts the entry under its kind and size */
+	snprintf(fmt, sizeof(fmt), "%s view=summary start=%%#lx end=%%#lx format=kv", who);
+	snprintf(q, sizeof(q), fmt, pid, va & ~(PG - 1), (va & ~(PG - 1)) + PG);
+	ASSERT_EQ(0, ptw_query(q, &out));
+	if (!strcmp(leaf.kind, "leaf")) {
+		EXPECT_EQ(1, kv_num(out, leaf.size == PG ? "leaves_4k" :
+				    leaf.size == HPAGE ? "leaves_2m" : "leaves_1g"));
+	} else {
+		EXPECT_EQ(1, kv_num(out, leaf.kind)) TH_LOG("%s", out);
+	}
+	free(out);
+	return true;
+}
+
+/* The path view's entry for @va is the leaves view's, field for field. */
+static void expect_path_is_leaf(struct __test_metadata *_metadata, pid_t pid,
+				unsigned long va, const char *kind)
+{
+	struct ptw_rec r;
+
+	ASSERT_TRUE(ptw_lookup(pid, va, &r));
+	EXPECT_STREQ(kind, r.kind);
+	EXPECT_TRUE(views_agree(_metadata, pid, va)) TH_LOG("%#lx changed", va);
+}
+
+/* Entries of every kind the test can make, in this process. */
+struct zoo {
+	char *anon, *ro, *zero, *thp, *thp_none, *none4k, *swapped, *shm;
+	char *huge;
+};
+
+static void make_zoo(struct zoo *z)
+{
+	uint64_t pm = 0;
+	int i, fd;
+
+	memset(z, 0, sizeof(*z));
+	z->anon = map_anon(16 * PG, PROT_READ | PROT_WRITE, true);
+	memset(z->anon, 1, 16 * PG);
+	z->ro = map_anon(4 * PG, PROT_READ | PROT_WRITE, true);
+	memset(z->ro, 1, 4 * PG);
+	mprotect(z->ro, 4 * PG, PROT_READ);
+	z->zero = map_anon(4 * PG, PROT_READ, true);
+	touch_pages(z->zero, 4 * PG);
+	z->thp = map_aligned_2m();
+	madvise(z->thp, HPAGE, MADV_HUGEPAGE);
+	memset(z->thp, 1, HPAGE);
+	z->thp_none = map_aligned_2m();
+	madvise(z->thp_none, HPAGE, MADV_HUGEPAGE);
+	memset(z->thp_none, 1, HPAGE);
+	mprotect(z->thp_none, HPAGE, PROT_NONE);
+	z->none4k = map_anon(2 * PG, PROT_READ | PROT_WRITE, true);
+	memset(z->none4k, 1, 2 * PG);
+	mprotect(z->none4k, PG, PROT_NONE);
+	if (zram_swap_on()) {
+		z->swapped = map_anon(4 * PG, PROT_READ | PROT_WRITE, true);
+		memset(z->swapped, 0x5a, 4 * PG);
+		for (i = 0; i < 20 && !(pm & PM_SWAP); i++) {
+			madvise(z->swapped, 4 * PG, MADV_PAGEOUT);
+			pm = pagemap_of(getpid(), (unsigned long)z->swapped);
+		}
+	}
+	fd = memfd_create("zoo", 0);
+	ftruncate(fd, 4 * PG);
+	z->shm = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	memset(z->shm, 1, 2 * PG);
+	close(fd);
+	z->huge = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (z->huge == MAP_FAILED)
+		z->huge = NULL;
+	else
+		z->huge[0] = 1;
+}
+
+/* Random addresses: in the zoo, in every mapping of ours, in the kernel. */
+TEST_F(ptw, views_agree_at_random_addresses)
+{
+	unsigned long lo[256], hi[256], va, ksyms[64];
+	int nmaps = 0, nk = 0, i, judged = 0, tries = 0;
+	char line[512], sym[128], type;
+	struct zoo z;
+	FILE *f;
+
+	make_zoo(&z);
+	f = fopen("/proc/self/maps", "r");
+	ASSERT_NE(NULL, f);
+	while (nmaps < 256 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo[nmaps], &hi[nmaps]) == 2 &&
+		    !strstr(line, "[vsyscall]"))
+			nmaps++;
+	fclose(f);
+	f = fopen("/proc/kallsyms", "r");
+	ASSERT_NE(NULL, f);
+	srand(15);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx %c %127s", &va, &type, sym) == 3 && va &&
+		    !strchr(line, '[') && rand() % 512 == 0)
+			ksyms[nk++ % 64] = va;
+	fclose(f);
+	if (nk > 64)
+		nk = 64;
+	/* Each kind of entry, then random addresses of every mapping. */
+	{
+		const unsigned long fixed[] = {
+			(unsigned long)z.anon + 3 * PG, (unsigned long)z.ro,
+			(unsigned long)z.zero + PG, (unsigned long)z.thp + 77 * PG,
+			(unsigned long)z.thp_none + 5 * PG, (unsigned long)z.none4k,
+			(unsigned long)z.none4k + PG, (unsigned long)z.swapped,
+			(unsigned long)z.shm, (unsigned long)z.shm + 3 * PG,
+			(unsigned long)z.huge,
+		};
+
+		for (i = 0; i < (int)ARRAY_SIZE(fixed); i++)
+			if (fixed[i] >= 65536)	/* NULL + offset: not made */
+				judged += views_agree(_metadata, self->self, fixed[i]);
+	}
+	for (i = 0; i < 160; i++) {
+		int m = rand() % nmaps;
+
+		va = lo[m] + ((unsigned long)rand() * PG) % (hi[m] - lo[m]);
+		tries++;
+		judged += views_agree(_metadata, self->self, va);
+	}
+	for (i = 0; i < nk; i++, tries++)
+		judged += views_agree(_metadata, 0, ksyms[i]);
+	TH_LOG("%d addresses compared across views (%d user maps, %d kernel)",
+	       judged, nmaps, nk);
+	EXPECT_GT(judged, tries / 2);
+}
+
+/* ------------------------------------------- swap-format entries (item 12) */
+
+TEST_F(ptw, hwpoison_entries_match_pagemap_and_kpageflags)
+{
+	char *p = map_anon(2 * PG, PROT_READ | PROT_WRITE, true), *h;
+	unsigned long pfn, hpfn;
+	struct ptw_rec r;
+	uint64_t pm;
+
+	ASSERT_NE(NULL, p);
+	p[0] = 1;
+	pfn = PM_PFN(pagemap_of(self->self, (unsigned long)p));
+	if (madvise(p, PG, MADV_HWPOISON))
+		SKIP(return, "MADV_HWPOISON: %s (no CONFIG_MEMORY_FAILURE)", strerror(errno));
+	pm = pagemap_of(self->self, (unsigned long)p);
+	ASSERT_TRUE(pm & PM_SWAP);
+	EXPECT_TRUE(kpageflags_of(pfn) & KPF(KPF_HWPOISON));
+	ASSERT_TRUE(ptw_lookup(self->self, (unsigned long)p, &r));
+	EXPECT_STREQ("hwpoison", r.kind);
+	EXPECT_STREQ("pte", r.level);
+	EXPECT_EQ(pfn, r.pfn);
+	EXPECT_EQ(PM_SWP_TYPE(pm), r.type);
+	EXPECT_EQ(PM_SWP_OFFSET(pm), r.offset);
+	expect_path_is_leaf(_metadata, self->self, (unsigned long)p, "hwpoison");
+
+	/* A hugetlb page is unmapped whole: a hwpoison entry in the PMD. */
+	h = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (h == MAP_FAILED)
+		SKIP(return, "no 2M hugetlb pages reserved (hugepages=)");
+	h[0] = 1;
+	hpfn = PM_PFN(pagemap_of(self->self, (unsigned long)h));
+	ASSERT_EQ(0, madvise(h, PG, MADV_HWPOISON));
+	EXPECT_TRUE(kpageflags_of(hpfn) & KPF(KPF_HWPOISON));
+	ASSERT_TRUE(ptw_lookup(self->self, (unsigned long)h + 9 * PG, &r));
+	EXPECT_STREQ("hwpoison", r.kind);
+	EXPECT_STREQ("pmd", r.level);
+	EXPECT_EQ((unsigned long)h, r.va);
+	EXPECT_EQ(hpfn, r.pfn);
+	EXPECT_EQ(hpfn, r.offset);
+	/* pagemap in 6.1 hides hugetlb swap entries; the type is the 4K one */
+	EXPECT_EQ(PM_SWP_TYPE(pm), r.type);
+	expect_path_is_leaf(_metadata, self->self, (unsigned long)h + 9 * PG,
+			    "hwpoison");
+}
+
+TEST_F(ptw, uffd_wp_marker_matches_pagemap)
+{
+	int fd = memfd_create("ptw-uffd", 0), uffd;
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM };
+	struct uffdio_register reg;
+	struct uffdio_writeprotect wp;
+	struct ptw_rec r;
+	uint64_t pm;
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(fd, 4 * PG));
+	p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[PG] = 1;
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api))
+		SKIP(return, "no uffd-wp on shmem (CONFIG_PTE_MARKER_UFFD_WP)");
+	reg = (struct uffdio_register){ .range = { (unsigned long)p, 4 * PG },
+					.mode = UFFDIO_REGISTER_MODE_WP };
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	wp = (struct uffdio_writeprotect){ .range = { (unsigned long)p, 4 * PG },
+					   .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+	/* Page 0 was never touched: its PTE holds a uffd-wp marker. */
+	pm = pagemap_of(self->self, (unsigned long)p);
+	ASSERT_TRUE(pm & PM_SWAP) TH_LOG("no marker: pagemap %#llx",
+					 (unsigned long long)pm);
+	EXPECT_TRUE(pm & PM_UFFD_WP);
+	ASSERT_TRUE(ptw_lookup(self->self, (unsigned long)p, &r));
+	EXPECT_STREQ("marker", r.kind);
+	EXPECT_EQ(PM_SWP_TYPE(pm), r.type);
+	EXPECT_EQ(PM_SWP_OFFSET(pm), r.offset);
+	EXPECT_TRUE(has_word(r.sw, "MARKER_UFFD_WP")) TH_LOG("sw=%s", r.sw);
+	expect_path_is_leaf(_metadata, self->self, (unsigned long)p, "marker");
+	/* Page 1 is present, write-protected by uffd-wp. */
+	ASSERT_TRUE(ptw_lookup(self->self, (unsigned long)p + PG, &r));
+	EXPECT_STREQ("leaf", r.kind);
+	EXPECT_TRUE(has_word(r.sw, "UFFD_WP"));
+	EXPECT_EQ(0, r.rw);
+	close(uffd);
+	close(fd);
+}
+
+TEST_F(ptw, path_decodes_non_present_entries_as_leaves_does)
+{
+	struct zoo z;
+
+	make_zoo(&z);
+	expect_path_is_leaf(_metadata, self->self, (unsigned long)z.none4k,
+			    "protnone");
+	if (kpageflags_of(PM_PFN(pagemap_of(self->self, (unsigned long)z.thp_none))) &
+	    KPF(KPF_THP))
+		expect_path_is_leaf(_metadata, self->self,
+				    (unsigned long)z.thp_none + 3 * PG, "protnone");
+	if (z.swapped)
+		expect_path_is_leaf(_metadata, self->self,
+				    (unsigned long)z.swapped, "swap");
+	else
+		TH_LOG("no zram: swap entries not compared");
+}
+
+#define MIG_SMALL	64
+#define MIG_RING	64
+
+/* move_pages() back and forth; before each move, pagemap's PFNs. */
+struct mig {
+	char *small, *thp;
+	int stop, round;
+	unsigned long src[MIG_RING][MIG_SMALL + 1];
+	int moves, errors;
+};
+
+static unsigned long mig_va(struct mig *m, int i)
+{
+	return i < MIG_SMALL ? (unsigned long)m->small + i * PG :
+			       (unsigned long)m->thp;
+}
+
+static void *mig_mover(void *arg)
+{
+	struct mig *m = arg;
+	void *pages[MIG_SMALL + 1];
+	int nodes[MIG_SMALL + 1], status[MIG_SMALL + 1], i, r;
+
+	for (i = 0; i <= MIG_SMALL; i++)
+		pages[i] = (void *)mig_va(m, i);
+	for (r = 1; !__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE); r++) {
+		for (i = 0; i <= MIG_SMALL; i++) {
+			m->src[r % MIG_RING][i] = PM_PFN(pagemap_of(getpid(), mig_va(m, i)));
+			nodes[i] = r & 1;
+		}
+		__atomic_store_n(&m->round, r, __ATOMIC_RELEASE);
+		if (syscall(SYS_move_pages, 0, MIG_SMALL + 1, pages, nodes,
+			    status, 2 /* MPOL_MF_MOVE */) < 0)
+			m->errors++;
+		m->moves++;
+	}
+	return NULL;
+}
+
+/* The records of @q (format=bin); their number in *n. */
+static struct ptwalk_record *bin_answer(const char *q, size_t *n)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(PTWALK_FILE, O_RDWR);
+	ssize_t got;
+
+	*n = 0;
+	if (fd < 0 || write(fd, q, strlen(q)) < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((got = read(fd, buf + len, cap - len)) > 0) {
+		len += got;
+		if (len == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	*n = len / sizeof(struct ptwalk_record);
+	return (struct ptwalk_record *)buf;
+}
+
+/*
+ * One migration record of a walk done while rounds r0..r1 of moves ran:
+ * it names the PFN pagemap gave for its address before one of them.
+ * Returns whether pagemap still shows the same entry (then the types
+ * are compared).
+ */
+static bool check_migration(struct __test_metadata *_metadata, struct mig *m,
+			    const struct ptwalk_record *rec, int r0, int r1)
+{
+	bool pmd = rec->va == (unsigned long)m->thp, named = false;
+	int idx = pmd ? MIG_SMALL : (rec->va - (unsigned long)m->small) / PG;
+	uint64_t pm;
+	int r;
+
+	EXPECT_EQ(pmd ? PTWALK_PMD : PTWALK_PTE, rec->level);
+	EXPECT_EQ(mig_va(m, idx), rec->va);
+	EXPECT_EQ(rec->pfn, rec->swap_offset);
+	if (r1 - r0 < MIG_RING - 2) {
+		for (r = r0 > 1 ? r0 - 1 : 1; r <= r1; r++)
+			named |= m->src[r % MIG_RING][idx] == rec->pfn;
+		EXPECT_TRUE(named)
+			TH_LOG("%s migration entry at %#llx: pfn %#llx, pagemap %#lx",
+			       pmd ? "pmd" : "pte", (unsigned long long)rec->va,
+			       (unsigned long long)rec->pfn,
+			       m->src[r1 % MIG_RING][idx]);
+	}
+	pm = pagemap_of(getpid(), rec->va);
+	if (!(pm & PM_SWAP) || PM_SWP_OFFSET(pm) != rec->pfn)
+		return false;
+	EXPECT_EQ(PM_SWP_TYPE(pm), rec->swap_type);
+	return true;
+}
+
+/*
+ * Pages and a THP migrating between two nodes while the process walks
+ * itself: every migration entry caught must name the PFN pagemap gave for
+ * that address before the move, at the level the page was mapped, with the
+ * type pagemap reports for it when pagemap catches it too.
+ */
+TEST_F(ptw, migration_entries_match_pagemap)
+{
+	struct mig *m = calloc(1, sizeof(*m));
+	int caught[2] = { 0 }, confirmed = 0, walks = 0;
+	time_t end = time(NULL) + 25;
+	pthread_t mover;
+	char q[2][128];
+	size_t i, n;
+	int k;
+
+	ASSERT_NE(NULL, m);
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "one NUMA node: nothing to migrate to");
+	m->small = map_anon(MIG_SMALL * PG, PROT_READ | PROT_WRITE, true);
+	m->thp = map_aligned_2m();
+	ASSERT_NE(NULL, m->small);
+	ASSERT_NE(NULL, m->thp);
+	madvise(m->thp, HPAGE, MADV_HUGEPAGE);
+	memset(m->small, 1, MIG_SMALL * PG);
+	memset(m->thp, 1, HPAGE);
+	snprintf(q[0], sizeof(q[0]), "pid=self format=bin start=%p end=%p",
+		 m->small, m->small + MIG_SMALL * PG);
+	snprintf(q[1], sizeof(q[1]), "pid=self format=bin start=%p end=%p",
+		 m->thp, m->thp + HPAGE);
+	ASSERT_EQ(0, pthread_create(&mover, NULL, mig_mover, m));
+	while (time(NULL) < end && (caught[0] < 16 || caught[1] < 2)) {
+		for (k = 0; k < 2; k++) {
+			int r0 = __atomic_load_n(&m->round, __ATOMIC_ACQUIRE), r1;
+			struct ptwalk_record *rec = bin_answer(q[k], &n);
+
+			r1 = __atomic_load_n(&m->round, __ATOMIC_ACQUIRE);
+			ASSERT_NE(NULL, rec);
+			walks++;
+			for (i = 0; i < n; i++) {
+				if (rec[i].kind != PTWALK_MIGRATION)
+					continue;
+				caught[k]++;
+				confirmed += check_migration(_metadata, m, &rec[i],
+							     r0, r1);
+			}
+			free(rec);
+		}
+	}
+	__atomic_store_n(&m->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(mover, NULL);
+	TH_LOG("%d walks, %d moves (%d failed): migration entries caught:",
+	       walks, m->moves, m->errors);
+	TH_LOG("%d pte, %d pmd, %d of them seen by pagemap too",
+	       caught[0], caught[1], confirmed);
+	EXPECT_GT(caught[0] + caught[1], 0) TH_LOG("no migration entry caught");
+	free(m);
+}
+
+/* ----------------------------------------- bounded kernel walks (item 15) */
+
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+TEST_F(ptw, kernel_walk_is_bounded_and_tables_are_walked_once)
+{
+	struct ptwalk_record *rec;
+	char *tables, *sum, *line;
+	unsigned long *pfns = NULL, ntables = 0, repeats = 0, dups = 0, k;
+	time_t t0 = time(NULL), t_sum, t_leaves;
+	size_t i, n;
+
+	/* The test's own timeout bounds the walks: both must finish. */
+	ASSERT_EQ(0, ptw_query("pid=kernel view=summary format=kv", &sum));
+	t_sum = time(NULL) - t0;
+	EXPECT_NE(NULL, strstr(sum, "rec=end status=ok"));
+	rec = bin_answer("pid=kernel format=bin", &n);
+	t_leaves = time(NULL) - t0 - t_sum;
+	ASSERT_NE(NULL, rec);
+	ASSERT_GT(n, 0UL);
+	EXPECT_EQ(PTWALK_END_VA, rec[n - 1].va);
+	EXPECT_EQ(0ULL, rec[n - 1].raw);
+	ASSERT_EQ(0, ptw_query("pid=kernel view=tables format=kv", &tables));
+	for (line = strtok(tables, "\n"); line; line = strtok(NULL, "\n")) {
+		struct ptw_rec r;
+
+		if (!ptw_parse(line, &r) || strcmp(r.rec, "table"))
+			continue;
+		pfns = realloc(pfns, (ntables + 1) * sizeof(*pfns));
+		pfns[ntables++] = r.pfn;
+	}
+	/* Each table once; a repeat points to a table walked before. */
+	qsort(pfns, ntables, sizeof(*pfns), cmp_ulong);
+	for (k = 1; k < ntables; k++)
+		dups += pfns[k] == pfns[k - 1];
+	EXPECT_EQ(0UL, dups) TH_LOG("%lu tables listed more than once", dups);
+	for (i = 0; i + 1 < n; i++) {
+		bool seen = false;
+
+		if (i)
+			EXPECT_GT(rec[i].va, rec[i - 1].va);
+		if (rec[i].kind != PTWALK_REPEAT)
+			continue;
+		repeats++;
+		EXPECT_LT(rec[i].swap_offset, rec[i].va);
+		seen = bsearch(&rec[i].pfn, pfns, ntables, sizeof(*pfns), cmp_ulong);
+		EXPECT_TRUE(seen) TH_LOG("repeat of table %#llx never walked",
+					 (unsigned long long)rec[i].pfn);
+	}
+	EXPECT_EQ((long long)repeats, kv_num(sum, "repeat"));
+	TH_LOG("kernel half: summary %lds, leaf dump %lds, %zu records",
+	       (long)t_sum, (long)t_leaves, n);
+	TH_LOG("%lu tables, %lu repeated", ntables, repeats);
+	free(rec);
+	free(sum);
+	free(tables);
+	free(pfns);
+}
+
+/* ------------------------------------- spans across VMA splits (item 14) */
+
+TEST_F(ptw, contiguity_spans_cross_vma_splits)
+{
+	unsigned long pfn[512], split = HPAGE / 2 + 8 * PG, i, j;
+	long long spans64 = 0, contig64 = 0, contig2m;
+	char *p = map_aligned_2m(), q[128], *out;
+	bool thp;
+
+	ASSERT_NE(NULL, p);
+	madvise(p, HPAGE, MADV_HUGEPAGE);
+	memset(p, 1, HPAGE);
+	thp = kpageflags_of(PM_PFN(pagemap_of(self->self, (unsigned long)p))) &
+	      KPF(KPF_THP);
+	/* Two VMAs, the boundary inside a 64K span; the THP is split. */
+	ASSERT_EQ(0, mprotect(p, split, PROT_READ));
+	for (i = 0; i < 512; i++) {
+		uint64_t pm = pagemap_of(self->self, (unsigned long)p + i * PG);
+
+		ASSERT_TRUE(pm & PM_PRESENT);
+		pfn[i] = PM_PFN(pm);
+	}
+	for (i = 0; i < 512; i += 16) {
+		bool ok = !(pfn[i] & 15) && (i + 16 <= split / PG || i >= split / PG);
+
+		for (j = 1; j < 16; j++)
+			ok = ok && pfn[i + j] == pfn[i] + j;
+		spans64++;
+		contig64 += ok;
+	}
+	contig2m = 0;	/* the two halves differ in RW */
+	snprintf(q, sizeof(q), "pid=self view=summary format=kv start=%p end=%p",
+		 p, p + HPAGE);
+	ASSERT_EQ(0, ptw_query(q, &out));
+	EXPECT_EQ(512, kv_num(out, "leaves_4k"));
+	EXPECT_EQ(spans64, kv_num(out, "spans_64k"));
+	EXPECT_EQ(contig64, kv_num(out, "contig_64k"));
+	EXPECT_EQ(1, kv_num(out, "spans_2m"));
+	EXPECT_EQ(contig2m, kv_num(out, "contig_2m"));
+	free(out);
+	TH_LOG("%lld of %lld 64K spans contiguous across the split (THP %s)",
+	       contig64, spans64, thp ? "yes" : "no");
+}
+
+/* ------------------------------------- resumed dumps (item 10) */
+
+#define DUMP_LEN	(6 * HPAGE)
+
+/*
+ * The records of a bin dump read @chunk bytes at a time, calling @between
+ * after the first read: strictly in address order, none overlapping the
+ * one before, and every page of the sentinel range [s, s + slen) exactly
+ * once (nothing there changes, so nothing of it may go missing).
+ */
+static void check_dump(struct __test_metadata *_metadata, char *base,
+		       size_t chunk, void (*between)(char *), char *s,
+		       size_t slen)
+{
+	size_t cap = 1 << 20, len = 0, i, n, seen = 0;
+	char *buf = malloc(cap), q[128];
+	struct ptwalk_record *rec;
+	int fd = open(PTWALK_FILE, O_RDWR);
+	ssize_t got;
+
+	ASSERT_GE(fd, 0);
+	snprintf(q, sizeof(q), "pid=self format=bin start=%p end=%p", base,
+		 base + DUMP_LEN);
+	ASSERT_GT(write(fd, q, strlen(q)), 0);
+	while ((got = read(fd, buf + len, chunk)) > 0) {
+		if (between && !len)
+			between(base);
+		len += got;
+		if (cap - len < chunk)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	rec = (struct ptwalk_record *)buf;
+	n = len / sizeof(*rec);
+	ASSERT_GT(n, 0UL);
+	ASSERT_EQ(PTWALK_END_VA, rec[n - 1].va);
+	for (i = 0; i + 1 < n; i++) {
+		unsigned long size = 1UL << rec[i].size_shift;
+
+		if (i)
+			ASSERT_GE(rec[i].va, rec[i - 1].va + (1UL << rec[i - 1].size_shift))
+				TH_LOG("record %zu at %#llx (%s) overlaps %#llx +%#lx",
+				       i, (unsigned long long)rec[i].va,
+				       level_names[rec[i].level],
+				       (unsigned long long)rec[i - 1].va,
+				       1UL << rec[i - 1].size_shift);
+		if (rec[i].va >= (unsigned long)s && rec[i].va < (unsigned long)s + slen) {
+			EXPECT_EQ(PG, size);
+			seen++;
+		}
+	}
+	EXPECT_EQ(slen / PG, seen) TH_LOG("sentinel pages missing");
+	free(buf);
+}
+
+/* 4K pages in single-page VMAs (alternate protections): many VMAs a PMD. */
+static void fill_split(char *p, size_t len)
+{
+	size_t i;
+
+	mmap(p, len, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	memset(p, 1, len);
+	for (i = 0; i < len; i += 2 * PG)
+		mprotect(p + i, PG, PROT_READ);
+}
+
+static void make_thp(char *p)
+{
+	mmap(p, HPAGE, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	madvise(p, HPAGE, MADV_HUGEPAGE);
+	memset(p, 2, HPAGE);
+}
+
+/* Base layout: [0,2M) split 4K VMAs, [2M,4M) sentinel, [4M,6M) THP. */
+static char *dump_layout(void)
+{
+	char *raw = mmap(NULL, DUMP_LEN + HPAGE, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *b = (char *)(((unsigned long)raw + HPAGE - 1) & ~(HPAGE - 1));
+
+	fill_split(b, HPAGE);
+	mmap(b + HPAGE, HPAGE, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	madvise(b + HPAGE, HPAGE, MADV_NOHUGEPAGE);
+	memset(b + HPAGE, 1, HPAGE);
+	make_thp(b + 2 * HPAGE);
+	return b;
+}
+
+static void collapse_first(char *b)
+{
+	make_thp(b);
+}
+
+static void split_last(char *b)
+{
+	mprotect(b + 2 * HPAGE, HPAGE / 2 + PG, PROT_READ);
+}
+
+static void move_last_first(char *b)
+{
+	mremap(b + 2 * HPAGE, HPAGE, HPAGE, MREMAP_MAYMOVE | MREMAP_FIXED, b);
+}
+
+static void unmap_first(char *b)
+{
+	munmap(b, HPAGE);
+}
+
+struct churn {
+	char *base;
+	int stop, rounds;
+};
+
+static void *churner(void *arg)
+{
+	struct churn *c = arg;
+	char *b = c->base;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+		switch (c->rounds++ % 5) {
+		case 0:
+			make_thp(b);			/* 4K VMAs -> THP */
+			break;
+		case 1:
+			mprotect(b, HPAGE / 2 + PG, PROT_READ);	/* split */
+			break;
+		case 2:
+			mremap(b, HPAGE, HPAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			       b + 2 * HPAGE);
+			break;
+		case 3:
+			mremap(b + 2 * HPAGE, HPAGE, HPAGE,
+			       MREMAP_MAYMOVE | MREMAP_FIXED, b);
+			munmap(b + HPAGE / 2, HPAGE / 4);
+			break;
+		default:
+			fill_split(b, HPAGE);
+			break;
+		}
+	}
+	return NULL;
+}
+
+TEST_F(ptw, dump_read_in_pieces_never_overlaps_or_skips)
+{
+	static void (*const between[])(char *) = {
+		collapse_first, split_last, move_last_first, unmap_first,
+	};
+	static const size_t sizes[] = { 64, 640, 4096 };
+	struct churn c = { 0 };
+	time_t end;
+	pthread_t t;
+	size_t i, s;
+	int dumps = 0;
+
+	/* One change after the first read, every kind of change. */
+	for (i = 0; i < ARRAY_SIZE(between); i++) {
+		char *b = dump_layout();
+
+		check_dump(_metadata, b, 64, between[i], b + HPAGE, HPAGE);
+		munmap(b, DUMP_LEN);
+	}
+	/* Changes racing small reads. */
+	c.base = dump_layout();
+	ASSERT_EQ(0, pthread_create(&t, NULL, churner, &c));
+	for (end = time(NULL) + 6; time(NULL) < end; dumps++)
+		for (s = 0; s < ARRAY_SIZE(sizes); s++)
+			check_dump(_metadata, c.base, sizes[s], NULL,
+				   c.base + HPAGE, HPAGE);
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	TH_LOG("%d rounds of dumps against %d changes", dumps, c.rounds);
+}
+
+/* ------------------------------------- table counts and VmPTE (item 11) */
+
+TEST_F(ptw, summary_accounts_deposited_tables_like_vmpte)
+{
+	int go[2], i, thps = 0;
+	char q[64], *sum, *leaves;
+	long kb;
+	unsigned long addr[4];
+	long long tables, deposited, pmd_leaves = 0;
+	pid_t child;
+
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		char *p[4];
+
+		for (i = 0; i < 4; i++) {
+			p[i] = map_aligned_2m();
+			madvise(p[i], HPAGE, MADV_HUGEPAGE);
+			if (i < 3)
+				memset(p[i], 1, HPAGE);	/* THPs */
+			else
+				touch_read(p[i]);	/* the huge zero page */
+			addr[i] = (unsigned long)p[i];
+		}
+		mprotect(p[1], HPAGE, PROT_NONE);	/* a PROT_NONE huge PMD */
+		if (write(go[1], addr, sizeof(addr)) != sizeof(addr))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ(sizeof(addr), read(go[0], addr, sizeof(addr)));
+	for (i = 0; i < 4; i++)
+		thps += !!(kpageflags_of(PM_PFN(pagemap_of(child, addr[i]))) &
+			   KPF(KPF_THP));
+	snprintf(q, sizeof(q), "pid=%d view=summary format=kv", child);
+	ASSERT_EQ(0, ptw_query(q, &sum));
+	snprintf(q, sizeof(q), "pid=%d format=kv", child);
+	ASSERT_EQ(0, ptw_query(q, &leaves));
+	for (i = 0; i < 4; i++) {
+		struct ptw_rec r;
+
+		if (ptw_entry_at(leaves, addr[i], &r) && !strcmp(r.level, "pmd"))
+			pmd_leaves++;
+	}
+	tables = kv_num(sum, "tables_pud") + kv_num(sum, "tables_pmd") +
+		 kv_num(sum, "tables_pte");
+	deposited = kv_num(sum, "deposited_pte");
+	kb = proc_vmpte_kb(child);
+	kill(child, SIGKILL);
+	waitpid(child, &i, 0);
+	if (!pmd_leaves)
+		SKIP(return, "no huge PMD was mapped (THP unavailable)");
+	/* Each anonymous huge PMD has a PTE table deposited behind it. */
+	EXPECT_EQ(pmd_leaves, deposited);
+	EXPECT_EQ(kb * 1024, (tables + deposited) * (long long)PG);
+	TH_LOG("%d of 4 regions THP, %lld huge PMDs, %lld tables + %lld deposited",
+	       thps, pmd_leaves, tables, deposited);
+	free(sum);
+	free(leaves);
 }
 
 TEST_HARNESS_MAIN

@@ -16,8 +16,13 @@ enum ptwalk_level {
 enum ptwalk_kind {
 	PTWALK_NONE, PTWALK_TABLE, PTWALK_LEAF, PTWALK_PROTNONE, PTWALK_SWAP,
 	PTWALK_MIGRATION, PTWALK_HWPOISON, PTWALK_DEVICE_PRIVATE,
-	PTWALK_DEVICE_EXCLUSIVE, PTWALK_MARKER, PTWALK_OTHER,
+	PTWALK_DEVICE_EXCLUSIVE, PTWALK_MARKER, PTWALK_OTHER, PTWALK_REPEAT,
 };
+
+/*
+ * PTWALK_REPEAT (kernel walks): the entry points to a table already walked
+ * at another address; pfn is the table's, swap_offset that address.
+ */
 
 /* Bits of ptwalk_record.eff: effective permission across all levels. */
 #define PTWALK_EFF_US	(1U << 0)
@@ -29,7 +34,7 @@ struct ptwalk_record {
 	__u64 raw;		/* the entry */
 	__u64 pfn;		/* leaf PFN (or the PFN a non-present entry names) */
 	__u64 kpf;		/* page flags, /proc/kpageflags numbering */
-	__u64 swap_offset;	/* swap and other swap-format entries */
+	__u64 swap_offset;	/* swap-format entries; PTWALK_REPEAT: first */
 	__u32 size_shift;	/* log2 of the bytes the entry maps: 12, 21, 30 */
 	__u8 level;		/* enum ptwalk_level */
 	__u8 kind;		/* enum ptwalk_kind */
