@@ -90,6 +90,7 @@ struct ptw_file {
 	struct ptw_walk walk;
 	struct ptw_progress done, work;
 	struct seq_file *m;
+	struct ptw_census *census;	/* view=census: census.c's answer */
 };
 
 static struct dentry *ptw_dir;
@@ -307,6 +308,7 @@ static void show_help(struct seq_file *m)
 		 "  pid=<pid>|self|kernel [start=<va>] [end=<va>]\n"
 		 "  [view=leaves|ranges|path|tables|summary] [format=text|kv]\n"
 		 "  [addr=<va>] (path view only)\n"
+		 "  view=census [pid=all|<pid>,<pid>...] [format=text|kv]\n"
 		 "see Documentation/ptwalk.rst\n");
 }
 
@@ -658,6 +660,44 @@ static int query_mm(pid_t nr, struct mm_struct **mmp)
 	return 0;
 }
 
+/* ------------------------------------------------------------ census */
+
+struct ptw_census *ptw_file_census(struct seq_file *m)
+{
+	return ((struct ptw_file *)m->private)->census;
+}
+
+/* Under m->lock: answer reads with @c through @ops from now on. */
+static void census_replace(struct seq_file *m, struct ptw_census *c,
+			   const struct seq_operations *ops)
+{
+	struct ptw_file *f = m->private;
+
+	ptw_census_free(f->census);
+	f->census = c;
+	m->op = ops;
+}
+
+/* view=census: census.c runs the whole census now; @buf is consumed. */
+static ssize_t census_write(struct file *file, char *buf, size_t count,
+			    loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	struct ptw_census *c;
+	int ret;
+
+	ret = ptw_census_run(buf, &c);
+	kfree(buf);
+	if (ret)
+		return ret;
+	mutex_lock(&m->lock);
+	census_replace(m, c, &ptw_census_seq_ops);
+	mutex_unlock(&m->lock);
+	seq_lseek(file, 0, SEEK_SET);
+	*ppos = 0;
+	return count;
+}
+
 static ssize_t ptw_write(struct file *file, const char __user *ubuf,
 			 size_t count, loff_t *ppos)
 {
@@ -673,6 +713,8 @@ static ssize_t ptw_write(struct file *file, const char __user *ubuf,
 	buf = memdup_user_nul(ubuf, count);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
+	if (strlen(buf) == count && ptw_census_query(buf))
+		return census_write(file, buf, count, ppos);
 	ret = strlen(buf) == count ? parse_query(buf, &q) : -EINVAL;
 	kfree(buf);
 	if (ret)
@@ -686,6 +728,7 @@ static ssize_t ptw_write(struct file *file, const char __user *ubuf,
 	}
 
 	mutex_lock(&m->lock);
+	census_replace(m, NULL, &ptw_seq_ops);
 	if (f->mm)
 		mmdrop(f->mm);
 	f->mm = mm;
@@ -727,6 +770,7 @@ static int ptw_release(struct inode *inode, struct file *file)
 
 	if (f->mm)
 		mmdrop(f->mm);
+	ptw_census_free(f->census);
 	ptw_walk_destroy(&f->walk);
 	return seq_release_private(inode, file);
 }

@@ -150,4 +150,14 @@ int ptw_format_entry_sw(char *buf, size_t len, const struct ptw_entry *e,
 int ptw_format_kpf(char *buf, size_t len, u64 kpf, char sep);
 u64 ptw_pte_attr_key(u64 raw);
 
+/* census.c: the census view, run when its query is written */
+struct ptw_census;
+struct seq_file;
+bool ptw_census_query(const char *buf);
+int ptw_census_run(char *buf, struct ptw_census **cp);
+void ptw_census_free(struct ptw_census *c);
+extern const struct seq_operations ptw_census_seq_ops;
+/* debugfs.c: the census of the query written to this file */
+struct ptw_census *ptw_file_census(struct seq_file *m);
+
 #endif /* _PTWALK_H */
