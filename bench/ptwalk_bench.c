@@ -2,14 +2,21 @@
 /*
  * ptwalk against the pagemap route (what page-types does) on the same
  * populated 1 GiB mapping: a full leaf dump with page flags, and a
- * summary. Prints "BENCH,<bench>,<metric>,<value>,<unit>" lines.
+ * summary. Then the census of 64 processes that map the same 1 GiB memfd
+ * against the pagemap route to the same duplicate count (read every
+ * process's pagemap, hash each 2 MiB window). Prints
+ * "BENCH,<bench>,<metric>,<value>,<unit>" lines.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +95,182 @@ static double best(double a, double b)
 	return a < b ? a : b;
 }
 
+/* ---------------------------------------------------------------- census */
+
+#define CENSUS_PROCS	64
+
+/* Count windows whose hash was seen before: the duplicates. */
+struct seen {
+	uint64_t *slot;
+	unsigned long mask, dups, windows;
+};
+
+static void seen_add(struct seen *s, uint64_t h)
+{
+	unsigned long i;
+
+	h |= 1;		/* 0 marks an empty slot */
+	for (i = h & s->mask; s->slot[i]; i = (i + 1) & s->mask) {
+		if (s->slot[i] == h) {
+			s->dups++;
+			return;
+		}
+	}
+	s->slot[i] = h;
+	s->windows++;
+}
+
+/* One process: pagemap of every VMA in /proc/PID/maps, per 2 MiB window. */
+static void pagemap_census_pid(const char *pid, struct seen *s)
+{
+	char path[300], line[512];
+	uint64_t ent[BATCH];
+	FILE *maps;
+	int pm;
+
+	snprintf(path, sizeof(path), "/proc/%s/maps", pid);
+	maps = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%s/pagemap", pid);
+	pm = open(path, O_RDONLY);
+	while (maps && pm >= 0 && fgets(line, sizeof(line), maps)) {
+		unsigned long lo, hi, w;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		for (w = lo & ~(BATCH * PG - 1); w < hi; w += BATCH * PG) {
+			uint64_t h = 0xcbf29ce484222325ULL;
+			bool any = false;
+			unsigned int j;
+
+			if (pread(pm, ent, sizeof(ent), w / PG * 8) != sizeof(ent))
+				break;
+			for (j = 0; j < BATCH; j++) {
+				uint64_t pfn = (ent[j] & PM_PRESENT) ? PM_PFN(ent[j]) : 0;
+
+				any |= pfn != 0;
+				h = (h ^ pfn) * 0x100000001b3ULL;
+			}
+			if (any)
+				seen_add(s, h);
+		}
+	}
+	if (maps)
+		fclose(maps);
+	if (pm >= 0)
+		close(pm);
+}
+
+static double pagemap_census(unsigned long *dups)
+{
+	struct seen s = { .mask = (1UL << 20) - 1 };
+	struct dirent *d;
+	double t = now();
+	DIR *dir;
+
+	s.slot = calloc(s.mask + 1, sizeof(*s.slot));
+	dir = opendir("/proc");
+	while (s.slot && dir && (d = readdir(dir)) != NULL)
+		if (d->d_name[0] >= '1' && d->d_name[0] <= '9')
+			pagemap_census_pid(d->d_name, &s);
+	t = now() - t;
+	if (dir)
+		closedir(dir);
+	free(s.slot);
+	*dups = s.dups;
+	return t;
+}
+
+/* view=census over every process; its totals line into @total. */
+static double ptwalk_census(char *total, size_t len)
+{
+	static char buf[1 << 20];
+	size_t got = 0;
+	double t = now();
+	const char *q = "view=census pid=all format=kv";
+	int fd = open(PTWALK_FILE, O_RDWR);
+	ssize_t n;
+	char *l;
+
+	if (fd < 0 || write(fd, q, strlen(q)) < 0)
+		exit(1);
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	t = now() - t;
+	close(fd);
+	buf[got] = '\0';
+	l = strstr(buf, "rec=total ");
+	if (!l)
+		exit(1);
+	snprintf(total, len, "%.*s", (int)strcspn(l, "\n"), l);
+	return t;
+}
+
+static void census_bench(void)
+{
+	int fd = memfd_create("census_bench", 0);
+	unsigned long dups = 0;
+	pid_t kids[CENSUS_PROCS];
+	double tp = 1e9, tc = 1e9;
+	char total[512];
+	int i, r;
+	char *m;
+
+	if (fd < 0 || ftruncate(fd, SIZE))
+		exit(1);
+	m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		exit(1);
+	for (i = 0; i < (int)SIZE; i += PG)
+		m[i] = 1;
+	munmap(m, SIZE);
+	for (i = 0; i < CENSUS_PROCS; i++) {
+		int pfd[2];
+		char c = 0;
+
+		if (pipe(pfd))
+			exit(1);
+		kids[i] = fork();
+		if (!kids[i]) {
+			m = mmap(NULL, SIZE, PROT_READ, MAP_SHARED | MAP_POPULATE,
+				 fd, 0);
+			if (m == MAP_FAILED || write(pfd[1], &c, 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) != 1)
+			exit(1);
+		close(pfd[0]);
+	}
+	for (r = 0; r < RUNS; r++) {
+		tp = best(tp, pagemap_census(&dups));
+		tc = best(tc, ptwalk_census(total, sizeof(total)));
+	}
+	for (i = 0; i < CENSUS_PROCS; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	close(fd);
+	printf("BENCH,ptwalk,census_procs,%d,processes\n", CENSUS_PROCS);
+	printf("BENCH,ptwalk,census_pagemap_s,%.4f,s\n", tp);
+	printf("BENCH,ptwalk,census_s,%.4f,s\n", tc);
+	printf("BENCH,ptwalk,census_pagemap_rate,%.0f,entries/s\n",
+	       CENSUS_PROCS * NPAGES / tp);
+	printf("BENCH,ptwalk,census_rate,%.0f,entries/s\n",
+	       CENSUS_PROCS * NPAGES / tc);
+	printf("BENCH,ptwalk,census_speedup,%.2f,x\n", tp / tc);
+	printf("BENCH,ptwalk,census_pagemap_dup_windows,%lu,windows\n", dups);
+	printf("BENCH,ptwalk,census_dup_tables,%lld,tables\n",
+	       kv_num(total, "dup_tables"));
+	printf("BENCH,ptwalk,census_saved_bytes,%lld,bytes\n",
+	       kv_num(total, "saved_bytes"));
+	printf("BENCH,ptwalk,census_tables,%lld,tables\n",
+	       kv_num(total, "tables"));
+	printf("BENCH,ptwalk,census_memory,%lld,bytes\n",
+	       kv_num(total, "memory"));
+}
+
 int main(void)
 {
 	char *p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
@@ -100,6 +283,13 @@ int main(void)
 		fprintf(stderr, "ptwalk_bench: need 1 GiB and the ptwalk module\n");
 		return 4;
 	}
+	/* First, while this process has nothing big for the children to copy. */
+	munmap(p, SIZE);
+	census_bench();
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
 	madvise(p, SIZE, MADV_NOHUGEPAGE);	/* 262144 4K leaves */
 	for (i = 0; i < SIZE; i += PG)
 		p[i] = 1;

@@ -197,30 +197,38 @@ static unsigned int census_fill_bucket(unsigned int present)
 }
 
 /*
- * A 64-bit hash of a table's entries, position by position; Accessed,
- * Dirty and soft-dirty of present entries are left out. The entries are
- * read once each without the table's lock: a table that changes during
- * the census is hashed in one of its states.
+ * A 64-bit hash of a table's entries, position by position, leaving out
+ * Accessed, Dirty and soft-dirty (swap entries do not use bits 5 and 6;
+ * bit 58 of a swap offset is lost, which can only merge two tables that
+ * differ in nothing else). The entries are read once each without the
+ * table's lock: a table that changes during the census is hashed in one
+ * of its states. This loop is the census's cost: no branches in it.
  */
-static u64 census_hash(const u64 *ent, unsigned int *present,
-		       unsigned int *first)
+static u64 census_hash(const u64 *ent, unsigned int *present)
 {
+	const u64 mask = ~(u64)CENSUS_VOLATILE;
 	u64 h = 0x5bd1e9955bd1e995ULL;
 	unsigned int i, n = 0;
 
-	*first = 0;
-	for (i = 0; i < PTRS_PER_PTE; i++) {
-		u64 v = READ_ONCE(ent[i]);
+	for (i = 0; i < PTRS_PER_PTE; i += 2) {
+		u64 v0 = READ_ONCE(ent[i]), v1 = READ_ONCE(ent[i + 1]);
 
-		if (v & _PAGE_PRESENT) {
-			if (!n++)
-				*first = i;
-			v &= ~(u64)CENSUS_VOLATILE;
-		}
-		h = (rol64(h, 27) ^ v) * 0x9e3779b97f4a7c15ULL;
+		n += (v0 & _PAGE_PRESENT) + (v1 & _PAGE_PRESENT);
+		h = (rol64(h, 27) ^ (v0 & mask)) * 0x9e3779b97f4a7c15ULL;
+		h = (rol64(h, 27) ^ (v1 & mask)) * 0x9e3779b97f4a7c15ULL;
 	}
 	*present = n;
 	return h ^ (h >> 31);
+}
+
+static unsigned int census_first_present(const u64 *ent)
+{
+	unsigned int i;
+
+	for (i = 0; i < PTRS_PER_PTE - 1; i++)
+		if (READ_ONCE(ent[i]) & _PAGE_PRESENT)
+			break;
+	return i;
 }
 
 static unsigned int census_present(const u64 *ent)
@@ -280,13 +288,14 @@ static int census_table(struct census_walk *cw, enum ptw_level level,
 		c->fill[level][census_fill_bucket(present)]++;
 		return 0;
 	}
-	r.hash = census_hash(ent, &present, &idx);
+	r.hash = census_hash(ent, &present);
 	r.pfn = __pa(ent) >> PAGE_SHIFT;
 	r.level = level;
 	r.empty = !present;
 	r.proc = cw->proc;
 	r.label = cw->label;
 	/* A table is labelled with what its first present entry maps. */
+	idx = present ? census_first_present(ent) : 0;
 	va = first + idx * (span / PTRS_PER_PTE);
 	if (present && (va < cw->vma->vm_start || va >= cw->vma->vm_end)) {
 		struct vm_area_struct *vma = find_vma(cw->mm, va);
@@ -766,11 +775,10 @@ static void census_show_proc(struct seq_file *m, struct ptw_census *c,
 		seq_printf(m, "comm=%s\n", p->comm);
 		return;
 	}
-	seq_printf(m, "%7d %-15s %-7s %3lu %3lu %5lu %7lu %9lu KiB %6lu %6lu  ",
-		   p->pid, p->comm, p->status,
-		   p->tables[PTW_P4D] + p->tables[PTW_PUD], p->tables[PTW_PMD],
-		   p->tables[PTW_PTE], p->deposit, bytes >> 10, p->shared,
-		   p->tables[PTW_PTE] ? p->fill[PTW_PTE][5] : 0);
+	seq_printf(m, "%7d %-15s %-7s %3lu %3lu %3lu %5lu %9lu %7lu KiB %6lu  ",
+		   p->pid, p->comm, p->status, p->tables[PTW_P4D],
+		   p->tables[PTW_PUD], p->tables[PTW_PMD], p->tables[PTW_PTE],
+		   p->deposit, bytes >> 10, p->shared);
 	census_show_fill(m, p->fill[PTW_PTE], '/');
 	seq_putc(m, '\n');
 }
@@ -875,7 +883,7 @@ static int census_seq_show(struct seq_file *m, void *v)
 
 	if (pos == 0) {
 		if (!c->kv)
-			seq_puts(m, "    pid comm            status  pud pmd   pte deposit     bytes       shared   full  pte fill 0/1-7/8-63/64-255/256-511/512\n");
+			seq_puts(m, "    pid comm            status  p4d pud pmd   pte deposited  all tables shared  pte tables by present entries 0/1-7/8-63/64-255/256-511/512\n");
 		return 0;
 	}
 	if (pos <= c->nr_procs) {

@@ -782,4 +782,41 @@ TEST_F(census, bad_queries_change_nothing)
 	free(before);
 }
 
+/* ptwalk census -c: the CSV row of a process carries the kv numbers. */
+TEST_F(census, cli_csv_matches_kv)
+{
+	static const char *const cols[] = {
+		"pgd", "p4d", "pud", "pmd", "pte", "bytes",
+	};
+	char cmd[64], line[1024], *out, want[256];
+	bool found = false;
+	const char *l;
+	int i, n;
+	FILE *f;
+
+	if (system("ptwalk census -c self >/dev/null 2>&1"))
+		SKIP(return, "the ptwalk tool is not on PATH");
+	spawn(&self->k, 1, setup_private_anon, reserve(4 * HPAGE, 0));
+	snprintf(cmd, sizeof(cmd), "%d", self->k.pid[0]);
+	out = run_census(cmd, 0, 0);
+	ASSERT_NE(NULL, out);
+	l = proc_line(out, self->k.pid[0]);
+	ASSERT_NE(NULL, l);
+	n = snprintf(want, sizeof(want), "\"proc\",\"%d\",\"census_test\",\"ok\"",
+		     self->k.pid[0]);
+	for (i = 0; i < 6; i++)
+		n += snprintf(want + n, sizeof(want) - n, ",\"%lld\"",
+			      kv_num(l, cols[i]));
+	snprintf(cmd, sizeof(cmd), "ptwalk census -c %d", self->k.pid[0]);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	EXPECT_EQ(0, strncmp(line, "rec,pid,comm,status,pgd,p4d,pud,pmd,pte,bytes,", 46));
+	while (fgets(line, sizeof(line), f))
+		found |= !strncmp(line, want, strlen(want));
+	EXPECT_EQ(0, pclose(f));
+	EXPECT_TRUE(found) TH_LOG("no CSV row starting %s", want);
+	free(out);
+}
+
 TEST_HARNESS_MAIN
