@@ -99,4 +99,31 @@ if [ -e /dev/toyalloc ]; then
 	echo "compare /proc/buddyinfo:"
 	cat /proc/buddyinfo
 fi
+
+# ---------------------------------------------------------------------------
+# ptwalk census: one workload's page tables, first as eight processes that
+# each map the same memfd, then moved onto an mshare region.
+if [ -e /sys/kernel/debug/ptwalk/walk ] && [ -e /sys/fs/mshare ] &&
+   mount -t msharefs msharefs /sys/fs/mshare; then
+	say "ptwalk census: eight processes map one 64 MiB memfd (ptwalk workload 64 8)"
+	ptwalk workload 64 8 &
+	work=$!
+	sleep 8
+	ptwalk census
+	killall ptwalk		# the workload and its children
+	wait $work 2>/dev/null
+	sleep 1
+	say "ptwalk census: the same eight on an mshare region (mshare-demo ... 64 8)"
+	mshare-demo /sys/fs/mshare/census 64 8 &
+	demo=$!
+	sleep 10
+	ptwalk census
+	say "ptwalk census -c: the same as CSV (first lines)"
+	ptwalk census -c | head -n 4
+	killall mshare-demo
+	wait $demo 2>/dev/null
+	sleep 1
+	rm -f /sys/fs/mshare/census
+	umount /sys/fs/mshare
+fi
 say "done"

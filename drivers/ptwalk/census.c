@@ -746,12 +746,12 @@ static void census_seq_stop(struct seq_file *m, void *v)
 }
 
 static void census_show_fill(struct seq_file *m, const unsigned long *fill,
-			     char sep)
+			     char sep, char end)
 {
 	int b;
 
 	for (b = 0; b < CENSUS_FILL; b++)
-		seq_printf(m, "%lu%c", fill[b], b + 1 < CENSUS_FILL ? sep : ' ');
+		seq_printf(m, "%lu%c", fill[b], b + 1 < CENSUS_FILL ? sep : end);
 }
 
 static void census_show_proc(struct seq_file *m, struct ptw_census *c,
@@ -769,9 +769,9 @@ static void census_show_proc(struct seq_file *m, struct ptw_census *c,
 				   p->tables[l]);
 		seq_printf(m, " bytes=%lu deposited_pte=%lu shared=%lu fill_pmd=",
 			   bytes, p->deposit, p->shared);
-		census_show_fill(m, p->fill[PTW_PMD], ',');
+		census_show_fill(m, p->fill[PTW_PMD], ',', ' ');
 		seq_puts(m, "fill_pte=");
-		census_show_fill(m, p->fill[PTW_PTE], ',');
+		census_show_fill(m, p->fill[PTW_PTE], ',', ' ');
 		seq_printf(m, "comm=%s\n", p->comm);
 		return;
 	}
@@ -779,8 +779,7 @@ static void census_show_proc(struct seq_file *m, struct ptw_census *c,
 		   p->pid, p->comm, p->status, p->tables[PTW_P4D],
 		   p->tables[PTW_PUD], p->tables[PTW_PMD], p->tables[PTW_PTE],
 		   p->deposit, bytes >> 10, p->shared);
-	census_show_fill(m, p->fill[PTW_PTE], '/');
-	seq_putc(m, '\n');
+	census_show_fill(m, p->fill[PTW_PTE], '/', '\n');
 }
 
 static void census_show_label(struct seq_file *m, struct ptw_census *c,

@@ -660,6 +660,74 @@ TEST_F(census, mshare_tables_are_shared_not_duplicate)
 		umount(MSHARE_MNT);
 }
 
+/* ---------------------------------------------------- hugetlb PMD sharing */
+
+#define GIB	(1UL << 30)
+
+static char *setup_hugetlb(int i, void *arg)
+{
+	int fd = *(int *)arg;
+	char *raw = mmap(NULL, 2 * GIB, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *p = (char *)(((unsigned long)raw + GIB - 1) & ~(GIB - 1));
+	int k;
+
+	/* A whole, aligned GiB of a shared hugetlb mapping: its PMD table
+	 * is shared between the processes (huge_pmd_share()).
+	 */
+	p = mmap(p, GIB, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0);
+	if (raw == MAP_FAILED || p == MAP_FAILED)
+		return NULL;
+	for (k = 0; k < 4; k++)
+		touch_read(p + k * HPAGE);
+	return p;
+}
+
+TEST_F(census, hugetlb_pmd_sharing_is_shared)
+{
+	char pids[64], *out;
+	const char *l;
+	int fd, i;
+	char *p;
+
+	fd = memfd_create("census_hugetlb", MFD_HUGETLB);
+	if (fd < 0 || ftruncate(fd, GIB))
+		SKIP(return, "no hugetlbfs memfd of 1 GiB (%s)", strerror(errno));
+	p = mmap(NULL, 4 * HPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		SKIP(return, "no 2M hugetlb pages reserved (hugepages=)");
+	memset(p, 1, 4 * HPAGE);	/* the first 4 pages exist */
+	munmap(p, 4 * HPAGE);
+	spawn(&self->k, 3, setup_hugetlb, &fd);
+	for (i = 0; i < self->k.n; i++)
+		ASSERT_NE(NULL, self->k.addr[i]);
+	pid_list(&self->k, pids, sizeof(pids));
+	out = run_census(pids, 0, 0);
+	ASSERT_NE(NULL, out);
+	l = group_line(out, "shared", "pmd", "/memfd:census_hugetlb (deleted)");
+	ASSERT_NE(NULL, l) TH_LOG("%s", out);
+	EXPECT_EQ(1, kv_num(l, "tables"));
+	EXPECT_EQ(3, kv_num(l, "links"));
+	EXPECT_NE(NULL, strstr(l, " kind=hugetlb ")) TH_LOG("%s", l);
+	EXPECT_EQ(NULL, group_line(out, "dup", "pmd",
+				   "/memfd:census_hugetlb (deleted)"));
+	for (i = 0; i < self->k.n; i++) {
+		const char *pl = proc_line(out, self->k.pid[i]);
+
+		ASSERT_NE(NULL, pl);
+		EXPECT_EQ(1, kv_num(pl, "shared")) TH_LOG("%s", pl);
+		/* Unlike mshare, the kernel accounts a shared hugetlb PMD
+		 * table to every process that links it.
+		 */
+		EXPECT_EQ(vmpte_kb(self->k.pid[i]) * 1024,
+			  (kv_num(pl, "pud") + kv_num(pl, "pmd") + kv_num(pl, "pte") +
+			   kv_num(pl, "deposited_pte")) * (long long)PG) TH_LOG("%s", pl);
+	}
+	free(out);
+	close(fd);
+}
+
 /* ------------------------------------------------ exits, errors, memory */
 
 TEST_F(census, exited_processes_are_reported)
