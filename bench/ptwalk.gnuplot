@@ -7,7 +7,9 @@ set style data histograms
 set style fill solid 0.8
 set logscale y
 set ylabel "page-table entries per second (log)"
-set title "Entries per second: a populated 1 GiB mapping (262144 4K PTEs); census: 64 processes x one 1 GiB memfd"
+set title "A 1 GiB mapping (262144 PTEs); census: 64 processes x 1 GiB memfd"
 set boxwidth 0.6
 set grid ytics
-plot "< grep '_rate,' ".csv u 2:xticlabels(1) notitle lc rgb "#3070b0"
+set xtics rotate by 30 right
+set bmargin 6
+plot "< grep '_rate,' ".csv u 2:xticlabels(substr(strcol(1), 1, strlen(strcol(1)) - 5)) notitle lc rgb "#3070b0"
