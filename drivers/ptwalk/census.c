@@ -100,7 +100,8 @@ struct ptw_census {
 	/* Totals. */
 	unsigned long fill[PTW_NR_LEVELS][CENSUS_FILL];
 	unsigned long reached, distinct, exited;
-	size_t memory;		/* peak bytes the census allocated */
+	size_t memory;		/* bytes allocated, records aside */
+	size_t rec_peak;	/* most bytes the records took at once */
 };
 
 /* State of one process's walk. */
@@ -255,9 +256,10 @@ static int census_add_rec(struct ptw_census *c, const struct census_rec *r)
 			memcpy(n, c->recs, c->nr_recs * sizeof(*n));
 		kvfree(c->recs);
 		c->recs = n;
+		/* While growing, the old and the new array both exist. */
+		c->rec_peak = max_t(size_t, c->rec_peak,
+				    (max + c->max_recs) * sizeof(*n));
 		c->max_recs = max;
-		c->memory = max_t(size_t, c->memory,
-				  max * sizeof(*n) + c->nr_recs * sizeof(*n));
 	}
 	c->recs[c->nr_recs++] = *r;
 	return 0;
@@ -845,7 +847,7 @@ static void census_show_totals(struct seq_file *m, struct ptw_census *c)
 			   c->nr_procs, c->exited, c->reached,
 			   c->reached * PAGE_SIZE, c->distinct,
 			   c->distinct * PAGE_SIZE, dup, sets,
-			   saved * PAGE_SIZE, c->memory,
+			   saved * PAGE_SIZE, c->memory + c->rec_peak,
 			   sizeof(struct census_rec));
 		seq_printf(m, "rec=end status=%s\n", c->status);
 		return;
@@ -870,7 +872,7 @@ static void census_show_totals(struct seq_file *m, struct ptw_census *c)
 	seq_printf(m, "duplicate tables %lu in %lu sets: sharing would save %lu KiB\n",
 		   dup, sets, saved * PAGE_SIZE >> 10);
 	seq_printf(m, "census memory %zu bytes (%zu per table record, no table copies)\n",
-		   c->memory, sizeof(struct census_rec));
+		   c->memory + c->rec_peak, sizeof(struct census_rec));
 	if (strcmp(c->status, "ok"))
 		seq_printf(m, "# census ended early: %s\n", c->status);
 }

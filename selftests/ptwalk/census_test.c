@@ -800,7 +800,7 @@ TEST_F(census, all_processes_while_they_exit)
 		/* Bounded memory, stated: records and fixed tables only. */
 		EXPECT_LT(0, kv_num(l, "memory"));
 		EXPECT_LE(kv_num(l, "memory"),
-			  (1LL << 20) + 64 * kv_num(l, "tables") + 4096 * procs);
+			  (1LL << 20) + 80 * kv_num(l, "tables") + 4096 * procs);
 		free(out);
 	}
 	kill(churn, SIGKILL);
