@@ -30,6 +30,7 @@
 
 #define PG		4096UL
 #define HPAGE		(2UL << 20)
+#define GIB		(1UL << 30)
 #define MAX_KIDS	8
 #define MSHARE_MNT	"/sys/fs/mshare"
 
@@ -555,6 +556,79 @@ TEST_F(census, forked_anon_duplicates_until_written)
 	free(out);
 }
 
+static int cmp_slots(const void *a, const void *b)
+{
+	return memcmp(a, b, 512 * sizeof(uint64_t));
+}
+
+static char *setup_idle(int i, void *arg)
+{
+	return arg;	/* forked with the parent's THPs: touch nothing */
+}
+
+/*
+ * PMD tables: forked children share the parent's anonymous THPs through
+ * copy-on-write huge PMDs; alone in their GiB, their PMD tables are
+ * identical (and each child has a PTE table deposited per THP).
+ */
+TEST_F(census, forked_thp_pmd_tables_are_duplicates)
+{
+	char *raw = mmap(NULL, 2 * GIB, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *p = (char *)(((unsigned long)raw + GIB - 1) & ~(GIB - 1));
+	unsigned long sets = 0, tables = 0;
+	uint64_t (*slot)[512];
+	char pids[64], *out;
+	const char *l;
+	int i, j, k;
+
+	ASSERT_NE(MAP_FAILED, raw);
+	munmap(raw, 2 * GIB);
+	p = mmap(p, 4 * HPAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	madvise(p, 4 * HPAGE, MADV_HUGEPAGE);
+	memset(p, 5, 4 * HPAGE);
+	for (k = 0; k < 4; k++)
+		if (!has_thp(getpid(), p + k * HPAGE))
+			SKIP(return, "no THP for an aligned 2 MiB of anonymous memory");
+	spawn(&self->k, 3, setup_idle, p);
+	pid_list(&self->k, pids, sizeof(pids));
+	out = run_census(pids, (unsigned long)p, (unsigned long)p + 4 * HPAGE);
+	ASSERT_NE(NULL, out);
+	/* pagemap: the PFN each child maps at every 2 MiB slot of the GiB. */
+	slot = calloc(self->k.n, sizeof(*slot));
+	for (i = 0; i < self->k.n; i++)
+		for (k = 0; k < 4; k++)
+			slot[i][k] = PM_PFN(pagemap_of(self->k.pid[i],
+						       (unsigned long)p + k * HPAGE));
+	qsort(slot, self->k.n, sizeof(*slot), cmp_slots);
+	for (i = 0; i < self->k.n; i = j) {
+		for (j = i + 1; j < self->k.n &&
+		     !memcmp(slot[i], slot[j], sizeof(slot[i])); j++)
+			;
+		if (j - i > 1) {
+			sets++;
+			tables += j - i;
+		}
+	}
+	l = group_line(out, "dup", "pmd", "[anon]");
+	ASSERT_NE(NULL, l) TH_LOG("%s", out);
+	EXPECT_EQ((long long)sets, kv_num(l, "sets"));
+	EXPECT_EQ((long long)tables, kv_num(l, "tables"));
+	EXPECT_EQ(NULL, group_line(out, "dup", "pte", "[anon]"));
+	for (i = 0; i < self->k.n; i++) {
+		const char *pl = proc_line(out, self->k.pid[i]);
+
+		ASSERT_NE(NULL, pl);
+		EXPECT_EQ(1, kv_num(pl, "pmd"));
+		EXPECT_EQ(0, kv_num(pl, "pte"));
+		EXPECT_EQ(4, kv_num(pl, "deposited_pte")) TH_LOG("%s", pl);
+	}
+	free(slot);
+	free(out);
+}
+
 static char *setup_private_anon(int i, void *arg)
 {
 	char *p = arg;
@@ -661,8 +735,6 @@ TEST_F(census, mshare_tables_are_shared_not_duplicate)
 }
 
 /* ---------------------------------------------------- hugetlb PMD sharing */
-
-#define GIB	(1UL << 30)
 
 static char *setup_hugetlb(int i, void *arg)
 {
