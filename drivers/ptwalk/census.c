@@ -70,7 +70,7 @@ struct census_proc {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	const char *status;	/* "ok", "exited", "no_mm", "same_mm" */
-	struct mm_struct *mm;	/* mmgrab()ed while the census runs */
+	struct mm_struct *mm;	/* mmgrab()ed while the census runs only */
 	unsigned long tables[PTW_NR_LEVELS];
 	unsigned long deposit;	/* PTE tables deposited for anon THPs */
 	unsigned long shared;	/* tables also reached from another process */
@@ -657,15 +657,23 @@ static int census_parse(struct ptw_census *c, char *buf, char **pidlist)
 	return 0;
 }
 
-void ptw_census_free(struct ptw_census *c)
+/* The mms only tell CLONE_VM processes apart while the census runs. */
+static void census_drop_mms(struct ptw_census *c)
 {
 	unsigned int i;
 
-	if (!c)
-		return;
-	for (i = 0; c->procs && i < c->nr_procs; i++)
+	for (i = 0; c->procs && i < c->nr_procs; i++) {
 		if (c->procs[i].mm)
 			mmdrop(c->procs[i].mm);
+		c->procs[i].mm = NULL;
+	}
+}
+
+void ptw_census_free(struct ptw_census *c)
+{
+	if (!c)
+		return;
+	census_drop_mms(c);
 	kvfree(c->procs);
 	kvfree(c->recs);
 	kvfree(c->labels);
@@ -713,6 +721,7 @@ int ptw_census_run(char *buf, struct ptw_census **cp)
 	if (!ret)
 		census_analyse(c);
 out:
+	census_drop_mms(c);
 	for (i = 0; pids && i < c->nr_procs; i++)
 		put_pid(pids[i]);
 	kvfree(pids);
