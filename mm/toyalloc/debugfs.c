@@ -41,7 +41,11 @@ void toy_print_counts(struct seq_file *m, const char *zone, const unsigned long 
 	seq_putc(m, '\n');
 }
 
-/* As debugfs extfrag/{unusable_index,extfrag_index} print them. */
+/*
+ * As debugfs extfrag/{unusable_index,extfrag_index} print them ("%d.%03d"
+ * and "%2d.%03d" of thousandths), except that a value between -1 and 0
+ * keeps its sign: mm/vmstat.c prints -500 as "0.-500", this "-0.500".
+ */
 void toy_print_indexes(struct seq_file *m, const char *zone, const unsigned long *nr_free,
 		       bool unusable)
 {
@@ -49,13 +53,10 @@ void toy_print_indexes(struct seq_file *m, const char *zone, const unsigned long
 
 	seq_printf(m, "Node %d, zone %8s ", 0, zone);
 	for (order = 0; order < TOY_NR_ORDERS; order++) {
-		if (unusable) {
-			index = toy_unusable_index(nr_free, TOY_NR_ORDERS, order);
-			seq_printf(m, "%d.%03d ", index / 1000, index % 1000);
-		} else {
-			index = toy_extfrag_index(nr_free, TOY_NR_ORDERS, order);
-			seq_printf(m, "%2d.%03d ", index / 1000, abs(index % 1000));
-		}
+		index = unusable ? toy_unusable_index(nr_free, TOY_NR_ORDERS, order) :
+				   toy_extfrag_index(nr_free, TOY_NR_ORDERS, order);
+		seq_printf(m, unusable ? "%s%d.%03d " : "%1s%d.%03d ", index < 0 ? "-" : "",
+			   abs(index) / 1000, abs(index) % 1000);
 	}
 	seq_putc(m, '\n');
 }

@@ -312,33 +312,84 @@ TEST_F(policy, random_against_model)
 	free(live);
 }
 
+/* "-0.500", " 0.123", "1.000": a fixed-point value in thousandths, sign kept. */
+static int parse_thousandths(char **p)
+{
+	char *s = *p + strspn(*p, " ");
+	int sign = *s == '-' ? -1 : 1;
+	int ip = abs((int)strtol(s, &s, 10)), frac = strtol(s + 1, &s, 10);
+
+	*p = s;
+	return sign * (ip * 1000 + frac);
+}
+
+/* Every index of a view's "toy" line against the model's formula. */
+static int indexes_match_model(struct __test_metadata *_metadata, const char *view,
+			       const unsigned long *nr_free,
+			       int (*formula)(const unsigned long *, unsigned int))
+{
+	char *buf = read_file(view), *p = buf ? strstr(buf, "toy ") : NULL;
+	int o, v, ok = !!p;
+
+	for (o = 0; p && o < NR_ORDERS; o++) {
+		if (o == 0)
+			p += 4;
+		v = parse_thousandths(&p);
+		if (v != formula(nr_free, o)) {
+			TH_LOG("%s order %d: %d, formula %d", view, o, v, formula(nr_free, o));
+			ok = 0;
+		}
+	}
+	free(buf);
+	return ok;
+}
+
+/*
+ * All the pool allocated but one order-0 page: an order-1 request fails for
+ * lack of memory, not fragmentation, and the index is negative (-0.500).
+ */
+TEST_F(toy, fragmentation_index_keeps_its_sign)
+{
+	unsigned long nr_free[NR_ORDERS];
+	struct toyalloc_pages p = { 0 };
+	__u64 last = 0;
+	char *buf;
+	int o;
+
+	/* Every chunk; then one back, taken again as one block per lower order. */
+	p.order = NR_ORDERS - 1;
+	while (!ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &p))
+		last = p.handle;
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &last));
+	for (o = NR_ORDERS - 2; o >= 0; o--)
+		ASSERT_LE(0, alloc_pages_idx(self->fd, o));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(1, nr_free[0]);
+	ASSERT_EQ(-500, toy_model_extfrag(nr_free, 1));
+	ASSERT_TRUE(indexes_match_model(_metadata, DBG "extfrag_index", nr_free,
+					toy_model_extfrag));
+	ASSERT_TRUE(indexes_match_model(_metadata, DBG "unusable_index", nr_free,
+					toy_model_unusable));
+	buf = read_file(DBG "extfrag_index");
+	TH_LOG("%s", buf);
+	ASSERT_NE(NULL, strstr(buf, " -1.000 -0.500 -0.250 -0.125 "));
+	free(buf);
+}
+
 /* The indexes the module prints equal the kernel's formulas. */
 TEST_F(toy, fragmentation_views)
 {
 	unsigned long nr_free[NR_ORDERS];
-	char *buf, *p;
-	int o, i;
+	int i;
 
 	for (i = 0; i < 300; i++)	/* order-0 holes all over */
 		if (alloc_pages_idx(self->fd, i % 3 ? 0 : 2) < 0)
 			break;
 	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
-	buf = read_file(DBG "unusable_index");
-	p = strstr(buf, "toy ") + 4;
-	for (o = 0; o < NR_ORDERS; o++) {
-		int ip = strtol(p, &p, 10), frac = strtol(p + 1, &p, 10);
-
-		ASSERT_EQ(toy_model_unusable(nr_free, o), ip * 1000 + frac);
-	}
-	free(buf);
-	buf = read_file(DBG "extfrag_index");
-	p = strstr(buf, "toy ") + 4;
-	for (o = 0; o < NR_ORDERS; o++) {
-		int ip = strtol(p, &p, 10), frac = strtol(p + 1, &p, 10);
-
-		ASSERT_EQ(toy_model_extfrag(nr_free, o), ip < 0 ? -1000 : ip * 1000 + frac);
-	}
-	free(buf);
+	ASSERT_TRUE(indexes_match_model(_metadata, DBG "unusable_index", nr_free,
+					toy_model_unusable));
+	ASSERT_TRUE(indexes_match_model(_metadata, DBG "extfrag_index", nr_free,
+					toy_model_extfrag));
 }
 
 static unsigned int make_cache(int fd, const char *name, unsigned int size,
