@@ -92,8 +92,12 @@ struct ptw_walk {
 	const struct ptw_ops *ops;
 	void *priv;
 	bool want_page;		/* decode struct page state of leaves */
-	/* Entries on the way down, for effective permissions. */
+	/* Entries on the way down; for an entry at each level, the RW and US
+	 * the entries above allow and the NX one of them sets.
+	 */
 	u64 upper[PTW_NR_LEVELS];
+	u64 allow[PTW_NR_LEVELS];
+	u64 nx[PTW_NR_LEVELS];
 	/* End of the last table reported per level: reports each once. */
 	unsigned long table_seen[PTW_NR_LEVELS];
 	/* Per-PTE-table scratch for the contiguity report. */

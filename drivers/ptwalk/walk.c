@@ -148,16 +148,38 @@ static void enter_table(struct ptw_walk *w, enum ptw_level level,
 }
 
 /*
+ * The walk goes down through the table entry @raw at @level: what the
+ * entries down to there allow of RW and US, and whether one forbids
+ * execution, for the entries of the table below (computed once per table,
+ * not per entry). A P4D folded at run time is the PGD entry again.
+ */
+static inline void set_upper(struct ptw_walk *w, enum ptw_level level,
+			     u64 raw)
+{
+	u64 allow = level == PTW_PGD ? ~0ULL : w->allow[level];
+	u64 nx = level == PTW_PGD ? 0 : w->nx[level];
+
+	if (level != PTW_P4D || ptw_levels5()) {
+		allow &= raw | _PAGE_NX;
+		nx |= raw & _PAGE_NX;
+	}
+	w->upper[level] = raw;
+	w->allow[level - 1] = allow;
+	w->nx[level - 1] = nx;
+}
+
+/*
  * Decode the entry @raw at @level for @addr: a leaf or any non-present
  * kind (never none, never a table). Effective permissions come from the
- * entries above it in w->upper, which the caller has filled.
+ * entries above it, which the walk recorded with set_upper().
  */
-static void decode_entry(struct ptw_walk *w, struct vm_area_struct *vma,
-			 enum ptw_level level, unsigned long addr, u64 raw,
-			 struct ptw_entry *e)
+static __always_inline void decode_entry(struct ptw_walk *w,
+					 struct vm_area_struct *vma,
+					 enum ptw_level level,
+					 unsigned long addr, u64 raw,
+					 struct ptw_entry *e)
 {
 	unsigned long size = level_size(level);
-	int l;
 
 	memset(e, 0, sizeof(*e));
 	e->va = addr & ~(size - 1);
@@ -175,34 +197,27 @@ static void decode_entry(struct ptw_walk *w, struct vm_area_struct *vma,
 	if (e->kind != PTW_LEAF && e->kind != PTW_PROTNONE)
 		return;
 	e->eff = raw & (_PAGE_RW | _PAGE_USER | _PAGE_NX);
-	for (l = level + 1; l < PTW_NR_LEVELS; l++) {
-		if (l == PTW_P4D && !ptw_levels5())
-			continue;
-		e->eff &= w->upper[l] | _PAGE_NX;
-		e->eff |= w->upper[l] & _PAGE_NX;
+	if (level != PTW_PGD) {
+		e->eff &= w->allow[level];
+		e->eff |= w->nx[level];
 	}
 	if (w->want_page)
 		ptw_decode_page(e->pfn, vma && vma_is_anonymous(vma), &e->page);
 }
 
 /*
- * Hand an entry to the views. A leaf that begins below w->floor (where
- * this chunk resumed) appeared after the chunk before ended: only a 1G
- * leaf can, since chunks end at PMD boundaries. Its part from the floor on
- * goes out as 2M pieces, so that records never overlap.
+ * A leaf that begins below w->floor (where this chunk resumed) appeared
+ * after the chunk before ended: only a 1G leaf can, since chunks end at
+ * PMD boundaries. Its part from the floor on goes out as 2M pieces, so
+ * that records never overlap.
  */
-static void emit(struct ptw_walk *w, struct vm_area_struct *vma,
-		 struct ptw_entry *e)
+static noinline void emit_pieces(struct ptw_walk *w,
+				 struct vm_area_struct *vma,
+				 struct ptw_entry *e)
 {
 	unsigned long va, end = e->va + e->size, base = e->va;
 	unsigned long piece = e->level > PTW_PMD ? PMD_SIZE : PAGE_SIZE;
 
-	if (!w->ops->entry)
-		return;
-	if (likely(e->va >= w->floor)) {
-		w->ops->entry(w, e);
-		return;
-	}
 	for (va = ALIGN(w->floor, piece); va < end; va += piece) {
 		struct ptw_entry part = *e;
 
@@ -218,7 +233,19 @@ static void emit(struct ptw_walk *w, struct vm_area_struct *vma,
 	}
 }
 
-static void decode_and_emit(struct ptw_walk *w, struct vm_area_struct *vma,
+static __always_inline void emit(struct ptw_walk *w,
+				 struct vm_area_struct *vma,
+				 struct ptw_entry *e)
+{
+	if (!w->ops->entry)
+		return;
+	if (likely(e->va >= w->floor))
+		w->ops->entry(w, e);
+	else
+		emit_pieces(w, vma, e);
+}
+
+static __always_inline void decode_and_emit(struct ptw_walk *w, struct vm_area_struct *vma,
 			    enum ptw_level level, unsigned long addr, u64 raw)
 {
 	struct ptw_entry e;
@@ -347,7 +374,7 @@ static unsigned long walk_pmd(struct ptw_walk *w, struct vm_area_struct *vma,
 		val = pmd_val(READ_ONCE(*pmd));
 		if (!is_table(PTW_PMD, val) || repeated_table(w, PTW_PMD, addr, val))
 			goto next;
-		w->upper[PTW_PMD] = val;
+		set_upper(w, PTW_PMD, val);
 		walk_pte(w, vma, pmd, addr, next);
 		cond_resched();
 next:
@@ -378,7 +405,7 @@ static unsigned long walk_pud(struct ptw_walk *w, struct vm_area_struct *vma,
 		}
 		if (repeated_table(w, PTW_PUD, addr, val))
 			goto next;
-		w->upper[PTW_PUD] = val;
+		set_upper(w, PTW_PUD, val);
 		stop = walk_pmd(w, vma, pud, addr, next);
 		if (stop < next)
 			return stop;
@@ -411,7 +438,7 @@ static unsigned long walk_p4d(struct ptw_walk *w, struct vm_area_struct *vma,
 		}
 		if (ptw_levels5() && repeated_table(w, PTW_P4D, addr, val))
 			goto next;
-		w->upper[PTW_P4D] = val;
+		set_upper(w, PTW_P4D, val);
 		stop = walk_pud(w, vma, p4d, addr, next);
 		if (stop < next)
 			return stop;
@@ -443,7 +470,7 @@ static unsigned long walk_pgd(struct ptw_walk *w, struct vm_area_struct *vma,
 		}
 		if (repeated_table(w, PTW_PGD, addr, val))
 			goto next;
-		w->upper[PTW_PGD] = val;
+		set_upper(w, PTW_PGD, val);
 		stop = walk_p4d(w, vma, pgd, addr, next);
 		if (stop < next)
 			return stop;
@@ -522,7 +549,7 @@ static bool path_step(struct ptw_walk *w, struct ptw_path *path,
 	if (!raw)
 		return false;
 	if (is_table(level, raw)) {
-		w->upper[level] = raw;
+		set_upper(w, level, raw);
 		return true;
 	}
 	decode_entry(w, vma, level, addr, raw, &path->lvl[path->depth - 1].e);
@@ -559,6 +586,8 @@ void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
 		       pgd_val(READ_ONCE(*pgd))))
 		return;
 	p4d = p4d_offset(pgd, addr);
+	if (!ptw_levels5())
+		set_upper(w, PTW_P4D, 0);	/* folded: the PGD entry again */
 	if (ptw_levels5() &&
 	    !path_step(w, path, vma, PTW_P4D, p4d, p4d_index(addr), addr,
 		       p4d_val(READ_ONCE(*p4d))))
