@@ -245,8 +245,10 @@ static __always_inline void emit(struct ptw_walk *w,
 		emit_pieces(w, vma, e);
 }
 
-static __always_inline void decode_and_emit(struct ptw_walk *w, struct vm_area_struct *vma,
-			    enum ptw_level level, unsigned long addr, u64 raw)
+static __always_inline void decode_and_emit(struct ptw_walk *w,
+					    struct vm_area_struct *vma,
+					    enum ptw_level level,
+					    unsigned long addr, u64 raw)
 {
 	struct ptw_entry e;
 
