@@ -134,7 +134,6 @@ static void kmem_events(const char *on)
 {
 	static const char * const events[] = {
 		"kmalloc", "kmem_cache_alloc", "mm_page_alloc", "mm_page_free",
-		"mm_page_free_batched",
 	};
 	char path[128];
 	unsigned int i;

@@ -33,7 +33,10 @@ struct replay_sample {
 struct replay_counts {
 	u64 events, allocs, frees, unmatched_frees, order_mismatches;
 	u64 toy_failures, too_large, failed_in_trace, bad_lines;
+	u64 batched_frees, unrecognized;
 };
+
+#define REPLAY_SHOWN_LINE	120	/* bytes of the first unrecognized line */
 
 static struct {
 	struct mutex lock;		/* all of the replay state */
@@ -46,6 +49,7 @@ static struct {
 	char partial[TOY_TRACE_LINE_MAX];
 	size_t partial_len;
 	struct replay_counts counts;
+	char unrecognized[REPLAY_SHOWN_LINE + 1];
 	struct replay_sample *samples;
 	unsigned int nr_samples;
 } replay;
@@ -78,6 +82,9 @@ static void replay_event(const struct toy_trace_event *ev)
 	switch (ev->kind) {
 	case TOY_TRACE_ALLOC_FAILED:
 		n->failed_in_trace++;
+		return;
+	case TOY_TRACE_FREE_BATCHED:
+		n->batched_frees++;	/* its mm_page_free frees it */
 		return;
 	case TOY_TRACE_ALLOC:
 		n->allocs++;
@@ -132,6 +139,10 @@ static int replay_lines(const char *buf, size_t len, bool apply)
 		ret = toy_trace_parse_line(line, nl - line, &ev);
 		if (ret)
 			return ret;
+		if (apply && ev.kind == TOY_TRACE_UNRECOGNIZED &&
+		    !replay.counts.unrecognized++)
+			strscpy(replay.unrecognized, line,
+				min_t(size_t, nl - line + 1, sizeof(replay.unrecognized)));
 		if (apply)
 			replay_event(&ev);
 		line = nl + 1;
@@ -180,11 +191,13 @@ static int replay_show(struct seq_file *m, void *v)
 	unsigned int i, o;
 
 	mutex_lock(&replay.lock);
-	seq_printf(m, "# policy=%s interval=%u pool_pages=%lu running=%d events=%llu allocs=%llu frees=%llu unmatched_frees=%llu order_mismatches=%llu toy_failures=%llu too_large=%llu failed_in_trace=%llu bad_writes=%llu\n",
+	seq_printf(m, "# policy=%s interval=%u pool_pages=%lu running=%d events=%llu allocs=%llu frees=%llu unmatched_frees=%llu order_mismatches=%llu toy_failures=%llu too_large=%llu failed_in_trace=%llu bad_writes=%llu batched_frees=%llu unrecognized=%llu\n",
 		   toy_policy_names[replay.policy], replay.interval, toy.buddy.nr_pages,
 		   replay.running, n->events, n->allocs, n->frees, n->unmatched_frees,
 		   n->order_mismatches, n->toy_failures, n->too_large,
-		   n->failed_in_trace, n->bad_lines);
+		   n->failed_in_trace, n->bad_lines, n->batched_frees, n->unrecognized);
+	if (n->unrecognized)
+		seq_printf(m, "# first unrecognized line: %s\n", replay.unrecognized);
 	seq_puts(m, "# event free_pages unusable_index[0..10] extfrag_index[0..10] (thousandths)\n");
 	for (i = 0; i < replay.nr_samples; i++) {
 		s = &replay.samples[i];

@@ -15,6 +15,8 @@ enum toy_trace_kind {
 	TOY_TRACE_ALLOC,
 	TOY_TRACE_ALLOC_FAILED,	/* page=(null): nothing to replay */
 	TOY_TRACE_FREE,
+	TOY_TRACE_FREE_BATCHED,	/* the same page's mm_page_free fired too */
+	TOY_TRACE_UNRECOGNIZED,	/* names a page event but is none of the forms */
 };
 
 struct toy_trace_event {

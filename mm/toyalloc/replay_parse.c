@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Parsing of trace lines as tracefs (trace, trace_pipe), trace-cmd report
- * and perf script print them:
+ * Parsing of trace lines as tracefs (trace, trace_pipe, with or without
+ * the irq-info columns), trace-cmd report and perf script print them:
  *
  *   bash-412 [001] ..... 91.25: mm_page_alloc: page=... pfn=0x1316e order=0
  *       migratetype=1 gfp_flags=...   (one line)
- *   bash-412 [001] ..... 91.26: mm_page_free: page=... pfn=0x1316e order=0
- *   bash-412 [001] ..... 91.26: mm_page_free_batched: page=... pfn=0x1316f order=0
+ *   bash-412 [001] 91.26: mm_page_free: page=... pfn=0x1316e order=0
+ *   sleep-111 [001] 10.00: mm_page_alloc:        page=... pfn=0x2f242 order=1 ...
+ *   perf 101 [001] 5.12:        kmem:mm_page_free_batched: page=0xa6f1 pfn=0xa6f1 order=0
  *
- * Everything else (other events, headers, comments) is skipped.
+ * The event is a word of its own, "name:" or "kmem:name:". A line that
+ * names mm_page_alloc or mm_page_free (as a whole word) in any other way
+ * is unrecognized, so that the caller can count and report it; everything
+ * else (other events, headers, comments) is skipped.
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
@@ -22,12 +26,33 @@ static const struct {
 } page_events[] = {
 	{ "mm_page_alloc:", TOY_TRACE_ALLOC },
 	{ "mm_page_free:", TOY_TRACE_FREE },
-	{ "mm_page_free_batched:", TOY_TRACE_FREE },
+	{ "mm_page_free_batched:", TOY_TRACE_FREE_BATCHED },
 };
+
+#define TOY_TRACE_SYSTEM	"kmem:"
 
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+static bool is_word(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Does [line, end) contain @word as a whole word? */
+static bool has_word(const char *line, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = line; p + n <= end; p++)
+		if (!memcmp(p, word, n) && (p == line || !is_word(p[-1])) &&
+		    (p + n == end || !is_word(p[n])))
+			return true;
+	return false;
 }
 
 int toy_parse_ulong(const char *s, size_t len, unsigned long *out)
@@ -86,13 +111,19 @@ static const char *find_event(const char *line, size_t len, enum toy_trace_kind 
 	size_t i, n;
 
 	for (p = line; p < end; p++) {
+		const char *name = p;
+
 		if (p != line && !is_space(p[-1]))
 			continue;
+		n = strlen(TOY_TRACE_SYSTEM);
+		if (p + n <= end && !memcmp(p, TOY_TRACE_SYSTEM, n))
+			name += n;
 		for (i = 0; i < ARRAY_SIZE(page_events); i++) {
 			n = strlen(page_events[i].name);
-			if (p + n <= end && !memcmp(p, page_events[i].name, n)) {
+			if (name + n <= end && !memcmp(name, page_events[i].name, n) &&
+			    (name + n == end || is_space(name[n]))) {
 				*kind = page_events[i].kind;
-				return p + n;
+				return name + n;
 			}
 		}
 	}
@@ -112,8 +143,11 @@ int toy_trace_parse_line(const char *line, size_t len,
 	if (!len || line[0] == '#')
 		return 0;
 	fields = find_event(line, len, &ev->kind);
-	if (!fields)
+	if (!fields) {
+		if (has_word(line, end, "mm_page_alloc") || has_word(line, end, "mm_page_free"))
+			ev->kind = TOY_TRACE_UNRECOGNIZED;
 		return 0;
+	}
 	if (find_field(fields, end, "pfn=", &val, &val_len) ||
 	    toy_parse_ulong(val, val_len, &ev->pfn) ||
 	    find_field(fields, end, "order=", &val, &val_len) ||

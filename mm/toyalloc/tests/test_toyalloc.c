@@ -490,10 +490,21 @@ static void test_parse_lines(void)
 		"# tracer: nop",
 		"",
 		"bash-1 [0] 1.0: kmalloc: call_site=foo ptr=0x1 bytes_req=8",
+		"perf 101 [001] 5.1:   kmem:mm_page_alloc: page=0xa6f1 pfn=0xa6f1 order=0 migratetype=0",
+		"perf 101 [001] 5.1:   kmem:mm_page_free_batched: page=0xa6f1 pfn=0xa6f1 order=0",
+		"x 1.0: sched:mm_page_alloc: page=0x1 pfn=0x1 order=0",
+		"x 1.0: mm_page_free page=0x1 pfn=0x1 order=0",
+		"x 1.0: kmem:mm_page_alloc page=0x1 pfn=0x1 order=0",
+		"x 1.0: kmem/mm_page_free/ pfn=0x1 order=0",
+		"x 1.0: mm_page_alloc_extfrag: page=0x1 pfn=0x1 alloc_order=0",
+		"x 1.0: kmem:kmalloc: call_site=mm_page_allocator+0x1 ptr=0x1",
 	};
 	static const enum toy_trace_kind kinds[] = {
-		TOY_TRACE_ALLOC, TOY_TRACE_FREE, TOY_TRACE_FREE, TOY_TRACE_ALLOC_FAILED,
+		TOY_TRACE_ALLOC, TOY_TRACE_FREE, TOY_TRACE_FREE_BATCHED, TOY_TRACE_ALLOC_FAILED,
 		TOY_TRACE_OTHER, TOY_TRACE_OTHER, TOY_TRACE_OTHER, TOY_TRACE_OTHER,
+		TOY_TRACE_ALLOC, TOY_TRACE_FREE_BATCHED, TOY_TRACE_UNRECOGNIZED,
+		TOY_TRACE_UNRECOGNIZED, TOY_TRACE_UNRECOGNIZED, TOY_TRACE_UNRECOGNIZED,
+		TOY_TRACE_OTHER, TOY_TRACE_OTHER,
 	};
 	static const char * const bad[] = {
 		"x 1.0: mm_page_alloc: page=0x1 pfn=zz order=0",
@@ -507,12 +518,65 @@ static void test_parse_lines(void)
 
 	for (i = 0; i < ARRAY_SIZE(good); i++) {
 		CHECK(toy_trace_parse_line(good[i], strlen(good[i]), &ev) == 0);
+		if (ev.kind != kinds[i])
+			printf("# line %u: kind %d, want %d\n", i, ev.kind, kinds[i]);
 		CHECK(ev.kind == kinds[i]);
 	}
 	toy_trace_parse_line(good[0], strlen(good[0]), &ev);
 	CHECK(ev.pfn == 0x1316e && ev.order == 2);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		CHECK(toy_trace_parse_line(bad[i], strlen(bad[i]), &ev) == -EINVAL);
+}
+
+/*
+ * Text the real tools printed (recorded in the guest, see data/README):
+ * every page event line is parsed with the pfn and order it shows, and
+ * the counts equal an independent count of the event names.
+ */
+static void test_parse_samples(void)
+{
+	static const char * const files[] = {
+		"data/tracefs-trace.txt", "data/tracefs-trace-noirq.txt",
+		"data/tracefs-trace_pipe.txt", "data/trace-cmd-report.txt",
+		"data/perf-script.txt",
+	};
+	static const char * const names[] = {
+		[TOY_TRACE_ALLOC] = "mm_page_alloc: ", [TOY_TRACE_FREE] = "mm_page_free: ",
+		[TOY_TRACE_FREE_BATCHED] = "mm_page_free_batched: ",
+	};
+	unsigned long got[TOY_TRACE_UNRECOGNIZED + 1], want[TOY_TRACE_UNRECOGNIZED + 1];
+	struct toy_trace_event ev;
+	char line[TOY_TRACE_LINE_MAX + 2], *p;
+	unsigned long pfn;
+	unsigned int f, k, order;
+	FILE *in;
+
+	for (f = 0; f < ARRAY_SIZE(files); f++) {
+		in = fopen(files[f], "r");
+		CHECK(in);
+		memset(got, 0, sizeof(got));
+		memset(want, 0, sizeof(want));
+		while (fgets(line, sizeof(line), in)) {
+			line[strcspn(line, "\n")] = 0;
+			CHECK(toy_trace_parse_line(line, strlen(line), &ev) == 0);
+			got[ev.kind]++;
+			for (k = 0; k < ARRAY_SIZE(names); k++) {
+				if (!names[k] || !strstr(line, names[k]))
+					continue;
+				want[k]++;
+				p = strstr(line, " pfn=");
+				CHECK(p && sscanf(p, " pfn=0x%lx order=%u", &pfn, &order) == 2);
+				CHECK(ev.pfn == pfn && ev.order == order);
+			}
+		}
+		fclose(in);
+		printf("# %s: %lu allocs, %lu frees, %lu batched\n", files[f],
+		       got[TOY_TRACE_ALLOC], got[TOY_TRACE_FREE], got[TOY_TRACE_FREE_BATCHED]);
+		CHECK(want[TOY_TRACE_ALLOC] && want[TOY_TRACE_FREE]);
+		CHECK(got[TOY_TRACE_UNRECOGNIZED] == 0 && got[TOY_TRACE_ALLOC_FAILED] == 0);
+		for (k = 0; k < ARRAY_SIZE(names); k++)
+			CHECK(got[k] == want[k] || !names[k]);
+	}
 }
 
 static int count_set(void *ctx, const char *k, size_t kl, const char *v, size_t vl)
@@ -593,6 +657,7 @@ int main(void)
 	run("slab: layouts as the documentation states them", test_slab_layout_model);
 	run("slab: requested sizes counted and kept under every flag", test_slab_requested_sizes);
 	run("replay: trace lines", test_parse_lines);
+	run("replay: text perf, trace-cmd and tracefs printed", test_parse_samples);
 	run("replay: settings", test_parse_settings);
 	run("replay: fuzzed parsers", test_parse_fuzz);
 	printf("1..%d\n# %d failed\n", test_nr, failures);
