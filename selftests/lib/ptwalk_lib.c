@@ -11,6 +11,13 @@
 
 int ptw_query(const char *query, char **out)
 {
+	size_t len;
+
+	return ptw_query_len(query, out, &len);
+}
+
+int ptw_query_len(const char *query, char **out, size_t *lenp)
+{
 	size_t cap = 1 << 16, len = 0;
 	char *buf;
 	ssize_t n;
@@ -38,6 +45,7 @@ int ptw_query(const char *query, char **out)
 	}
 	buf[len] = '\0';
 	*out = buf;
+	*lenp = len;
 	return 0;
 }
 

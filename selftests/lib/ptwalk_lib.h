@@ -20,6 +20,8 @@ struct ptw_rec {
 
 /* Write @query, read the whole answer; -errno of the write on failure. */
 int ptw_query(const char *query, char **out);
+/* The same, and the answer's length in bytes (binary answers). */
+int ptw_query_len(const char *query, char **out, size_t *len);
 /* Parse the line at @line into @r; returns false if it is not a record. */
 bool ptw_parse(const char *line, struct ptw_rec *r);
 /* The rec=entry mapping @va in @out; false if there is none. */

@@ -1256,24 +1256,10 @@ static void *mig_mover(void *arg)
 /* The records of @q (format=bin); their number in *n. */
 static struct ptwalk_record *bin_answer(const char *q, size_t *n)
 {
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(PTWALK_FILE, O_RDWR);
-	ssize_t got;
+	size_t len = 0;
+	char *buf = NULL;
 
-	*n = 0;
-	if (fd < 0 || write(fd, q, strlen(q)) < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((got = read(fd, buf + len, cap - len)) > 0) {
-		len += got;
-		if (len == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	close(fd);
+	ptw_query_len(q, &buf, &len);
 	*n = len / sizeof(struct ptwalk_record);
 	return (struct ptwalk_record *)buf;
 }
