@@ -14,6 +14,17 @@ mkdir -p "$out"
 
 make -s -C bench
 make -s tools
+# PostgreSQL (issue 13) only when named: it stages some 80 MB of Debian
+# packages into the guest and runs for a long time.
+rm -rf bench/out/pgroot bench/out/postgres_bench bench/out/postgres.conf
+case " $* " in
+*" postgres "*)
+	scripts/postgres-root.sh bench/out/pgroot
+	install -m 755 bench/postgres_bench.sh bench/out/postgres_bench
+	env | grep -E '^PG_(SCALE|SB|CLIENTS|MEASURE|MODES)=' |
+		sed "s/=\(.*\)/='\1'/" > bench/out/postgres.conf || true
+	;;
+esac
 list=/bench/*_bench
 [ $# -gt 0 ] && list=$(printf '/bench/%s_bench ' "$@")
 guest='for b in '"$list"'; do
