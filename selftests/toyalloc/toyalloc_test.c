@@ -1422,31 +1422,39 @@ FIXTURE_TEARDOWN(live)
  * munmap, MADV_DONTNEED and page cache truncation do). Allocations by
  * __alloc_pages_bulk() fire no event: fork's vmalloc'd stacks are the one
  * kind this workload makes, so there the probes may see fewer, by at most
- * one stack per fork.
+ * one stack per fork. A page freed while another CPU holds the per-CPU
+ * list's lock goes straight to the zone, traced but not in pgfree (the
+ * debug kernel once did that for 160 of 4000): a round may miss by that,
+ * so the workload gets three rounds and one must match. Counting freed
+ * pages twice misses every round by the whole workload.
  */
 TEST_F(live, pages_equal_vmstat)
 {
 	struct page_counts a, b;
 	long alloc, freed, pgalloc, pgfree, slack, unseen = 0;
+	int round, matched = 0;
 
 	/* Without CONFIG_VMAP_STACK (the debug kernel) stacks are traced pages. */
 	if (variant->bulk)
 		unseen = WORK_FORKS * stack_pages();
-	page_counts(&a);
-	variant->work();
-	usleep(300000);		/* RCU-delayed frees land inside the interval */
-	page_counts(&b);
-	alloc = b.live_alloc - a.live_alloc;
-	freed = b.live_free - a.live_free;
-	pgalloc = b.pgalloc - a.pgalloc;
-	pgfree = b.pgfree - a.pgfree;
-	TH_LOG("probes: %ld allocated, %ld freed; vmstat: pgalloc %ld, pgfree %ld; unseen <= %ld",
-	       alloc, freed, pgalloc, pgfree, unseen);
-	slack = 64 + pgalloc / 100;
-	ASSERT_LE(variant->min_pages, pgfree);
-	ASSERT_GE(slack, labs(freed - pgfree));
-	ASSERT_GE(slack, alloc - pgalloc);
-	ASSERT_GE(slack + unseen, pgalloc - alloc);
+	for (round = 0; round < 3 && !matched; round++) {
+		page_counts(&a);
+		variant->work();
+		usleep(300000);		/* RCU-delayed frees land inside the interval */
+		page_counts(&b);
+		alloc = b.live_alloc - a.live_alloc;
+		freed = b.live_free - a.live_free;
+		pgalloc = b.pgalloc - a.pgalloc;
+		pgfree = b.pgfree - a.pgfree;
+		TH_LOG("probes: %ld allocated, %ld freed; vmstat: pgalloc %ld, pgfree %ld;",
+		       alloc, freed, pgalloc, pgfree);
+		TH_LOG("unseen bulk allocations: at most %ld", unseen);
+		slack = 64 + pgalloc / 100;
+		ASSERT_LE(variant->min_pages, pgfree);
+		matched = labs(freed - pgfree) <= slack && alloc - pgalloc <= slack &&
+			  pgalloc - alloc <= slack + unseen;
+	}
+	ASSERT_TRUE(matched);
 }
 
 FIXTURE(live_off) {
