@@ -1904,7 +1904,12 @@ static int hammer_process(unsigned int seed, double until)
  */
 TEST_F(toy, hammer_lifetimes_then_whole_pool)
 {
+	static const char * const others[] = {
+		DBG "policy", DBG "replay", DBG "live/counters", DBG "live/callsites",
+		DBG "live/zone_frag",
+	};
 	const char * const *views = toy_views;
+	int ret;
 	double until = now_s() + 6;
 	unsigned long reads = 0, bad = 0, nr_free[NR_ORDERS], f[4];
 	pid_t pid[HAMMER_PROCS + 1];
@@ -1934,6 +1939,12 @@ TEST_F(toy, hammer_lifetimes_then_whole_pool)
 				free(buf);
 				reads++;
 			}
+			/* The other files too; a policy change needs an empty pool. */
+			for (unsigned int k = 0; k < ARRAY_SIZE(others); k++)
+				free(read_file(others[k]));
+			ret = write_file(DBG "policy", "lifo");
+			if (ret && ret != -EBUSY)
+				bad++;
 		}
 		fprintf(stderr, "reader: %lu reads\n", reads);
 		_exit(bad ? 1 : reads ? 0 : 2);
