@@ -33,11 +33,19 @@ sql() { as_pg "psql -X -At -q -d postgres -c \"$1\""; }
 
 # PageTables in kB.
 pagetables() { awk '/^PageTables:/ { print $2 }' /proc/meminfo; }
-# Pids of all postgres processes; of client backends ("[local]" in the title).
+# Pids of all postgres processes.
 pg_pids() { for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = postgres ] && echo ${p#/proc/}; done; }
-backend_pids() { for p in $(pg_pids); do grep -q 'local' /proc/$p/cmdline 2>/dev/null && echo $p; done; }
-vmpte_sum() { for p in $(pg_pids); do awk '/^VmPTE:/ { print $2 }' /proc/$p/status 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'; }
-minflt_avg() { for p in $(backend_pids); do awk '{ print $10 }' /proc/$p/stat 2>/dev/null; done | awk '{ s += $1; n++ } END { printf "%d %d\n", n ? s / n : 0, n }'; }
+# Summed VmPTE of all postgres processes, in one pass (cheap under load).
+vmpte_sum() {
+	awk '/^Name:/ { n = $2 } /^VmPTE:/ && n == "postgres" { s += $2 } END { print s + 0 }' \
+		/proc/[0-9]*/status 2>/dev/null
+}
+# Mean minor faults and number of the postmaster's children other than
+# the pids in $aux (the auxiliary processes): the client backends.
+minflt_avg() {
+	awk -v pm="$pm" -v aux=" $aux " '$4 == pm && index(aux, " " $1 " ") == 0 { s += $10; n++ }
+		END { printf "%d %d\n", n ? s / n : 0, n }' /proc/[0-9]*/stat 2>/dev/null
+}
 
 setup() {
 	cp -a /bench/pgroot/. / || fail "copying the staged PostgreSQL"
@@ -46,6 +54,10 @@ setup() {
 	echo 'root:x:0:' > /etc/group
 	echo 'pg:x:1000:' >> /etc/group
 	mkdir -p $PGD && chown pg:pg $PGD
+	# Plain means 4 KiB pages: no transparent huge pages for shmem.
+	thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+	say "shmem_enabled: $(cat $thp), set to never"
+	echo never > $thp
 	insmod /lib/mmsuite/mshare.ko 2>/dev/null
 	mount -t msharefs msharefs /sys/fs/mshare 2>/dev/null
 	[ -f /sys/fs/mshare/mshare_info ] || fail "msharefs is not mounted"
@@ -105,6 +117,7 @@ stop() {
 run_clients() {
 	mode=$1 c=$2
 	base_pt=$(pagetables)
+	aux=$(awk -v pm="$pm" '$4 == pm { printf "%s ", $1 }' /proc/[0-9]*/stat 2>/dev/null)
 	warm_total=$(awk -v w="$warm_s" -v c="$c" 'BEGIN { printf "%d", w * c * 1.5 + 10 }')
 	dur=$((warm_total + PG_MEASURE))
 	rm -f $PGD/tx*
@@ -133,7 +146,8 @@ run_clients() {
 	set -- $(awk -v w="$warm" -v c="$c" '$1 > w + 1 && $5 == c { s = $0 } END { print s }' $PGD/samples)
 	[ $# -eq 5 ] || { sed 's/^/# sample: /' $PGD/samples; fail "no sample after the warm-up ($mode, $c clients)"; }
 	pt=$2 vmpte=$3 flt=$4 nb=$5
-	say "$mode $c clients: $nb backends sampled, TPS over ${window}s after the last warm-up"
+	say "$mode $c clients: $nb backends sampled, TPS over ${window}s after the last warm-up;" \
+		"$(grep ShmemPmdMapped /proc/meminfo | tr -s ' ')"
 	out pt_kb_${mode}_$c $pt kB
 	out vmpte_kb_${mode}_$c $vmpte kB
 	out minflt_backend_${mode}_$c $flt faults
@@ -142,16 +156,21 @@ run_clients() {
 	out failed_tx_${mode}_$c ${failed:-0} transactions
 }
 
-# A new connection scans the table: its minor faults and time.
+# A new connection scans the table: its minor faults and time. A sequential
+# scan: count(*) would otherwise read only the primary key (index-only
+# scan of an all-visible table).
 new_scan() {
 	mode=$1
 	cat > $PGD/scan.sql <<'EOF'
+SET enable_indexonlyscan = off;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
 SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 10) AS f0, extract(epoch from clock_timestamp()) AS t0 \gset
 SELECT count(*) FROM pgbench_accounts \g /dev/null
 SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 10)::bigint - :f0, round((extract(epoch from clock_timestamp()) - :t0)::numeric, 3);
 EOF
 	chown pg:pg $PGD/scan.sql
-	r=$(as_pg "psql -X -At -F ' ' -d postgres -f $PGD/scan.sql") || fail "scan ($mode)"
+	r=$(as_pg "psql -X -q -At -F ' ' -d postgres -f $PGD/scan.sql") || fail "scan ($mode)"
 	set -- $r
 	out scan_minflt_$mode $1 faults
 	out scan_s_$mode $2 s
