@@ -595,4 +595,15 @@ TEST(exec_detaches)
 	dump_err(&v);
 }
 
+/*
+ * Last: msharefs unmounts (no region of the suite is still mapped or
+ * open), so that the runner can unload mshare.ko.
+ */
+TEST(zz_unmount_after_the_suite)
+{
+	if (access(MNT "/mshare_info", F_OK))
+		SKIP(return, "msharefs not mounted");
+	EXPECT_EQ(0, umount(MNT)) TH_LOG("umount: %s", strerror(errno));
+}
+
 TEST_HARNESS_MAIN
