@@ -1,47 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mshare core: shared PTE tables, and shared PMD tables where 1 GiB aligned.
+ * mshare core: sharers link the host's page tables.
  *
- * A region owns one PTE table per PMD_SIZE slot and fills it itself: the
- * fault handler maps the object's page into the region's table and then
- * points the faulting process's PMD entry at that table. Every sharer's
- * PMD for a slot points to the same table, so one set of PTEs serves all.
+ * The objects of a region are mapped in its host address space (host.c)
+ * at host_base + region offset, by vm_mmap() itself, so a mapping is
+ * refused with exactly the errno mmap() gives and is seen by every kernel
+ * path that finds a page's mappings. A sharer's fault drives the same
+ * fault into the host with handle_mm_fault() (the host's PTE then maps
+ * the page, with its rmap, mapcount, RSS and memcg charge), and points
+ * the sharer's PMD entry at the host's PTE table, or, for a 1 GiB aligned
+ * GiB, the sharer's PUD entry at the host's PMD table. Every sharer of a
+ * piece of the region thus walks one set of tables: the host's.
  *
- * Where a sharer maps a whole PUD_SIZE (1 GiB) piece of the region at a
- * 1 GiB aligned address, the region also owns a PMD table for that piece,
- * whose entries point at the region's PTE tables, and the sharer's PUD
- * entry points at it: the sharer then has no table of its own for the
- * region at all. The core mm asks for that link through ->huge_fault(),
- * as it does for device-dax PUD mappings: it calls it only for DAX VMAs,
- * so regions created with pmd_sharing on carry S_DAX (see msharefs.c).
- *
- * The core mm must never zap or free a region table through a sharer.
- * Every path that does (munmap, MADV_DONTNEED, exit, mremap, NUMA
- * hinting, clear_refs) first calls invalidate_range_start() or release()
- * on the sharer's MMU notifier, which unlinks region tables from that
- * sharer's PUDs and PMDs before the core walks them. A fault cannot relink while an
- * invalidation is in progress: the check is made under the PMD lock that
- * the unlink also takes. Tables are freed only when the region is
- * destroyed, after every VMA mapping it is gone, and after a TLB flush on
- * every CPU.
- *
- * Pages in the shared tables hold a reference and a mapcount taken here
- * (the kernel does not export page_add_file_rmap()); rmap walks do not
- * find sharers, so reclaim and migration leave region pages alone while
- * they are mapped.
+ * Neither the core mm nor the host may free or change a table while a
+ * sharer links it, so links are removed first:
+ *  - the host's MMU notifier (any invalidation of a host range: munmap,
+ *    truncate, hole punch, reclaim, migration, memory failure, writeback,
+ *    khugepaged's table retraction) unlinks that range from every sharer
+ *    and flushes every CPU's TLB before the host goes on;
+ *  - a sharer's MMU notifier (munmap, MADV_DONTNEED, exit, mremap) unlinks
+ *    that sharer before the core walks its own tables;
+ *  - a fault cannot link while either is in progress (checked under
+ *    links_lock, which both take).
+ * Each sharer VMA records its links in bitmaps (struct mshare_link), so
+ * an unlink touches only entries that are links.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
-#include <linux/mm.h>
 #include <linux/memcontrol.h>
+#include <linux/mm.h>
 #include <linux/mman.h>
-#include <linux/mount.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
-#include <linux/shmem_fs.h>
 #include <linux/slab.h>
-#include <linux/xarray.h>
 #include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
 
@@ -51,16 +43,6 @@
 LIST_HEAD(mshare_regions);
 /* Protects mshare_regions. */
 DEFINE_MUTEX(mshare_regions_lock);
-
-/* PFN of every region PTE table -> its region. */
-static DEFINE_XARRAY(mshare_tables);
-
-/*
- * set_pte_at() and ptep_get_and_clear() want an mm; on x86 it is only
- * compared with &init_mm (page_table_check), so region tables, which
- * belong to no process, use this one.
- */
-static struct mm_struct mshare_table_mm;
 
 #define PROT_ALL	(PROT_READ | PROT_WRITE | PROT_EXEC)
 
@@ -72,208 +54,271 @@ static void flush_this_cpu(void *unused)
 }
 
 /*
- * Shared tables are linked into many mms, and a module cannot reach
+ * A table is linked into many mms, and a module cannot reach
  * flush_tlb_mm_range(): flush every TLB entry on every CPU.
  */
-static void mshare_flush_all(void)
+void mshare_flush_all(void)
 {
 	on_each_cpu(flush_this_cpu, NULL, 1);
 }
 
-/* --------------------------------------------------------------- tables */
+/* ----------------------------------------------------------- table walk */
 
-/* Undo what table_alloc() did to the page, and free it. */
-static void table_page_free(struct page *page)
+/* The PUD entry for @addr in @mm, or NULL if a level above is missing. */
+static pud_t *walk_to_pud(struct mm_struct *mm, unsigned long addr)
 {
-	mod_lruvec_page_state(page, NR_PAGETABLE, -1);
-	__ClearPageTable(page);
-#if ALLOC_SPLIT_PTLOCKS
-	kfree(page->ptl);
-	page->ptl = NULL;
-#endif
-	__free_page(page);
-}
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
 
-/* A zeroed page-table page with its split lock, counted in @count. */
-static struct page *table_alloc(struct mshare_region *r, atomic_long_t *count)
-{
-	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-
-	if (!page)
+	if (!pgd_present(READ_ONCE(*pgd)))
 		return NULL;
-#if ALLOC_SPLIT_PTLOCKS
-	/* ptlock_alloc() is not exported: allocate the split lock here. */
-	page->ptl = kmalloc(sizeof(spinlock_t), GFP_KERNEL);
-	if (!page->ptl) {
-		__free_page(page);
+	p4d = p4d_offset(pgd, addr);
+	if (!p4d_present(READ_ONCE(*p4d)))
 		return NULL;
-	}
-#endif
-	spin_lock_init(ptlock_ptr(page));
-	page->pmd_huge_pte = NULL;	/* as pgtable_pmd_page_ctor() */
-	__SetPageTable(page);
-	mod_lruvec_page_state(page, NR_PAGETABLE, 1);
-	if (xa_err(xa_store(&mshare_tables, page_to_pfn(page), r,
-			    GFP_KERNEL))) {
-		table_page_free(page);
+	return pud_offset(p4d, addr);
+}
+
+/* The PMD entry for @addr, or NULL if there is no PMD table. */
+static pmd_t *walk_to_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	pud_t *pud = walk_to_pud(mm, addr);
+	pud_t val;
+
+	if (!pud)
 		return NULL;
-	}
-	atomic_long_inc(count);
-	return page;
-}
-
-static void table_free(struct page *page, atomic_long_t *count)
-{
-	xa_erase(&mshare_tables, page_to_pfn(page));
-	table_page_free(page);
-	atomic_long_dec(count);
-}
-
-static pte_t *table_pte(struct page *table, unsigned long off)
-{
-	return (pte_t *)page_address(table) + pte_index(off);
-}
-
-static struct mshare_pud_slot *pud_slot(struct mshare_region *r,
-					unsigned long off)
-{
-	if (!r->pud_slots || off >> PUD_SHIFT >= r->size >> PUD_SHIFT)
+	val = READ_ONCE(*pud);
+	if (!pud_present(val) || pud_leaf(val))
 		return NULL;
-	return &r->pud_slots[off >> PUD_SHIFT];
+	return pmd_offset(pud, addr);
 }
 
-/*
- * With r->lock: point entry @off of the region's PMD table for that GiB,
- * if it has one, at the PTE table. Sharers linked at the PUD see it at
- * once; the lock is the one their pmd_lock() takes.
- */
-static void pmd_table_link(struct mshare_region *r, unsigned long off,
-			   struct page *pte_table)
+static int touch_nothing(pte_t *pte, unsigned long addr, void *data)
 {
-	struct mshare_pud_slot *slot = pud_slot(r, off);
-	spinlock_t *ptl;	/* the region PMD table's lock */
-	pmd_t *pmd;
-
-	if (!slot || !slot->table)
-		return;
-	pmd = (pmd_t *)page_address(slot->table) + pmd_index(off);
-	ptl = ptlock_ptr(slot->table);
-	spin_lock(ptl);
-	if (pmd_none(*pmd))
-		pmd_populate(&mshare_table_mm, pmd, pte_table);
-	spin_unlock(ptl);
-}
-
-/* What page_add_file_rmap()/page_remove_rmap() would account. */
-static void rmap_add(struct page *page)
-{
-	if (atomic_inc_and_test(&page->_mapcount))
-		mod_lruvec_page_state(page, NR_FILE_MAPPED, 1);
-}
-
-static void rmap_remove(struct page *page)
-{
-	if (atomic_add_negative(-1, &page->_mapcount))
-		mod_lruvec_page_state(page, NR_FILE_MAPPED, -1);
-}
-
-static pgprot_t mshare_pgprot(unsigned long prot)
-{
-	unsigned long vm_flags = VM_SHARED;
-
-	if (prot & PROT_READ)
-		vm_flags |= VM_READ;
-	if (prot & PROT_WRITE)
-		vm_flags |= VM_WRITE;
-	if (prot & PROT_EXEC)
-		vm_flags |= VM_EXEC;
-	return vm_get_page_prot(vm_flags);
-}
-
-#define CLEAR_BATCH	64
-
-/*
- * Clear the region's PTEs in [start, end) and release their pages, a batch
- * at a time: clear under the table lock, flush every TLB, and only then
- * drop the page references.
- */
-static void clear_ptes(struct mshare_region *r, unsigned long start,
-		       unsigned long end)
-{
-	struct page *batch[CLEAR_BATCH];
-	unsigned long off = start, next;
-
-	while (off < end) {
-		struct page *table = r->tables[off >> PMD_SHIFT];
-		spinlock_t *ptl;	/* the table's PTE lock */
-		int n = 0, i;
-
-		next = min(end, (off + PMD_SIZE) & PMD_MASK);
-		if (!table) {
-			off = next;
-			continue;
-		}
-		ptl = ptlock_ptr(table);
-		spin_lock(ptl);
-		for (; off < next && n < CLEAR_BATCH; off += PAGE_SIZE) {
-			pte_t old = ptep_get_and_clear(&mshare_table_mm, off,
-						       table_pte(table, off));
-
-			if (!pte_present(old))
-				continue;
-			batch[n] = pte_page(old);
-			if (pte_dirty(old))
-				set_page_dirty(batch[n]);
-			rmap_remove(batch[n]);
-			n++;
-		}
-		spin_unlock(ptl);
-		if (!n)
-			continue;
-		mshare_flush_all();
-		for (i = 0; i < n; i++)
-			put_page(batch[i]);
-		atomic_long_sub(n, &r->pages);
-	}
-}
-
-/* ------------------------------------------------------------- mappings */
-
-static struct mshare_mapping *mapping_at(struct mshare_region *r,
-					 unsigned long off)
-{
-	struct mshare_mapping *m;
-
-	list_for_each_entry(m, &r->mappings, list)
-		if (off >= m->start && off < m->end)
-			return m;
-	return NULL;
-}
-
-/* Make @off a boundary between mappings (no-op outside any mapping). */
-static int split_mapping_at(struct mshare_region *r, unsigned long off)
-{
-	struct mshare_mapping *m = mapping_at(r, off), *tail;
-
-	if (!m || m->start == off)
-		return 0;
-	tail = kmemdup(m, sizeof(*m), GFP_KERNEL);
-	if (!tail)
-		return -ENOMEM;
-	tail->start = off;
-	tail->pgoff = m->pgoff + ((off - m->start) >> PAGE_SHIFT);
-	get_file(tail->file);
-	m->end = off;
-	list_add(&tail->list, &m->list);
 	return 0;
 }
 
-static void mapping_free(struct mshare_mapping *m)
+/*
+ * With the host's mmap_lock: the host's PTE table for @haddr, made if
+ * missing. It is made before any fault so that the core never maps a
+ * huge page there (do_set_pmd() needs an empty PMD), which a sharer
+ * could not link.
+ */
+static struct page *host_pte_table(struct mshare_region *r,
+				   unsigned long haddr)
 {
-	list_del(&m->list);
-	fput(m->file);
-	kfree(m);
+	pmd_t *pmd = walk_to_pmd(r->host_mm, haddr);
+	pmd_t val;
+
+	if (!pmd || pmd_none(READ_ONCE(*pmd))) {
+		if (apply_to_page_range(r->host_mm, haddr & PAGE_MASK, PAGE_SIZE,
+					touch_nothing, NULL))
+			return ERR_PTR(-ENOMEM);
+		pmd = walk_to_pmd(r->host_mm, haddr);
+		if (!pmd)
+			return ERR_PTR(-EFAULT);
+	}
+	val = READ_ONCE(*pmd);
+	if (!pmd_present(val) || pmd_leaf(val))
+		return ERR_PTR(-EFAULT);
+	return pmd_page(val);
 }
+
+static void host_read_lock(struct mshare_region *r)
+{
+	/* Nested in the sharer's mmap_lock, as remote GUP nests nothing. */
+	down_read_nested(&r->host_mm->mmap_lock, SINGLE_DEPTH_NESTING);
+}
+
+static void host_read_unlock(struct mshare_region *r)
+{
+	up_read(&r->host_mm->mmap_lock);
+}
+
+/* ---------------------------------------------------------------- links */
+
+/* With links_lock: clear @l's links for region offsets [start, end). */
+static bool link_unlink(struct mshare_link *l, unsigned long start,
+			unsigned long end)
+{
+	struct mshare_region *r = l->region;
+	unsigned long slot, last;
+	spinlock_t *ptl;	/* the sharer's PUD or PMD lock */
+	bool any = false;
+
+	if (l->pud_bits) {
+		slot = start >> PUD_SHIFT;
+		last = min(DIV_ROUND_UP(end, PUD_SIZE), r->size >> PUD_SHIFT);
+		for_each_set_bit_from(slot, l->pud_bits, last) {
+			pud_t *pud = walk_to_pud(l->mm, l->start + (slot << PUD_SHIFT));
+
+			if (!WARN_ON_ONCE(!pud)) {
+				ptl = pud_lock(l->mm, pud);
+				pud_clear(pud);
+				spin_unlock(ptl);
+			}
+			clear_bit(slot, l->pud_bits);
+			r->pud_links--;
+			any = true;
+		}
+	}
+	slot = start >> PMD_SHIFT;
+	last = DIV_ROUND_UP(end, PMD_SIZE);
+	for_each_set_bit_from(slot, l->pmd_bits, last) {
+		pmd_t *pmd = walk_to_pmd(l->mm, l->start + (slot << PMD_SHIFT));
+
+		if (!WARN_ON_ONCE(!pmd)) {
+			ptl = pmd_lock(l->mm, pmd);
+			pmd_clear(pmd);
+			spin_unlock(ptl);
+		}
+		clear_bit(slot, l->pmd_bits);
+		r->pmd_links--;
+		any = true;
+	}
+	return any;
+}
+
+/* Host notifier, with links_lock: no sharer may link [start, end) now. */
+void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
+			      unsigned long end)
+{
+	struct mshare_link *l;
+	bool any = false;
+
+	list_for_each_entry(l, &r->links, region_node)
+		if (!l->dead)
+			any |= link_unlink(l, start, end);
+	if (any)
+		mshare_flush_all();
+}
+
+struct mshare_link *mshare_link_new(struct mshare_region *r,
+				    struct vm_area_struct *vma,
+				    struct mshare_attach *att)
+{
+	struct mshare_link *l = kzalloc(sizeof(*l), GFP_KERNEL);
+
+	if (!l)
+		return NULL;
+	l->pmd_bits = bitmap_zalloc(r->size >> PMD_SHIFT, GFP_KERNEL);
+	if (r->size >= PUD_SIZE)
+		l->pud_bits = bitmap_zalloc(r->size >> PUD_SHIFT, GFP_KERNEL);
+	if (!l->pmd_bits || (r->size >= PUD_SIZE && !l->pud_bits)) {
+		bitmap_free(l->pmd_bits);
+		kfree(l);
+		return NULL;
+	}
+	l->region = r;
+	l->mm = vma->vm_mm;
+	l->start = vma->vm_start;
+	l->end = vma->vm_end;
+	INIT_LIST_HEAD(&l->attach_node);
+	mutex_lock(&r->links_lock);
+	list_add(&l->region_node, &r->links);
+	mutex_unlock(&r->links_lock);
+	if (att)
+		mshare_link_attach(l, att);
+	return l;
+}
+
+/* Give @l the notifier of its mm; -EBUSY (and @att unused) if it has one. */
+int mshare_link_attach(struct mshare_link *l, struct mshare_attach *att)
+{
+	int ret = 0;
+
+	mutex_lock(&att->lock);
+	mutex_lock(&l->region->links_lock);
+	if (l->att)
+		ret = -EBUSY;
+	else
+		l->att = att;
+	mutex_unlock(&l->region->links_lock);
+	if (!ret)
+		list_add(&l->attach_node, &att->links);
+	mutex_unlock(&att->lock);
+	return ret;
+}
+
+/* The VMA is closed: its tables are gone (munmap, exit) or it had none. */
+void mshare_link_free(struct mshare_link *l)
+{
+	struct mshare_region *r = l->region;
+	struct mshare_attach *att = l->att;
+	bool any = false;
+
+	if (att)
+		mutex_lock(&att->lock);
+	mutex_lock(&r->links_lock);
+	if (!l->dead)
+		any = link_unlink(l, 0, r->size);
+	list_del(&l->region_node);
+	mutex_unlock(&r->links_lock);
+	if (att) {
+		list_del(&l->attach_node);
+		mutex_unlock(&att->lock);
+	}
+	if (any)
+		mshare_flush_all();
+	if (att)
+		mshare_attach_put(att);
+	bitmap_free(l->pmd_bits);
+	bitmap_free(l->pud_bits);
+	kfree(l);
+}
+
+/* ------------------------------------------------------ region lifetime */
+
+struct mshare_region *mshare_region_create(const char *name,
+					   bool share_pmd_tables)
+{
+	struct mshare_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	if (!r)
+		return NULL;
+	mutex_init(&r->lock);
+	mutex_init(&r->links_lock);
+	INIT_LIST_HEAD(&r->links);
+	strscpy(r->name, name, sizeof(r->name));
+	r->share_pmd_tables = share_pmd_tables;
+	r->memcg = get_mem_cgroup_from_mm(current->mm);
+	mutex_lock(&mshare_regions_lock);
+	list_add_tail(&r->all, &mshare_regions);
+	mutex_unlock(&mshare_regions_lock);
+	return r;
+}
+
+void mshare_region_destroy(struct mshare_region *r)
+{
+	mutex_lock(&mshare_regions_lock);
+	list_del(&r->all);
+	mutex_unlock(&mshare_regions_lock);
+	/* No VMA maps the region any more, so nothing links the host. */
+	WARN_ON(!list_empty(&r->links));
+	mshare_host_destroy(r);
+	mem_cgroup_put(r->memcg);
+	kfree(r);
+}
+
+int mshare_region_set_size(struct mshare_region *r, loff_t size)
+{
+	int ret = 0;
+
+	if (size <= 0 || size > MSHARE_MAX_SIZE || !IS_ALIGNED(size, MSHARE_ALIGN))
+		return -EINVAL;
+	mutex_lock(&r->lock);
+	if (r->size) {
+		ret = r->size == size ? 0 : -EINVAL;	/* sized once */
+	} else {
+		r->size = size;
+		ret = mshare_host_create(r);
+		if (ret)
+			r->size = 0;
+	}
+	mutex_unlock(&r->lock);
+	return ret;
+}
+
+/* ------------------------------------------------------------- contents */
 
 static int check_range(struct mshare_region *r, u64 start, u64 size)
 {
@@ -296,364 +341,378 @@ static unsigned long attach_prot_min(struct mshare_region *r)
 	return min;
 }
 
-static unsigned long mappings_prot_union(struct mshare_region *r)
+static unsigned long vma_prot(struct vm_area_struct *vma)
 {
-	struct mshare_mapping *m;
 	unsigned long prot = 0;
 
-	list_for_each_entry(m, &r->mappings, list)
-		prot |= m->prot;
-	return prot;
-}
-
-/* ------------------------------------------------------ region lifetime */
-
-struct mshare_region *mshare_region_create(const char *name,
-					   bool share_pmd_tables)
-{
-	struct mshare_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
-
-	if (!r)
-		return NULL;
-	mutex_init(&r->lock);
-	INIT_LIST_HEAD(&r->mappings);
-	strscpy(r->name, name, sizeof(r->name));
-	r->share_pmd_tables = share_pmd_tables;
-	r->memcg = get_mem_cgroup_from_mm(current->mm);
-	mutex_lock(&mshare_regions_lock);
-	list_add_tail(&r->all, &mshare_regions);
-	mutex_unlock(&mshare_regions_lock);
-	return r;
-}
-
-void mshare_region_destroy(struct mshare_region *r)
-{
-	struct mshare_mapping *m, *tmp;
-	unsigned long slot;
-
-	mutex_lock(&mshare_regions_lock);
-	list_del(&r->all);
-	mutex_unlock(&mshare_regions_lock);
-
-	clear_ptes(r, 0, r->size);
-	list_for_each_entry_safe(m, tmp, &r->mappings, list)
-		mapping_free(m);
-	/* No VMA maps the region any more, so no PUD or PMD links a table. */
-	if (WARN_ON(atomic_long_read(&r->pmd_links) ||
-		    atomic_long_read(&r->pud_links))) {
-		kvfree(r->pud_slots);	/* leak the tables rather than free them */
-		kvfree(r->tables);
-		mem_cgroup_put(r->memcg);
-		kfree(r);
-		return;
-	}
-	mshare_flush_all();	/* no paging-structure cache may keep them */
-	for (slot = 0; r->pud_slots && slot < r->size >> PUD_SHIFT; slot++)
-		if (r->pud_slots[slot].table)
-			table_free(r->pud_slots[slot].table, &r->nr_pmd_tables);
-	for (slot = 0; r->tables && slot < r->size >> PMD_SHIFT; slot++)
-		if (r->tables[slot])
-			table_free(r->tables[slot], &r->nr_tables);
-	kvfree(r->pud_slots);
-	kvfree(r->tables);
-	mem_cgroup_put(r->memcg);
-	kfree(r);
-}
-
-int mshare_region_set_size(struct mshare_region *r, loff_t size)
-{
-	int ret = 0;
-
-	if (size <= 0 || size > MSHARE_MAX_SIZE || !IS_ALIGNED(size, MSHARE_ALIGN))
-		return -EINVAL;
-	mutex_lock(&r->lock);
-	if (r->size) {
-		ret = r->size == size ? 0 : -EINVAL;	/* sized once */
-	} else {
-		r->tables = kvcalloc(size >> PMD_SHIFT, sizeof(*r->tables),
-				     GFP_KERNEL);
-		if (r->share_pmd_tables && size >= PUD_SIZE)
-			r->pud_slots = kvcalloc(size >> PUD_SHIFT,
-						sizeof(*r->pud_slots),
-						GFP_KERNEL);
-		if (r->tables && (r->pud_slots || !r->share_pmd_tables ||
-				  size < PUD_SIZE)) {
-			r->size = size;
-		} else {
-			kvfree(r->tables);
-			r->tables = NULL;
-			ret = -ENOMEM;
-		}
-	}
-	mutex_unlock(&r->lock);
-	return ret;
-}
-
-/* ------------------------------------------------------------- contents */
-
-static bool file_is_shmem(struct file *file)
-{
-	return file_inode(file)->i_sb->s_magic == TMPFS_MAGIC;
-}
-
-/*
- * The access an object may ever be given, as mmap() sets VM_MAY* for a
- * file: read (the fd was opened for reading), write only for shmem opened
- * for writing (see below), exec unless its mount is noexec.
- */
-static unsigned long object_max_prot(struct file *file)
-{
-	unsigned long prot = PROT_READ;
-
-	if (file_is_shmem(file) && (file->f_mode & FMODE_WRITE))
+	if (vma->vm_flags & VM_READ)
+		prot |= PROT_READ;
+	if (vma->vm_flags & VM_WRITE)
 		prot |= PROT_WRITE;
-	if (!(file->f_path.mnt->mnt_flags & MNT_NOEXEC) &&
-	    !(file->f_path.mnt->mnt_sb->s_iflags & SB_I_NOEXEC))
+	if (vma->vm_flags & VM_EXEC)
 		prot |= PROT_EXEC;
 	return prot;
 }
 
-static struct file *object_file(const struct mshare_create *c)
+/*
+ * With the host's mmap_lock: the first host VMA of an object that ends
+ * above region offset @start and starts below @end. Objects are
+ * file-backed; the reservation over holes is anonymous.
+ */
+static struct vm_area_struct *object_vma(struct mshare_region *r,
+					 unsigned long start, unsigned long end)
 {
-	struct file *file;
-	struct inode *inode;
-	int err;
+	struct vm_area_struct *vma = find_vma(r->host_mm, r->host_base + start);
 
-	if (c->flags & MAP_ANONYMOUS) {
-		if (c->fd != (__u32)-1)
-			return ERR_PTR(-EINVAL);
-		return shmem_file_setup("mshare-anon", c->size, 0);
-	}
-	file = fget(c->fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	inode = file_inode(file);
-	err = -EINVAL;			/* sockets, pipes, devices, msharefs */
-	if (S_ISDIR(inode->i_mode))
-		err = -EISDIR;
-	else if (S_ISREG(inode->i_mode) && inode->i_sb->s_magic != MSHAREFS_MAGIC &&
-		 inode->i_sb->s_magic != HUGETLBFS_MAGIC && file->f_op->mmap)
-		err = 0;
-	if (!err && !(file->f_mode & FMODE_READ))
-		err = -EACCES;
-	if (!err && (c->prot & PROT_WRITE)) {
-		/*
-		 * Writeback finds dirty pages through rmap, which cannot see
-		 * the shared tables: only shmem may be mapped writable.
-		 */
-		if (!file_is_shmem(file))
-			err = -EOPNOTSUPP;
-		else if (!(file->f_mode & FMODE_WRITE))
-			err = -EACCES;
-	}
-	if (!err && (c->prot & PROT_EXEC) && !(object_max_prot(file) & PROT_EXEC))
-		err = -EPERM;		/* as mmap() from a noexec mount */
-	if (err) {
-		fput(file);
-		return ERR_PTR(err);
-	}
-	return file;
+	for (; vma && vma->vm_start < r->host_base + end;
+	     vma = find_vma(r->host_mm, vma->vm_end))
+		if (vma->vm_file)
+			return vma;
+	return NULL;
 }
 
-static int unmap_locked(struct mshare_region *r, unsigned long start,
-			unsigned long size)
+static struct vm_area_struct *next_object_vma(struct mshare_region *r,
+					      struct vm_area_struct *vma,
+					      unsigned long end)
 {
-	struct mshare_mapping *m, *tmp;
-	unsigned long end = start + size;
-	int ret;
+	return object_vma(r, vma->vm_end - r->host_base, end);
+}
 
-	ret = check_range(r, start, size);
-	if (!ret)
-		ret = split_mapping_at(r, start);
-	if (!ret)
-		ret = split_mapping_at(r, end);
-	if (ret)
-		return ret;
-	clear_ptes(r, start, end);
-	list_for_each_entry_safe(m, tmp, &r->mappings, list)
-		if (m->start >= start && m->end <= end)
-			mapping_free(m);
+/* With r->lock: what the region's objects are mapped with, together. */
+static unsigned long mappings_prot_union(struct mshare_region *r)
+{
+	struct vm_area_struct *vma;
+	unsigned long prot = 0;
+
+	if (!r->host_mm)
+		return 0;
+	host_read_lock(r);
+	for (vma = object_vma(r, 0, r->size); vma;
+	     vma = next_object_vma(r, vma, r->size))
+		prot |= vma_prot(vma);
+	host_read_unlock(r);
+	return prot;
+}
+
+/* In the host: put the PROT_NONE reservation back over a range. */
+static int host_reserve_range(unsigned long addr, unsigned long len)
+{
+	unsigned long got = vm_mmap(NULL, addr, len, PROT_NONE,
+				    MAP_PRIVATE | MAP_ANONYMOUS |
+				    MAP_NORESERVE | MAP_FIXED, 0);
+
+	return IS_ERR_VALUE(got) ? (int)got : 0;
+}
+
+/*
+ * The objects whose mappings a sharer can link: page-cache (or shmem)
+ * pages behind an ordinary ->fault. PFN and mixed maps, device memory,
+ * DAX, hugetlb and secretmem are mapped by the kernel in ways that only
+ * their own VMA may know about.
+ */
+static int object_vma_check(struct vm_area_struct *vma)
+{
+	if (!vma || !vma->vm_file || !vma->vm_ops || !vma->vm_ops->fault ||
+	    (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO | VM_HUGETLB)) ||
+	    vma_is_dax(vma) ||
+	    file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC)
+		return -ENODEV;
 	return 0;
+}
+
+/* In the host: map @file (NULL: shared anonymous) at @addr, replacing. */
+static int host_map_fixed(struct file *file, unsigned long addr,
+			  unsigned long len, unsigned long prot, u64 offset)
+{
+	unsigned long got = vm_mmap(file, addr, len, prot,
+				    MAP_SHARED | MAP_FIXED |
+				    (file ? 0 : MAP_ANONYMOUS),
+				    file ? offset : 0);
+
+	if (!IS_ERR_VALUE(got))
+		return 0;
+	host_reserve_range(addr, len);	/* MAP_FIXED may have unmapped it */
+	return got;
+}
+
+/*
+ * In the host: map @file's [offset, offset + len) at @addr with @prot,
+ * replacing what is there. A trial mapping elsewhere first gets mmap()'s
+ * own verdict on the object and the protection, so that a refusal
+ * leaves the range as it was.
+ */
+static int host_map_at(struct file *file, unsigned long addr,
+		       unsigned long len, unsigned long prot, u64 offset)
+{
+	unsigned long got;
+	int err;
+
+	if (file) {
+		got = vm_mmap(file, 0, len, prot, MAP_SHARED, offset);
+		if (IS_ERR_VALUE(got))
+			return got;
+		mmap_read_lock(current->mm);
+		err = object_vma_check(find_vma(current->mm, got));
+		mmap_read_unlock(current->mm);
+		vm_munmap(got, len);
+		if (err)
+			return err;
+	}
+	return host_map_fixed(file, addr, len, prot, offset);
+}
+
+struct map_args {
+	const struct mshare_create *c;
+	struct file *file;
+};
+
+static int host_map_object(struct mshare_region *r, void *arg)
+{
+	struct map_args *a = arg;
+
+	return host_map_at(a->file, r->host_base + a->c->region_offset,
+			   a->c->size, a->c->prot, a->c->offset);
 }
 
 int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 {
-	struct mshare_mapping *m;
-	struct file *file;
+	struct map_args a = { .c = c };
 	int ret;
 
 	if ((c->flags & (MAP_SHARED | MAP_FIXED)) != (MAP_SHARED | MAP_FIXED) ||
 	    (c->flags & ~(MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS)) ||
-	    (c->prot & ~PROT_ALL) || !PAGE_ALIGNED(c->offset) ||
-	    c->offset + c->size < c->offset)
+	    (c->prot & ~PROT_ALL))
 		return -EINVAL;
-	/* Before the size reaches shmem_file_setup(): the full check is later. */
-	if (!c->size || !PAGE_ALIGNED(c->size) || c->size > MSHARE_MAX_SIZE)
-		return -EINVAL;
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
-	if (!m)
-		return -ENOMEM;
-	file = object_file(c);
-	if (IS_ERR(file)) {
-		kfree(m);
-		return PTR_ERR(file);
+	if (c->flags & MAP_ANONYMOUS) {
+		if (c->fd != (__u32)-1)
+			return -EINVAL;
+	} else {
+		a.file = fget(c->fd);
+		if (!a.file)
+			return -EBADF;
+		/* No nesting, as v3. */
+		if (file_inode(a.file)->i_sb->s_magic == MSHAREFS_MAGIC) {
+			fput(a.file);
+			return -EINVAL;
+		}
 	}
-	m->file = file;
-	m->start = c->region_offset;
-	m->end = c->region_offset + c->size;
-	m->pgoff = (c->flags & MAP_ANONYMOUS) ? 0 : c->offset >> PAGE_SHIFT;
-	m->prot = c->prot;
-	m->max_prot = object_max_prot(file);
-
 	mutex_lock(&r->lock);
 	ret = check_range(r, c->region_offset, c->size);
 	if (!ret && (c->prot & ~attach_prot_min(r)))
 		ret = -EACCES;	/* a sharer could not be given this access */
-	/* MAP_FIXED: whatever was mapped there goes first. */
 	if (!ret)
-		ret = unmap_locked(r, m->start, c->size);
-	if (!ret)
-		list_add_tail(&m->list, &r->mappings);
+		ret = mshare_host_run(r, host_map_object, &a);
 	mutex_unlock(&r->lock);
-	if (ret) {
-		fput(file);
-		kfree(m);
-	}
+	if (a.file)
+		fput(a.file);
 	return ret;
+}
+
+struct range_args {
+	unsigned long start, end, prot;
+};
+
+static int host_unmap(struct mshare_region *r, void *arg)
+{
+	struct range_args *a = arg;
+
+	return host_reserve_range(r->host_base + a->start, a->end - a->start);
 }
 
 int mshare_unmap_range(struct mshare_region *r, unsigned long start,
 		       unsigned long size)
 {
+	struct range_args a = { .start = start, .end = start + size };
 	int ret;
 
 	mutex_lock(&r->lock);
-	ret = unmap_locked(r, start, size);
+	ret = check_range(r, start, size);
+	if (!ret)
+		ret = mshare_host_run(r, host_unmap, &a);
 	mutex_unlock(&r->lock);
+	return ret;
+}
+
+/* A piece of one object in the host, for PROTECT. */
+struct piece {
+	struct file *file;
+	unsigned long addr, len;
+	u64 offset;
+};
+
+/* As mprotect(): what the VMA may never be given (VM_MAY*). */
+static bool prot_beyond_may(struct vm_area_struct *vma, unsigned long prot)
+{
+	return ((prot & PROT_READ) && !(vma->vm_flags & VM_MAYREAD)) ||
+	       ((prot & PROT_WRITE) && !(vma->vm_flags & VM_MAYWRITE)) ||
+	       ((prot & PROT_EXEC) && !(vma->vm_flags & VM_MAYEXEC));
+}
+
+/*
+ * In the host, with the host's mmap_lock: the pieces of [start, end).
+ * Refused in address order as mprotect() refuses: ENOMEM at a hole,
+ * EACCES where the object may never have @a->prot.
+ */
+static int collect_pieces(struct mshare_region *r, struct range_args *a,
+			  struct piece **pieces)
+{
+	unsigned long start = r->host_base + a->start;
+	unsigned long end = r->host_base + a->end, covered = start;
+	struct vm_area_struct *vma;
+	struct piece *p;
+	int n = 0, err = 0;
+
+	for (vma = object_vma(r, a->start, a->end); vma;
+	     vma = next_object_vma(r, vma, a->end))
+		n++;
+	p = kcalloc(n, sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	n = 0;
+	for (vma = object_vma(r, a->start, a->end); vma;
+	     vma = next_object_vma(r, vma, a->end)) {
+		unsigned long s = max(vma->vm_start, start);
+
+		if (s != covered)
+			break;			/* a hole */
+		if (prot_beyond_may(vma, a->prot)) {
+			err = -EACCES;
+			break;
+		}
+		p[n].file = get_file(vma->vm_file);
+		p[n].addr = s;
+		p[n].len = min(vma->vm_end, end) - s;
+		p[n].offset = (u64)(vma->vm_pgoff + ((s - vma->vm_start) >> PAGE_SHIFT))
+			      << PAGE_SHIFT;
+		covered = s + p[n].len;
+		n++;
+	}
+	*pieces = p;
+	if (!err && covered != end)
+		err = -ENOMEM;		/* as mprotect() of a hole */
+	if (err) {
+		while (n--)
+			fput(p[n].file);
+		kfree(p);
+		return err;
+	}
+	return n;
+}
+
+/*
+ * PROTECT maps each piece again with the new protection. What mprotect()
+ * would refuse is refused first (collect_pieces()); then the host's own
+ * mmap() of every piece is tried elsewhere (a seal added since can refuse
+ * it), so that a refusal changes nothing.
+ */
+static int host_protect(struct mshare_region *r, void *arg)
+{
+	struct range_args *a = arg;
+	struct piece *p;
+	int n, i, ret = 0;
+
+	mmap_read_lock(current->mm);
+	n = collect_pieces(r, a, &p);
+	mmap_read_unlock(current->mm);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && !ret; i++) {
+		unsigned long got = vm_mmap(p[i].file, 0, p[i].len, a->prot,
+					    MAP_SHARED, p[i].offset);
+
+		if (IS_ERR_VALUE(got))
+			ret = got;
+		else
+			vm_munmap(got, p[i].len);
+	}
+	for (i = 0; i < n && !ret; i++)
+		ret = host_map_fixed(p[i].file, p[i].addr, p[i].len, a->prot,
+				     p[i].offset);
+	for (i = 0; i < n; i++)
+		fput(p[i].file);
+	kfree(p);
 	return ret;
 }
 
 int mshare_protect_range(struct mshare_region *r, unsigned long start,
 			 unsigned long size, unsigned long prot)
 {
-	unsigned long end = start + size, off, covered = 0;
-	struct mshare_mapping *m;
-	pgprot_t newprot = mshare_pgprot(prot);
+	struct range_args a = { .start = start, .end = start + size, .prot = prot };
 	int ret;
 
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
 	mutex_lock(&r->lock);
 	ret = check_range(r, start, size);
-	if (ret)
-		goto out;
-	if (prot & ~attach_prot_min(r)) {
+	if (!ret && (prot & ~attach_prot_min(r)))
 		ret = -EACCES;
-		goto out;
-	}
-	list_for_each_entry(m, &r->mappings, list) {
-		if (min(end, m->end) <= max(start, m->start))
-			continue;
-		covered += min(end, m->end) - max(start, m->start);
-		/* A read-only object stays read-only, as mprotect() keeps it. */
-		if (prot & ~m->max_prot)
-			ret = -EACCES;
-	}
-	if (!ret && covered != size)
-		ret = -ENOMEM;		/* as mprotect() of a hole */
-	if (ret)
-		goto out;
-	ret = split_mapping_at(r, start);
 	if (!ret)
-		ret = split_mapping_at(r, end);
-	if (ret)
-		goto out;
-	list_for_each_entry(m, &r->mappings, list)
-		if (m->start >= start && m->end <= end)
-			m->prot = prot;
-	if (!(prot & PROT_ALL)) {
-		clear_ptes(r, start, end);	/* refaults get SIGSEGV */
-		goto out;
-	}
-	for (off = start; off < end; off += PAGE_SIZE) {
-		struct page *table = r->tables[off >> PMD_SHIFT];
-		spinlock_t *ptl;	/* the table's PTE lock */
-		pte_t *ptep;
-		pte_t old;
-
-		if (!table) {	/* go on at the next slot */
-			off = ((off + PMD_SIZE) & PMD_MASK) - PAGE_SIZE;
-			continue;
-		}
-		ptep = table_pte(table, off);
-		ptl = ptlock_ptr(table);
-		spin_lock(ptl);
-		old = ptep_get(ptep);
-		if (pte_present(old)) {
-			pte_t new;
-
-			/* pte_modify() needs the unexported cc_mask. */
-			old = ptep_get_and_clear(&mshare_table_mm, off, ptep);
-			new = mk_pte(pte_page(old), newprot);
-			if (pte_young(old))
-				new = pte_mkyoung(new);
-			if (pte_dirty(old))
-				new = pte_mkdirty(new);
-			if (prot & PROT_WRITE) {
-				new = pte_mkdirty(new);
-				set_page_dirty(pte_page(old));
-			}
-			set_pte_at(&mshare_table_mm, off, ptep, new);
-		}
-		spin_unlock(ptl);
-	}
-	mshare_flush_all();
-out:
+		ret = mshare_host_run(r, host_protect, &a);
 	mutex_unlock(&r->lock);
 	return ret;
 }
 
-/*
- * Table pages the sharers would own without sharing: one PTE table per
- * PMD link, and per PUD link a PMD table plus the PTE tables under it.
- */
-static long private_table_pages(struct mshare_region *r)
+/* With links_lock: PUD links per GiB slot, summed over sharers. */
+static long pud_links_at(struct mshare_region *r, unsigned long slot)
 {
-	long pages = atomic_long_read(&r->pmd_links);
-	unsigned long i, slot;
+	struct mshare_link *l;
+	long n = 0;
 
-	for (slot = 0; r->pud_slots && slot < r->size >> PUD_SHIFT; slot++) {
-		long links = atomic_long_read(&r->pud_slots[slot].links);
-		long under = 1;
-
-		for (i = 0; links && i < PTRS_PER_PMD; i++)
-			under += !!r->tables[slot * PTRS_PER_PMD + i];
-		pages += links * under;
-	}
-	return pages;
+	list_for_each_entry(l, &r->links, region_node)
+		n += l->pud_bits && test_bit(slot, l->pud_bits);
+	return n;
 }
 
 void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 {
-	struct mshare_mapping *m;
-	long tables, private;
+	unsigned long off, i, tables_in_gib = 0;
+	struct vm_area_struct *vma;
+	long private = 0;
 
 	memset(st, 0, sizeof(*st));
 	mutex_lock(&r->lock);
 	st->size = r->size;
-	list_for_each_entry(m, &r->mappings, list)
+	if (!r->host_mm)
+		goto out;
+	host_read_lock(r);
+	for (vma = object_vma(r, 0, r->size); vma;
+	     vma = next_object_vma(r, vma, r->size))
 		st->mappings++;
-	private = private_table_pages(r);
+	mutex_lock(&r->links_lock);
+	for (off = 0; off < r->size; off += PMD_SIZE) {
+		pmd_t *pmd = walk_to_pmd(r->host_mm, r->host_base + off);
+		pmd_t val = pmd ? READ_ONCE(*pmd) : __pmd(0);
+		pte_t *ptes;
+
+		if (IS_ALIGNED(off, PUD_SIZE))
+			tables_in_gib = 0;
+		if (pmd_present(val) && !pmd_leaf(val)) {
+			st->pte_tables++;
+			tables_in_gib++;
+			ptes = (pte_t *)page_address(pmd_page(val));
+			for (i = 0; i < PTRS_PER_PTE; i++)
+				st->pages += pte_present(ptep_get(ptes + i));
+		}
+		/* At the end of a GiB: what its PUD links saved. */
+		if (r->share_pmd_tables && r->size >= PUD_SIZE &&
+		    IS_ALIGNED(off + PMD_SIZE, PUD_SIZE) && pmd) {
+			long links = pud_links_at(r, off >> PUD_SHIFT);
+
+			st->pmd_tables++;
+			private += links * (1 + tables_in_gib);
+		}
+	}
+	st->pmd_links = r->pmd_links;
+	st->pud_links = r->pud_links;
+	private += r->pmd_links;
+	mutex_unlock(&r->links_lock);
+	host_read_unlock(r);
+out:
 	mutex_unlock(&r->lock);
 	st->sharers = atomic_long_read(&r->sharers);
-	st->pte_tables = atomic_long_read(&r->nr_tables);
-	st->pmd_links = atomic_long_read(&r->pmd_links);
-	st->pmd_tables = atomic_long_read(&r->nr_pmd_tables);
-	st->pud_links = atomic_long_read(&r->pud_links);
-	st->pages = atomic_long_read(&r->pages);
 	st->faults = atomic64_read(&r->faults);
-	tables = st->pte_tables + st->pmd_tables;
-	st->table_bytes_saved = private > tables ? (private - tables) * PAGE_SIZE : 0;
+	i = st->pte_tables + st->pmd_tables;
+	st->table_bytes_saved = private > i ? (private - i) * PAGE_SIZE : 0;
 }
 
 /*
@@ -686,292 +745,266 @@ void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n)
 
 /* --------------------------------------------------------------- faults */
 
-/* Point the sharer's PMD at the region table, unless it is being unlinked. */
-static vm_fault_t link_table(struct mshare_region *r, struct mm_struct *mm,
-			     pmd_t *pmd, struct page *table,
-			     struct mshare_attach *att)
+/*
+ * With the host's mmap_lock: have the host's PTE for @haddr map what the
+ * access needs, faulting it in the host as the access would, and return
+ * the host's PTE table. The host VMA decides: a hole or a protection
+ * that refuses the access is SIGSEGV, as for the sharer's own VMA.
+ */
+static vm_fault_t host_fault(struct mshare_region *r, unsigned long haddr,
+			     unsigned int flags, struct page **tablep)
 {
-	spinlock_t *ptl = pmd_lock(mm, pmd);
-	pmd_t val = READ_ONCE(*pmd);
-	vm_fault_t ret = VM_FAULT_NOPAGE;
+	struct vm_area_struct *vma = find_vma(r->host_mm, haddr);
+	bool write = flags & FAULT_FLAG_WRITE;
+	unsigned long need = VM_READ | VM_WRITE | VM_EXEC;
+	struct page *table;
+	vm_fault_t ret;
+	pte_t pte;
 
+	if (write)
+		need = VM_WRITE;
+	else if (flags & FAULT_FLAG_INSTRUCTION)
+		need = VM_EXEC;
+	if (!vma || vma->vm_start > haddr || !vma->vm_file ||
+	    !(vma->vm_flags & need))
+		return VM_FAULT_SIGSEGV;
+	table = host_pte_table(r, haddr);
+	if (IS_ERR(table))
+		return PTR_ERR(table) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	pte = ptep_get((pte_t *)page_address(table) + pte_index(haddr));
+	if (!pte_present(pte) || (write && !pte_write(pte))) {
+		ret = handle_mm_fault(vma, haddr, FAULT_FLAG_REMOTE |
+				      (flags & (FAULT_FLAG_WRITE |
+						FAULT_FLAG_INSTRUCTION)), NULL);
+		if (ret & VM_FAULT_ERROR)
+			return ret & (VM_FAULT_ERROR | VM_FAULT_HINDEX_MASK);
+		/* Only the host's munmap frees it: we hold its mmap_lock. */
+		table = host_pte_table(r, haddr);
+		if (IS_ERR(table))
+			return VM_FAULT_SIGBUS;
+	}
+	*tablep = table;
+	return 0;
+}
+
+/* A link may be made now: no invalidation of the host or of the sharer. */
+static bool may_link(struct mshare_link *l)
+{
+	return !l->region->invalidating && !atomic_read(&l->att->invalidating);
+}
+
+/*
+ * With links_lock: the PMD entry the core found may sit in a host PMD
+ * table that the sharer's PUD no longer links (unlinked since): then the
+ * access is simply retried.
+ */
+static bool pmd_still_reached(struct vm_fault *vmf)
+{
+	pud_t pud = READ_ONCE(*vmf->pud);
+
+	return pud_present(pud) && !pud_leaf(pud) &&
+	       pud_pgtable(pud) == (pmd_t *)((unsigned long)vmf->pmd & PAGE_MASK);
+}
+
+static vm_fault_t link_pte_table(struct mshare_link *l, struct vm_fault *vmf,
+				 unsigned long off, struct page *table)
+{
+	struct mshare_region *r = l->region;
+	struct mm_struct *mm = vmf->vma->vm_mm;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	spinlock_t *ptl;	/* the sharer's PMD lock */
+	pmd_t val;
+
+	mutex_lock(&r->links_lock);
+	/* Faulting through the VMA: it is in the tree, its tables are ours. */
+	l->dead = false;
+	if (!may_link(l) || !pmd_still_reached(vmf))
+		goto out;
+	if (l->pud_bits && test_bit(off >> PUD_SHIFT, l->pud_bits))
+		goto out;	/* vmf->pmd is the host's own entry: set */
+	ptl = pmd_lock(mm, vmf->pmd);
+	val = READ_ONCE(*vmf->pmd);
 	if (pmd_none(val)) {
-		if (!atomic_read(&att->invalidating)) {
-			pmd_populate(mm, pmd, table);
-			atomic_long_inc(&r->pmd_links);
-		}
+		pmd_populate(mm, vmf->pmd, table);
+		set_bit(off >> PMD_SHIFT, l->pmd_bits);
+		r->pmd_links++;
 	} else if (pmd_pfn(val) != page_to_pfn(table)) {
 		ret = VM_FAULT_SIGBUS;	/* not ours: never expected */
 	}
 	spin_unlock(ptl);
-	return ret;
-}
-
-static vm_fault_t errno_to_fault(int err)
-{
-	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-}
-
-vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
-			struct mshare_attach *att)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	unsigned long off = (vmf->address & PAGE_MASK) - vma->vm_start;
-	bool write = vmf->flags & FAULT_FLAG_WRITE;
-	struct mshare_mapping *m;
-	struct mem_cgroup *old_memcg;
-	struct page *table, *page;
-	vm_fault_t ret;
-	pte_t *ptep;
-
-	mutex_lock(&r->lock);
-	/* Pages and tables are charged to the creator's cgroup, not ours. */
-	old_memcg = set_active_memcg(r->memcg);
-	m = mapping_at(r, off);
-	if (!m || !(m->prot & PROT_ALL) || (write && !(m->prot & PROT_WRITE))) {
-		ret = VM_FAULT_SIGSEGV;
-		goto out;
-	}
-	table = r->tables[off >> PMD_SHIFT];
-	if (!table) {
-		table = table_alloc(r, &r->nr_tables);
-		if (!table) {
-			ret = VM_FAULT_OOM;
-			goto out;
-		}
-		r->tables[off >> PMD_SHIFT] = table;
-		pmd_table_link(r, off, table);
-	}
-	ptep = table_pte(table, off);
-	if (pte_none(ptep_get(ptep))) {
-		pgoff_t index = m->pgoff + ((off - m->start) >> PAGE_SHIFT);
-		struct address_space *mapping = m->file->f_mapping;
-		spinlock_t *ptl = ptlock_ptr(table);
-
-		if (file_is_shmem(m->file))
-			page = shmem_read_mapping_page_gfp(mapping, index,
-							   mapping_gfp_mask(mapping));
-		else
-			page = read_mapping_page(mapping, index, m->file);
-		if (IS_ERR(page)) {
-			ret = errno_to_fault(PTR_ERR(page));
-			goto out;
-		}
-		if (m->prot & PROT_WRITE)
-			set_page_dirty_lock(page);
-		spin_lock(ptl);
-		if (pte_none(ptep_get(ptep))) {
-			pte_t pte = pte_mkyoung(mk_pte(page, mshare_pgprot(m->prot)));
-
-			if (m->prot & PROT_WRITE)
-				pte = pte_mkdirty(pte);
-			rmap_add(page);
-			set_pte_at(&mshare_table_mm, off, ptep, pte);
-			atomic_long_inc(&r->pages);
-			page = NULL;	/* the PTE owns the reference */
-		}
-		spin_unlock(ptl);
-		if (page)
-			put_page(page);
-	}
-	ret = link_table(r, vma->vm_mm, vmf->pmd, table, att);
-	atomic64_inc(&r->faults);
 out:
-	set_active_memcg(old_memcg);
-	mutex_unlock(&r->lock);
+	mutex_unlock(&r->links_lock);
 	return ret;
+}
+
+static vm_fault_t fault_and_link(struct mshare_link *l, struct vm_fault *vmf,
+				 unsigned int flags)
+{
+	struct mshare_region *r = l->region;
+	unsigned long off = (vmf->address & PAGE_MASK) - vmf->vma->vm_start;
+	struct mem_cgroup *old_memcg;
+	struct page *table;
+	vm_fault_t ret;
+
+	host_read_lock(r);
+	/* Host tables are charged to the creator's cgroup, not ours. */
+	old_memcg = set_active_memcg(r->memcg);
+	ret = host_fault(r, r->host_base + off, flags, &table);
+	set_active_memcg(old_memcg);
+	if (!ret)
+		ret = link_pte_table(l, vmf, off, table);
+	host_read_unlock(r);
+	atomic64_inc(&r->faults);
+	return ret;
+}
+
+vm_fault_t mshare_fault(struct mshare_link *l, struct vm_fault *vmf)
+{
+	return fault_and_link(l, vmf, vmf->flags);
+}
+
+/*
+ * A write to a present read-only PTE of the shared table: the host's
+ * write fault makes it writable (calling the object's ->page_mkwrite(),
+ * dirtying the page), or refuses it.
+ */
+vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf)
+{
+	return fault_and_link(l, vmf, vmf->flags | FAULT_FLAG_WRITE);
 }
 
 /*
  * The PUD entry of a sharer for a whole, 1 GiB aligned GiB of the region
- * is empty: point it at the region's PMD table for that GiB (made on first
- * use, with every PTE table the GiB already has). The access is retried
- * and walks the shared tables; a missing PTE table or page comes through
- * mshare_fault() with vmf->pmd inside the region's own PMD table.
+ * is empty: point it at the host's PMD table for that GiB (made first if
+ * missing). The access is retried and walks the host's tables; a missing
+ * PTE table or page then comes through mshare_fault() with vmf->pmd in
+ * the host's PMD table.
  */
-vm_fault_t mshare_huge_fault(struct mshare_region *r, struct vm_fault *vmf,
-			     enum page_entry_size pe_size,
-			     struct mshare_attach *att)
+vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
+			     enum page_entry_size pe_size)
 {
+	struct mshare_region *r = l->region;
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long base = vmf->address & PUD_MASK;
-	struct mshare_pud_slot *slot;
-	struct mem_cgroup *old_memcg;
+	unsigned long off = base - vma->vm_start;
 	struct mm_struct *mm = vma->vm_mm;
+	struct mem_cgroup *old_memcg;
 	spinlock_t *ptl;	/* the sharer's PUD lock */
-	unsigned long i;
+	struct page *pte_table;
+	pud_t *hpud;
+	pud_t val;
 
-	if (pe_size != PE_SIZE_PUD || !IS_ALIGNED(vma->vm_start, PUD_SIZE) ||
+	if (pe_size != PE_SIZE_PUD || !r->share_pmd_tables || !l->pud_bits ||
+	    !IS_ALIGNED(vma->vm_start, PUD_SIZE) ||
 	    base < vma->vm_start || base + PUD_SIZE > vma->vm_end)
 		return VM_FAULT_FALLBACK;
-	slot = pud_slot(r, base - vma->vm_start);
-	if (!slot)
+
+	host_read_lock(r);
+	old_memcg = set_active_memcg(r->memcg);
+	pte_table = host_pte_table(r, r->host_base + off);
+	set_active_memcg(old_memcg);
+	hpud = walk_to_pud(r->host_mm, r->host_base + off);
+	val = hpud ? READ_ONCE(*hpud) : __pud(0);
+	if (IS_ERR(pte_table) || !pud_present(val) || pud_leaf(val)) {
+		host_read_unlock(r);
 		return VM_FAULT_FALLBACK;
-
-	mutex_lock(&r->lock);
-	if (!slot->table) {
-		old_memcg = set_active_memcg(r->memcg);
-		slot->table = table_alloc(r, &r->nr_pmd_tables);
-		set_active_memcg(old_memcg);
-		if (!slot->table) {
-			mutex_unlock(&r->lock);
-			return VM_FAULT_OOM;
-		}
-		for (i = 0; i < PTRS_PER_PMD; i++) {
-			unsigned long off = base - vma->vm_start + i * PMD_SIZE;
-
-			if (r->tables[off >> PMD_SHIFT])
-				pmd_table_link(r, off, r->tables[off >> PMD_SHIFT]);
-		}
 	}
-	ptl = pud_lock(mm, vmf->pud);
-	/* Empty unless another thread got here first, or allocated a PMD. */
-	if (pud_none(*vmf->pud) && !atomic_read(&att->invalidating)) {
-		pud_populate(mm, vmf->pud, page_address(slot->table));
-		atomic_long_inc(&slot->links);
-		atomic_long_inc(&r->pud_links);
+	mutex_lock(&r->links_lock);
+	l->dead = false;
+	if (may_link(l)) {
+		ptl = pud_lock(mm, vmf->pud);
+		/* Empty unless another thread got here first, or made a PMD. */
+		if (pud_none(*vmf->pud)) {
+			pud_populate(mm, vmf->pud, pud_pgtable(val));
+			set_bit(off >> PUD_SHIFT, l->pud_bits);
+			r->pud_links++;
+		}
+		spin_unlock(ptl);
 	}
-	spin_unlock(ptl);
+	mutex_unlock(&r->links_lock);
+	host_read_unlock(r);
 	atomic64_inc(&r->faults);
-	mutex_unlock(&r->lock);
 	return VM_FAULT_NOPAGE;
-}
-
-/* A write to a present read-only PTE: allowed only if the range is. */
-vm_fault_t mshare_page_mkwrite(struct mshare_region *r, struct vm_fault *vmf)
-{
-	unsigned long off = (vmf->address & PAGE_MASK) - vmf->vma->vm_start;
-	struct mshare_mapping *m;
-	bool ok;
-
-	mutex_lock(&r->lock);
-	m = mapping_at(r, off);
-	ok = m && (m->prot & PROT_WRITE);
-	mutex_unlock(&r->lock);
-	if (!ok)
-		return VM_FAULT_SIGSEGV;
-	lock_page(vmf->page);
-	set_page_dirty(vmf->page);
-	return VM_FAULT_LOCKED;
 }
 
 /* ------------------------------------------------- sharer MMU notifier */
 
-/* Clear a sharer PUD entry if it points at a region PMD table. */
-static bool unlink_pud(struct mm_struct *mm, pud_t *pud, pud_t val)
+static struct mshare_attach *to_attach(struct mmu_notifier *mn)
 {
-	struct mshare_region *r = xa_load(&mshare_tables, pud_pfn(val));
-	unsigned long slot;
-	spinlock_t *ptl;	/* the sharer's PUD lock */
-
-	if (!r)
-		return false;
-	ptl = pud_lock(mm, pud);
-	if (pud_pfn(READ_ONCE(*pud)) == pud_pfn(val)) {
-		pud_clear(pud);
-		atomic_long_dec(&r->pud_links);
-		/* Slots and their tables stay until the region goes. */
-		for (slot = 0; slot < r->size >> PUD_SHIFT; slot++)
-			if (r->pud_slots[slot].table &&
-			    page_to_pfn(r->pud_slots[slot].table) == pud_pfn(val))
-				atomic_long_dec(&r->pud_slots[slot].links);
-	}
-	spin_unlock(ptl);
-	return true;
+	return container_of(mn, struct mshare_attach, mn);
 }
 
 /*
- * Clear every PUD and PMD in [start, end) of @mm that points at a region
- * table. Runs before the core walks the range, under its mmap_lock or in
- * exit_mmap(), so the upper tables of the range stay put.
+ * Unlink every region table from @att's links that overlap [start, end)
+ * before the core walks the range. An unmap (munmap, mremap, exit) frees
+ * the VMA's tables: its link is marked dead so that the host's notifier
+ * no longer walks them.
  */
-static unsigned long unlink_range(struct mm_struct *mm, unsigned long start,
-				  unsigned long end)
+static int unlink_sharer(struct mshare_attach *att, unsigned long start,
+			 unsigned long end, bool unmap, bool blockable)
 {
-	unsigned long addr, next, n = 0;
+	struct mshare_link *l;
+	bool any = false;
 
-	end = min(end, TASK_SIZE_MAX);
-	for (addr = start; addr < end; addr = next) {
-		pgd_t *pgd = pgd_offset(mm, addr);
-		p4d_t *p4d;
-		pud_t *pud;
-		pmd_t *pmd;
-		pud_t pudval;
-		pmd_t val;
+	if (blockable)
+		mutex_lock(&att->lock);
+	else if (!mutex_trylock(&att->lock))
+		return -EAGAIN;
+	list_for_each_entry(l, &att->links, attach_node) {
+		struct mshare_region *r = l->region;
 
-		next = pgd_addr_end(addr, end);
-		if (!pgd_present(READ_ONCE(*pgd)))
+		if (l->end <= start || l->start >= end)
 			continue;
-		p4d = p4d_offset(pgd, addr);
-		next = p4d_addr_end(addr, end);
-		if (!p4d_present(READ_ONCE(*p4d)))
-			continue;
-		pud = pud_offset(p4d, addr);
-		next = pud_addr_end(addr, end);
-		pudval = READ_ONCE(*pud);
-		if (!pud_present(pudval) || pud_leaf(pudval))
-			continue;
-		if (unlink_pud(mm, pud, pudval)) {
-			n++;
-			continue;
-		}
-		pmd = pmd_offset(pud, addr);
-		next = pmd_addr_end(addr, end);
-		val = READ_ONCE(*pmd);
-		if (pmd_present(val) && !pmd_leaf(val)) {
-			struct mshare_region *r = xa_load(&mshare_tables,
-							  pmd_pfn(val));
-			spinlock_t *ptl;	/* the sharer's PMD lock */
-
-			if (!r)
-				continue;
-			ptl = pmd_lock(mm, pmd);
-			if (pmd_pfn(READ_ONCE(*pmd)) == pmd_pfn(val)) {
-				pmd_clear(pmd);
-				atomic_long_dec(&r->pmd_links);
-				n++;
-			}
-			spin_unlock(ptl);
-		}
+		mutex_lock(&r->links_lock);
+		if (unmap)
+			l->dead = true;
+		any |= link_unlink(l, max(start, l->start) - l->start,
+				   min(end, l->end) - l->start);
+		mutex_unlock(&r->links_lock);
 	}
-	return n;
+	mutex_unlock(&att->lock);
+	if (any)
+		mshare_flush_all();
+	return 0;
 }
 
 static int mn_invalidate_range_start(struct mmu_notifier *mn,
 				     const struct mmu_notifier_range *range)
 {
-	struct mshare_attach *att = container_of(mn, struct mshare_attach, mn);
+	struct mshare_attach *att = to_attach(mn);
 
+	/* Before anything that can fail: the end callback is always made. */
 	atomic_inc(&att->invalidating);
-	if (unlink_range(range->mm, range->start, range->end))
-		mshare_flush_all();
-	return 0;
+	return unlink_sharer(att, range->start, range->end,
+			     range->event == MMU_NOTIFY_UNMAP,
+			     mmu_notifier_range_blockable(range));
 }
 
 static void mn_invalidate_range_end(struct mmu_notifier *mn,
 				    const struct mmu_notifier_range *range)
 {
-	struct mshare_attach *att = container_of(mn, struct mshare_attach, mn);
-
-	atomic_dec(&att->invalidating);
+	atomic_dec(&to_attach(mn)->invalidating);
 }
 
 static void mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	if (unlink_range(mm, 0, TASK_SIZE_MAX))
-		mshare_flush_all();
+	unlink_sharer(to_attach(mn), 0, ULONG_MAX, true, true);
 }
 
 static struct mmu_notifier *mn_alloc(struct mm_struct *mm)
 {
 	struct mshare_attach *att = kzalloc(sizeof(*att), GFP_KERNEL);
 
-	return att ? &att->mn : ERR_PTR(-ENOMEM);
+	if (!att)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&att->lock);
+	INIT_LIST_HEAD(&att->links);
+	return &att->mn;
 }
 
 static void mn_free(struct mmu_notifier *mn)
 {
-	kfree(container_of(mn, struct mshare_attach, mn));
+	kfree(to_attach(mn));
 }
 
 static const struct mmu_notifier_ops mshare_mn_ops = {
@@ -982,23 +1015,23 @@ static const struct mmu_notifier_ops mshare_mn_ops = {
 	.free_notifier = mn_free,
 };
 
-static struct mshare_attach *to_attach(struct mmu_notifier *mn)
+static struct mshare_attach *mn_to_attach(struct mmu_notifier *mn)
 {
 	if (IS_ERR(mn))
 		return ERR_CAST(mn);
-	return container_of(mn, struct mshare_attach, mn);
+	return to_attach(mn);
 }
 
 /* With mmap_lock held for write (mmap, mremap). */
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm)
 {
-	return to_attach(mmu_notifier_get_locked(&mshare_mn_ops, mm));
+	return mn_to_attach(mmu_notifier_get_locked(&mshare_mn_ops, mm));
 }
 
 /* Without mmap_lock (a forked child's first fault, lock dropped). */
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm)
 {
-	return to_attach(mmu_notifier_get(&mshare_mn_ops, mm));
+	return mn_to_attach(mmu_notifier_get(&mshare_mn_ops, mm));
 }
 
 void mshare_attach_put(struct mshare_attach *att)
@@ -1006,8 +1039,14 @@ void mshare_attach_put(struct mshare_attach *att)
 	mmu_notifier_put(&att->mn);
 }
 
+int mshare_core_init(void)
+{
+	return mshare_host_init();
+}
+
 void mshare_core_exit(void)
 {
 	/* Wait for notifiers put by exiting sharers to be freed. */
 	mmu_notifier_synchronize();
+	mshare_host_exit();
 }

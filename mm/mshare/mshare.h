@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mshare: regions whose PTE tables (and, 1 GiB at a time, PMD tables) are
- * shared by every process that maps them. core.c owns the tables and the
- * faults; msharefs.c is the filesystem, ioctl and mmap interface.
+ * shared by every process that maps them.
+ *
+ * Each region owns a host address space: the mm of a user-mode helper
+ * process that the module starts stopped and never lets run (host.c).
+ * The objects mapped into the region are ordinary MAP_SHARED mappings in
+ * that mm, so rmap, truncate, hole punch, seals, reclaim, migration,
+ * memory failure and writeback find and handle them as they do any
+ * mapping. The page tables the host's faults build are the shared ones:
+ * a sharer's PMD entry (or PUD entry, for a 1 GiB aligned GiB) points at
+ * the host's PTE table (or PMD table). core.c links and unlinks them.
  *
  * Lock order:
- *   sharer mmap_lock  ->  region->lock  ->  sharer PUD lock (page_table_lock)
- *                                          | sharer or region PMD lock
- *                                          | region PTE lock
- * The MMU notifier callbacks run under the sharer's mmap_lock (or in
- * exit_mmap) and take only PUD and PMD locks.
+ *   sharer mmap_lock -> host mmap_lock (read, nested) -> region links_lock
+ *     -> sharer PUD or PMD lock
+ *   attach->lock -> region links_lock
+ * The host's MMU notifier runs under the host's mmap_lock, i_mmap_rwsem
+ * or a page lock, and takes only links_lock and sharer PUD/PMD locks.
  */
 #ifndef _MSHARE_H
 #define _MSHARE_H
@@ -22,48 +30,51 @@
 #include <linux/msharefs.h>
 
 #define MSHARE_ALIGN	PMD_SIZE
-#define MSHARE_MAX_SIZE	BIT(40)		/* 1 TiB: 4 MiB of table pointers */
-
-/* One object mapped into the region: [start, end) of region offsets. */
-struct mshare_mapping {
-	struct list_head list;
-	unsigned long start, end;
-	struct file *file;		/* shmem for anonymous memory */
-	pgoff_t pgoff;			/* file page at @start */
-	unsigned long prot;		/* PROT_* */
-	unsigned long max_prot;		/* what PROTECT may grant, as VM_MAY* */
-};
+#define MSHARE_MAX_SIZE	BIT(40)		/* 1 TiB */
 
 struct mshare_region {
-	struct mutex lock;		/* mappings, tables, attach_prot */
+	struct mutex lock;		/* size, host creation, attach_prot */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
-	struct page **tables;		/* one PTE table per PMD_SIZE slot */
-	struct mshare_pud_slot *pud_slots; /* per PUD_SIZE slot, or NULL */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
-	struct list_head mappings;
 	unsigned int attach_prot[8];	/* live attachments per PROT_ value */
 	atomic_long_t sharers;		/* VMAs mapping the region */
-	atomic_long_t nr_tables;
-	atomic_long_t pmd_links;
-	atomic_long_t nr_pmd_tables;
-	atomic_long_t pud_links;
-	atomic_long_t pages;
 	atomic64_t faults;
 	struct list_head all;		/* mshare_regions, for debugfs */
-	struct mem_cgroup *memcg;	/* the creator's: pages are charged to it */
+	struct mem_cgroup *memcg;	/* the creator's: tables are charged to it */
 	char name[64];
-};
 
-/* A region PMD table for 1 GiB of the region, linked into sharers' PUDs. */
-struct mshare_pud_slot {
-	struct page *table;
-	atomic_long_t links;		/* sharer PUD entries pointing at it */
+	/* The host address space (host.c). */
+	struct task_struct *host_task;	/* stopped helper owning host_mm */
+	struct mm_struct *host_mm;	/* mmget() held while the region lives */
+	unsigned long host_base;	/* host address of region offset 0 */
+	struct mmu_notifier host_mn;
+
+	/* Sharers' links to the host's tables. */
+	struct mutex links_lock;	/* links, their bitmaps, invalidating */
+	struct list_head links;		/* struct mshare_link, one per VMA */
+	int invalidating;		/* host invalidations in progress */
+	long pmd_links, pud_links;
 };
 
 /* One per sharer mm (mmu_notifier_get), shared by all its regions. */
 struct mshare_attach {
 	struct mmu_notifier mn;
+	struct mutex lock;		/* links */
+	struct list_head links;		/* struct mshare_link of this mm */
 	atomic_t invalidating;		/* invalidations in progress */
+};
+
+/* One per sharer VMA: which of its PMD and PUD entries are links. */
+struct mshare_link {
+	struct list_head region_node;	/* region->links */
+	struct list_head attach_node;	/* attach->links */
+	struct mshare_region *region;
+	struct mshare_attach *att;	/* NULL until the mm is attached */
+	struct mm_struct *mm;
+	unsigned long start, end;	/* the VMA */
+	bool dead;			/* its tables are being freed */
+	unsigned long *pmd_bits;	/* per PMD_SIZE slot: linked */
+	unsigned long *pud_bits;	/* per PUD_SIZE slot: linked */
 };
 
 /* core.c */
@@ -79,17 +90,32 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
 int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
-vm_fault_t mshare_fault(struct mshare_region *r, struct vm_fault *vmf,
-			struct mshare_attach *att);
-vm_fault_t mshare_huge_fault(struct mshare_region *r, struct vm_fault *vmf,
-			     enum page_entry_size pe_size,
-			     struct mshare_attach *att);
-vm_fault_t mshare_page_mkwrite(struct mshare_region *r, struct vm_fault *vmf);
+struct mshare_link *mshare_link_new(struct mshare_region *r,
+				    struct vm_area_struct *vma,
+				    struct mshare_attach *att);
+void mshare_link_free(struct mshare_link *l);
+int mshare_link_attach(struct mshare_link *l, struct mshare_attach *att);
+vm_fault_t mshare_fault(struct mshare_link *l, struct vm_fault *vmf);
+vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
+			     enum page_entry_size pe_size);
+vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf);
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm);
 void mshare_attach_put(struct mshare_attach *att);
+void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
+			      unsigned long end);
+void mshare_flush_all(void);
+int mshare_core_init(void);
 void mshare_core_exit(void);
 extern struct list_head mshare_regions;
 extern struct mutex mshare_regions_lock;
+
+/* host.c */
+int mshare_host_create(struct mshare_region *r);
+void mshare_host_destroy(struct mshare_region *r);
+int mshare_host_run(struct mshare_region *r,
+		    int (*fn)(struct mshare_region *r, void *arg), void *arg);
+int mshare_host_init(void);
+void mshare_host_exit(void);
 
 #endif /* _MSHARE_H */

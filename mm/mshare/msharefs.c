@@ -25,6 +25,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 
 #include "mshare.h"
@@ -46,35 +47,96 @@ static struct mshare_region *file_region(struct file *file)
 
 /* ----------------------------------------------------------- VMA side */
 
+static const struct vm_operations_struct mshare_vm_ops;
+
+static unsigned long vma_prot_bits(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC);
+}
+
+/*
+ * A forked child's region VMAs get the child's MMU notifier from the
+ * parent's return to user space (a task_work): the child's mmap_lock is
+ * held for write inside dup_mmap(), too early to register one. Until
+ * then only the child's own faults, which can retry, can attach it; so
+ * by the time fork() returns in the parent, ptrace, /proc/PID/mem and
+ * futexes on the child's region work as on any mapping.
+ */
+struct fork_attach {
+	struct callback_head work;
+	struct mm_struct *mm;
+};
+
+static void fork_attach_run(struct callback_head *work)
+{
+	struct fork_attach *fa = container_of(work, struct fork_attach, work);
+	struct mm_struct *mm = fa->mm;
+	struct vm_area_struct *vma;
+
+	if (mmget_not_zero(mm)) {
+		mmap_write_lock(mm);
+		for (vma = find_vma(mm, 0); vma; vma = find_vma(mm, vma->vm_end)) {
+			struct mshare_link *l = vma->vm_private_data;
+			struct mshare_attach *att;
+
+			if (vma->vm_ops != &mshare_vm_ops || !l || l->att)
+				continue;
+			att = mshare_attach_get_locked(mm);
+			if (IS_ERR(att))
+				break;	/* the child's first fault tries again */
+			if (mshare_link_attach(l, att))
+				mshare_attach_put(att);
+		}
+		mmap_write_unlock(mm);
+		mmput(mm);
+	}
+	mmdrop(mm);
+	kfree(fa);
+}
+
+static void fork_attach_later(struct mm_struct *mm)
+{
+	struct fork_attach *fa = kzalloc(sizeof(*fa), GFP_KERNEL);
+
+	if (!fa)
+		return;
+	mmgrab(mm);
+	fa->mm = mm;
+	init_task_work(&fa->work, fork_attach_run);
+	if (task_work_add(current, &fa->work, TWA_RESUME)) {
+		mmdrop(mm);
+		kfree(fa);
+	}
+}
+
 static void mshare_vm_open(struct vm_area_struct *vma)
 {
-	struct mshare_attach *att = vma->vm_private_data;
+	struct mshare_link *old = vma->vm_private_data;
 	struct mshare_region *r = file_region(vma->vm_file);
+	struct mshare_attach *att = NULL;
 
-	mshare_attach_add(r, vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC), 1);
-	if (!att)
-		return;
-	if (att->mn.mm == vma->vm_mm) {
+	mshare_attach_add(r, vma_prot_bits(vma), 1);
+	if (old && old->mm == vma->vm_mm) {
 		/* mremap's copy_vma(): same mm, mmap_lock held for write. */
 		att = mshare_attach_get_locked(vma->vm_mm);
-		vma->vm_private_data = IS_ERR(att) ? NULL : att;
+		if (IS_ERR(att))
+			att = NULL;
 	} else {
-		/*
-		 * fork: the child attaches on its first fault; until then
-		 * its PMDs stay empty (dup_mmap copies no tables for us).
-		 */
-		vma->vm_private_data = NULL;
+		/* fork: dup_mmap() copies no tables for us; link lazily. */
+		fork_attach_later(vma->vm_mm);
 	}
+	vma->vm_private_data = mshare_link_new(r, vma, att);
+	if (!vma->vm_private_data && att)
+		mshare_attach_put(att);
 }
 
 static void mshare_vm_close(struct vm_area_struct *vma)
 {
-	struct mshare_attach *att = vma->vm_private_data;
+	struct mshare_link *l = vma->vm_private_data;
 
-	mshare_attach_add(file_region(vma->vm_file),
-			  vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC), -1);
-	if (att)
-		mshare_attach_put(att);
+	mshare_attach_add(file_region(vma->vm_file), vma_prot_bits(vma), -1);
+	if (l)
+		mshare_link_free(l);
 }
 
 static int mshare_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
@@ -94,25 +156,24 @@ static int mshare_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 }
 
 /*
- * A forked child's first fault: register its MMU notifier, which needs
- * mmap_lock for write, so drop the read lock and have the fault retried.
- * Without memory for the notifier the fault cannot return VM_FAULT_OOM
- * (the lock is gone) and retrying would spin while memory is short: the
- * task gets SIGBUS instead, which the retry path delivers at once.
+ * A fault in a VMA whose mm has no notifier yet (a forked child before
+ * the parent's task_work ran): register it, which needs mmap_lock for
+ * write, so drop the read lock and have the fault retried. A fault that
+ * cannot retry gets SIGBUS; so does one when memory for the notifier is
+ * short (the lock is gone, VM_FAULT_OOM cannot be returned).
  */
 static vm_fault_t attach_and_retry(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long addr = vmf->address;
-	struct file *file = get_file(vma->vm_file);
+	struct file *file;
 	struct mshare_attach *att;
 
-	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
-	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
-		fput(file);
+	if (!vma->vm_private_data || !(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
+	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
 		return VM_FAULT_SIGBUS;
-	}
+	file = get_file(vma->vm_file);
 	mmap_read_unlock(mm);
 	att = mshare_attach_get(mm);
 	if (IS_ERR(att)) {
@@ -121,7 +182,8 @@ static vm_fault_t attach_and_retry(struct vm_fault *vmf)
 		mmap_read_lock(mm);
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start > addr || vma->vm_file != file ||
-		    cmpxchg(&vma->vm_private_data, NULL, att))
+		    !vma->vm_private_data ||
+		    mshare_link_attach(vma->vm_private_data, att))
 			mshare_attach_put(att);
 		mmap_read_unlock(mm);
 	}
@@ -129,31 +191,36 @@ static vm_fault_t attach_and_retry(struct vm_fault *vmf)
 	return VM_FAULT_RETRY;
 }
 
+static struct mshare_link *attached_link(struct vm_fault *vmf)
+{
+	struct mshare_link *l = vmf->vma->vm_private_data;
+
+	return l && READ_ONCE(l->att) ? l : NULL;
+}
+
 static vm_fault_t mshare_vm_fault(struct vm_fault *vmf)
 {
-	struct mshare_attach *att = READ_ONCE(vmf->vma->vm_private_data);
+	struct mshare_link *l = attached_link(vmf);
 
-	if (!att)
-		return attach_and_retry(vmf);
-	return mshare_fault(file_region(vmf->vma->vm_file), vmf, att);
+	return l ? mshare_fault(l, vmf) : attach_and_retry(vmf);
 }
 
 static vm_fault_t mshare_vm_huge_fault(struct vm_fault *vmf,
 				       enum page_entry_size pe_size)
 {
-	struct mshare_attach *att = READ_ONCE(vmf->vma->vm_private_data);
+	struct mshare_link *l;
 
 	if (pe_size != PE_SIZE_PUD)
 		return VM_FAULT_FALLBACK;
-	if (!att)
-		return attach_and_retry(vmf);
-	return mshare_huge_fault(file_region(vmf->vma->vm_file), vmf, pe_size,
-				 att);
+	l = attached_link(vmf);
+	return l ? mshare_huge_fault(l, vmf, pe_size) : attach_and_retry(vmf);
 }
 
 static vm_fault_t mshare_vm_page_mkwrite(struct vm_fault *vmf)
 {
-	return mshare_page_mkwrite(file_region(vmf->vma->vm_file), vmf);
+	struct mshare_link *l = attached_link(vmf);
+
+	return l ? mshare_page_mkwrite(l, vmf) : attach_and_retry(vmf);
 }
 
 static const struct vm_operations_struct mshare_vm_ops = {
@@ -172,6 +239,7 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 	struct mshare_region *r = file_region(file);
 	unsigned long prot = 0;
 	struct mshare_attach *att;
+	struct mshare_link *l;
 	int ret;
 
 	/* do_mmap() drops VM_SHARED, not VM_MAYSHARE, for read-only files. */
@@ -193,9 +261,15 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 		mshare_attach_add(r, prot, -1);
 		return PTR_ERR(att);
 	}
+	l = mshare_link_new(r, vma, att);
+	if (!l) {
+		mshare_attach_put(att);
+		mshare_attach_add(r, prot, -1);
+		return -ENOMEM;
+	}
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &mshare_vm_ops;
-	vma->vm_private_data = att;
+	vma->vm_private_data = l;
 	return 0;
 }
 
@@ -351,11 +425,12 @@ static int mshare_mknod(struct inode *dir, struct dentry *dentry,
 		 * The core mm offers a PUD-level ->huge_fault() only to DAX
 		 * VMAs. The region is not DAX storage, but what the flag
 		 * also implies fits it: no NUMA hinting or migration of its
-		 * pages, no KSM, mlock() leaves the VMA alone (pages stay
-		 * resident anyway), and FOLL_LONGTERM pins are refused.
+		 * pages through the sharer (rmap reaches them through the
+		 * host), no KSM, mlock() leaves the VMA alone (it could never
+		 * munlock pages in tables it does not own), and FOLL_LONGTERM
+		 * pins are refused.
 		 */
-		if (pmd_sharing)
-			inode->i_flags |= S_DAX;
+		inode->i_flags |= S_DAX;
 		inode->i_op = &mshare_region_iops;
 		inode->i_fop = &mshare_region_fops;
 	}
@@ -479,19 +554,26 @@ DEFINE_SHOW_ATTRIBUTE(regions);
 
 static int __init mshare_init(void)
 {
-	int ret = sysfs_create_mount_point(fs_kobj, "mshare");
+	int ret = mshare_core_init();
 
 	if (ret)
 		return ret;
+	ret = sysfs_create_mount_point(fs_kobj, "mshare");
+	if (ret)
+		goto fail_core;
 	ret = register_filesystem(&mshare_fs_type);
-	if (ret) {
-		sysfs_remove_mount_point(fs_kobj, "mshare");
-		return ret;
-	}
+	if (ret)
+		goto fail_mount_point;
 	mshare_debugfs = debugfs_create_dir("mshare", NULL);
 	debugfs_create_file("regions", 0400, mshare_debugfs, NULL,
 			    &regions_fops);
 	return 0;
+
+fail_mount_point:
+	sysfs_remove_mount_point(fs_kobj, "mshare");
+fail_core:
+	mshare_core_exit();
+	return ret;
 }
 
 static void __exit mshare_exit(void)

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mshare host address spaces.
+ *
+ * A module cannot create an mm_struct (mm_alloc() is not exported), but
+ * it can start a user-mode helper: the helper execs an ordinary program
+ * (host_program, /bin/sh by default) with SIGSTOP already pending, so it
+ * stops before its first user instruction and never runs. Its mm, held
+ * with mmget(), is the region's host address space: a kernel thread
+ * adopts it with kthread_use_mm() to mmap() and munmap() the region's
+ * objects there, and faults are driven into it with handle_mm_fault(),
+ * as remote GUP does. The helper is moved into the creator's cgroups, so
+ * the pages its mappings fault in are charged to the creator, and it is
+ * never chosen by the OOM killer. It is killed when the region goes.
+ *
+ * The host's MMU notifier unlinks every sharer from the host's tables
+ * before any path changes or frees them (see core.c).
+ */
+#include <linux/cgroup.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/oom.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/umh.h>
+
+#include "mshare.h"
+
+static char *host_program = "/bin/sh";
+module_param(host_program, charp, 0644);
+MODULE_PARM_DESC(host_program,
+		 "any executable: its stopped image hosts a region's address space");
+
+static struct kthread_worker *host_worker;
+
+/* ------------------------------------------------------- host notifier */
+
+static struct mshare_region *host_region(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct mshare_region, host_mn);
+}
+
+static int host_invalidate_range_start(struct mmu_notifier *mn,
+				       const struct mmu_notifier_range *range)
+{
+	struct mshare_region *r = host_region(mn);
+	unsigned long start, end;
+
+	if (range->end <= r->host_base || range->start >= r->host_base + r->size)
+		return 0;
+	start = max(range->start, r->host_base) - r->host_base;
+	end = min(range->end, r->host_base + r->size) - r->host_base;
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&r->links_lock);
+	else if (!mutex_trylock(&r->links_lock))
+		return -EAGAIN;
+	/* Until the end callback, no fault may link this range again. */
+	r->invalidating++;
+	mshare_unlink_host_range(r, start, end);
+	mutex_unlock(&r->links_lock);
+	return 0;
+}
+
+static void host_invalidate_range_end(struct mmu_notifier *mn,
+				      const struct mmu_notifier_range *range)
+{
+	struct mshare_region *r = host_region(mn);
+
+	if (range->end <= r->host_base || range->start >= r->host_base + r->size)
+		return;
+	mutex_lock(&r->links_lock);
+	r->invalidating--;
+	mutex_unlock(&r->links_lock);
+}
+
+static const struct mmu_notifier_ops host_mn_ops = {
+	.invalidate_range_start = host_invalidate_range_start,
+	.invalidate_range_end = host_invalidate_range_end,
+};
+
+/* ----------------------------------------------------- running in host */
+
+struct host_op {
+	struct kthread_work work;
+	struct mshare_region *r;
+	int (*fn)(struct mshare_region *r, void *arg);
+	void *arg;
+	int ret;
+};
+
+static void host_op_run(struct kthread_work *work)
+{
+	struct host_op *op = container_of(work, struct host_op, work);
+
+	kthread_use_mm(op->r->host_mm);
+	op->ret = op->fn(op->r, op->arg);
+	kthread_unuse_mm(op->r->host_mm);
+}
+
+/* Run @fn with the host mm as current->mm (vm_mmap() and vm_munmap()). */
+int mshare_host_run(struct mshare_region *r,
+		    int (*fn)(struct mshare_region *r, void *arg), void *arg)
+{
+	struct host_op op = { .r = r, .fn = fn, .arg = arg };
+
+	kthread_init_work(&op.work, host_op_run);
+	kthread_queue_work(host_worker, &op.work);
+	kthread_flush_work(&op.work);
+	return op.ret;
+}
+
+/* ----------------------------------------------------- host lifetime */
+
+struct host_spawn {
+	struct task_struct *task;
+};
+
+/* Runs in the helper before it execs: stop it before any user code. */
+static int host_spawn_init(struct subprocess_info *info, struct cred *new)
+{
+	struct host_spawn *spawn = info->data;
+
+	spawn->task = get_task_struct(current);
+	send_sig(SIGSTOP, current, 1);
+	return 0;
+}
+
+static struct task_struct *host_spawn_task(const char *name)
+{
+	struct host_spawn spawn = { };
+	struct subprocess_info *info;
+	char *argv[4], *envp[2];
+	int ret;
+
+	argv[0] = host_program;
+	argv[1] = "mshare-host";	/* what ps shows, with the region */
+	argv[2] = (char *)name;
+	argv[3] = NULL;
+	envp[0] = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
+	envp[1] = NULL;
+
+	info = call_usermodehelper_setup(host_program, argv, envp, GFP_KERNEL,
+					 host_spawn_init, NULL, &spawn);
+	if (!info)
+		return ERR_PTR(-ENOMEM);
+	ret = call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+	if (ret) {
+		if (spawn.task)
+			put_task_struct(spawn.task);
+		return ERR_PTR(ret < 0 ? ret : -ENOEXEC);
+	}
+	return spawn.task;
+}
+
+/* Reserve the host range: PROT_NONE, anonymous, never faulted. */
+static int host_reserve(struct mshare_region *r, void *arg)
+{
+	unsigned long align = r->size >= PUD_SIZE ? PUD_SIZE : PMD_SIZE;
+	unsigned long addr, base;
+
+	addr = vm_mmap(NULL, 0, r->size + align, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
+	if (IS_ERR_VALUE(addr))
+		return addr;
+	base = round_up(addr, align);
+	if (base > addr)
+		vm_munmap(addr, base - addr);
+	vm_munmap(base + r->size, addr + align - base);
+	r->host_base = base;
+	return 0;
+}
+
+/*
+ * Kill the helper and wait (a little) for its exit to drop its reference
+ * to the mm, so that ours is the last: the host's mappings, and with them
+ * the pages only the region held, are gone when the region is.
+ */
+static void host_kill_and_put(struct task_struct *task, struct mm_struct *mm)
+{
+	int i;
+
+	send_sig(SIGKILL, task, 1);
+	for (i = 0; i < 250 && atomic_read(&mm->mm_users) > 1; i++)
+		msleep(20);
+	put_task_struct(task);
+	mmput(mm);
+}
+
+/* With r->lock, when the region is sized: start its host. */
+int mshare_host_create(struct mshare_region *r)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	int ret;
+
+	task = host_spawn_task(r->name);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	mm = get_task_mm(task);
+	if (!mm) {		/* killed before we got here */
+		put_task_struct(task);
+		return -ESRCH;
+	}
+	/* Never the OOM killer's victim: killing it frees nothing. */
+	task->signal->oom_score_adj = OOM_SCORE_ADJ_MIN;
+	task->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
+	/* Its pages are charged to the creator's cgroups. */
+	ret = cgroup_attach_task_all(current, task);
+	if (ret)
+		goto fail;
+	/* khugepaged must not collapse the host's ranges into huge PMDs. */
+	set_bit(MMF_DISABLE_THP, &mm->flags);
+	r->host_task = task;
+	r->host_mm = mm;
+	r->host_mn.ops = &host_mn_ops;
+	ret = mmu_notifier_register(&r->host_mn, mm);
+	if (ret)
+		goto fail;
+	ret = mshare_host_run(r, host_reserve, NULL);
+	if (!ret)
+		return 0;
+	mmu_notifier_unregister(&r->host_mn, mm);
+fail:
+	r->host_task = NULL;
+	r->host_mm = NULL;
+	host_kill_and_put(task, mm);
+	return ret;
+}
+
+/* No sharer is left: drop the host's mappings, its mm and its task. */
+void mshare_host_destroy(struct mshare_region *r)
+{
+	if (!r->host_mm)
+		return;
+	mmu_notifier_unregister(&r->host_mn, r->host_mm);
+	host_kill_and_put(r->host_task, r->host_mm);
+	r->host_task = NULL;
+	r->host_mm = NULL;
+}
+
+int mshare_host_init(void)
+{
+	host_worker = kthread_create_worker(0, "mshare-host");
+	return PTR_ERR_OR_ZERO(host_worker);
+}
+
+void mshare_host_exit(void)
+{
+	kthread_destroy_worker(host_worker);
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers for the mshare selftests: regions, objects, outcomes. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/msharefs.h>
+
+#include "mshare_util.h"
+#include "vm_util.h"
+
+unsigned long mshare_align(void)
+{
+	char buf[32] = "";
+	int fd = open(MNT "/mshare_info", O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return 0;
+	close(fd);
+	return strtoul(buf, NULL, 0);
+}
+
+bool ensure_mounted(void)
+{
+	if (access(MNT "/mshare_info", F_OK) == 0)
+		return true;
+	mount("msharefs", MNT, "msharefs", 0, NULL);
+	return access(MNT "/mshare_info", F_OK) == 0;
+}
+
+/* Create a region of @size with anonymous shared memory over all of it. */
+int make_region(const char *name, unsigned long size)
+{
+	struct mshare_create c = {
+		.region_offset = 0, .size = size, .prot = PROT_READ | PROT_WRITE,
+		.flags = MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, .fd = -1,
+	};
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, size) || ioctl(fd, MSHAREFS_CREATE_MAPPING, &c)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Detach, close and remove a region made by make_region(). */
+void drop_region(void *p, unsigned long size, int fd, const char *name)
+{
+	char path[128];
+
+	munmap(p, size);
+	close(fd);
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+}
+
+char *attach(int fd, unsigned long size, int prot)
+{
+	char *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A regular file that is not shmem: ramfs is always built in. */
+int ramfs_file(void)
+{
+	char data[4096];
+	int fd;
+
+	mkdir("/tmp/ramfs", 0700);
+	if (access("/tmp/ramfs/file", F_OK)) {
+		mount("ramfs", "/tmp/ramfs", "ramfs", 0, NULL);
+		fd = open("/tmp/ramfs/file", O_RDWR | O_CREAT, 0600);
+		memset(data, 'r', sizeof(data));
+		memcpy(data, "ramfs page one", 15);
+		if (fd < 0 || write(fd, data, sizeof(data)) != sizeof(data))
+			return -1;
+		close(fd);
+	}
+	return open("/tmp/ramfs/file", O_RDONLY);
+}
+
+/* The same open file description's inode again, opened read-only. */
+int reopen_read_only(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY);
+}
+
+bool segv_on_write(char *p)
+{
+	pid_t c = fork();
+	int status;
+
+	if (c == 0) {
+		touch_write(p, 1);
+		_exit(0);
+	}
+	waitpid(c, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+static int probe(void *p, bool write, char v)
+{
+	pid_t c = fork();
+	int status;
+
+	if (c == 0) {
+		if (write) {
+			touch_write(p, v);
+			_exit((unsigned char)v);
+		}
+		_exit(__atomic_load_n((unsigned char *)p, __ATOMIC_RELAXED));
+	}
+	if (c < 0 || waitpid(c, &status, 0) != c)
+		return -1;
+	if (WIFSIGNALED(status))
+		return PROBE_SIGNAL + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int probe_read(const void *p)
+{
+	return probe((void *)p, false, 0);
+}
+
+int probe_write(void *p, char v)
+{
+	return probe(p, true, v);
+}

@@ -1,0 +1,947 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel's other paths against a region page: every test does the
+ * same steps on a region and on a plain MAP_SHARED mapping of the same
+ * object, in the same run, and asserts that they agree (or that the
+ * region gives the errno Documentation/mshare.rst documents).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/futex.h>
+#include <linux/msharefs.h>
+
+#include "kselftest_harness.h"
+
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 400
+#include "mshare_util.h"
+#include "ptwalk_lib.h"
+#include "vm_util.h"
+
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 2U
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef __NR_memfd_secret
+#define __NR_memfd_secret 447
+#endif
+#define KP "/tmp/kp"
+#define NOBODY 65534
+
+static int create_err(int fd, __u64 off, __u64 size, __u32 prot, int ofd,
+		      __u64 foff)
+{
+	struct mshare_create c = { off, size, foff, prot, MAP_SHARED | MAP_FIXED,
+				   (__u32)ofd };
+
+	return ioctl(fd, MSHAREFS_CREATE_MAPPING, &c) ? errno : 0;
+}
+
+static int unmap_err(int fd, __u64 off, __u64 size)
+{
+	struct mshare_unmap u = { off, size };
+
+	return ioctl(fd, MSHAREFS_UNMAP, &u) ? errno : 0;
+}
+
+static int protect_err(int fd, __u64 off, __u64 size, __u32 prot)
+{
+	struct mshare_protect p = { off, size, prot, 0 };
+
+	return ioctl(fd, MSHAREFS_PROTECT, &p) ? errno : 0;
+}
+
+/* An empty region of @size (no object yet), open read-write. */
+static int empty_region(const char *name, unsigned long size)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd >= 0 && ftruncate(fd, size)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void remove_region(int fd, const char *name)
+{
+	char path[128];
+
+	close(fd);
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+}
+
+/* A memfd of @size, every page filled with its index + @salt. */
+static int filled_memfd(unsigned long size, unsigned int flags, int salt)
+{
+	int fd = memfd_create("kp", flags);
+	char page[PG];
+	unsigned long i;
+
+	if (fd < 0 || ftruncate(fd, size))
+		return -1;
+	for (i = 0; i < size / PG; i++) {
+		memset(page, (char)(i + salt), PG);
+		if (pwrite(fd, page, PG, i * PG) != PG)
+			return -1;
+	}
+	return fd;
+}
+
+static char pread_byte(int fd, unsigned long off)
+{
+	char c = 0x55;
+
+	return pread(fd, &c, 1, off) == 1 ? c : 0x55;
+}
+
+/* Test files on tmpfs and ramfs that any user may open. */
+static void make_test_files(void)
+{
+	static const char * const fs[] = { "tmpfs", "ramfs" };
+	char path[64];
+	unsigned int i;
+	int fd;
+
+	mkdir(KP, 01777);
+	chmod(KP, 01777);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), KP "/%s/file", fs[i]);
+		if (!access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), KP "/%s", fs[i]);
+		mkdir(path, 01777);
+		mount(fs[i], path, fs[i], 0, NULL);
+		chmod(path, 01777);
+		snprintf(path, sizeof(path), KP "/%s/file", fs[i]);
+		fd = open(path, O_RDWR | O_CREAT, 0666);
+		if (fd >= 0) {
+			if (pwrite(fd, fs[i], strlen(fs[i]), 0) < 0 ||
+			    ftruncate(fd, PG))
+				perror(path);
+			fchmod(fd, 0666);
+			close(fd);
+		}
+	}
+}
+
+/* ---------------------------------------------------- 1: every object */
+
+enum { NOT_HERE = -2 };
+
+static int open_path(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	return fd < 0 ? NOT_HERE : fd;
+}
+
+static int o_meminfo(void) { return open_path("/proc/meminfo", O_RDONLY); }
+
+static int o_pagemap(void) { return open_path("/proc/self/pagemap", O_RDONLY); }
+
+static int o_sysfs(void)
+{
+	return open_path("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
+}
+
+static int o_debugfs(void)
+{
+	return open_path("/sys/kernel/debug/mshare/regions", O_RDONLY);
+}
+
+static int o_null(void) { return open_path("/dev/null", O_RDWR); }
+
+static int o_zero(void) { return open_path("/dev/zero", O_RDWR); }
+
+static int o_dir(void) { return open_path("/", O_RDONLY | O_DIRECTORY); }
+
+static int o_tmpfs(void) { return open_path(KP "/tmpfs/file", O_RDWR); }
+
+static int o_tmpfs_ro(void) { return open_path(KP "/tmpfs/file", O_RDONLY); }
+
+static int o_tmpfs_wo(void) { return open_path(KP "/tmpfs/file", O_WRONLY); }
+
+static int o_tmpfs_path(void) { return open_path(KP "/tmpfs/file", O_PATH); }
+
+static int o_ramfs(void) { return open_path(KP "/ramfs/file", O_RDWR); }
+
+static int o_pipe(void)
+{
+	int p[2];
+
+	return pipe(p) ? NOT_HERE : p[0];
+}
+
+static int o_socket(void)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	return fd < 0 ? NOT_HERE : fd;
+}
+
+static int o_memfd(void)
+{
+	return filled_memfd(PG, 0, 'm');
+}
+
+static int o_memfd_empty(void)
+{
+	int fd = memfd_create("empty", 0);
+
+	return fd < 0 ? NOT_HERE : fd;
+}
+
+static int o_secretmem(void)
+{
+	int fd = syscall(__NR_memfd_secret, 0);
+
+	if (fd < 0)
+		return NOT_HERE;
+	if (ftruncate(fd, PG)) {
+		close(fd);
+		return NOT_HERE;
+	}
+	return fd;
+}
+
+static int o_region(void)
+{
+	return open_path(MNT "/kp-nested", O_RDWR);
+}
+
+struct object_kind {
+	const char *name;
+	int (*open)(void);
+	int region_errno;	/* documented difference, else 0 */
+};
+
+static const struct object_kind kinds[] = {
+	{ "procfs file", o_meminfo, 0 },
+	{ "procfs pagemap", o_pagemap, 0 },
+	{ "sysfs attribute", o_sysfs, 0 },
+	{ "debugfs file", o_debugfs, 0 },
+	{ "/dev/null", o_null, 0 },
+	{ "/dev/zero", o_zero, 0 },
+	{ "pipe", o_pipe, 0 },
+	{ "socket", o_socket, 0 },
+	{ "directory", o_dir, 0 },
+	{ "memfd", o_memfd, 0 },
+	{ "empty memfd", o_memfd_empty, 0 },
+	{ "tmpfs file", o_tmpfs, 0 },
+	{ "tmpfs file read-only", o_tmpfs_ro, 0 },
+	{ "tmpfs file write-only", o_tmpfs_wo, 0 },
+	{ "O_PATH descriptor", o_tmpfs_path, 0 },
+	{ "ramfs file", o_ramfs, 0 },
+	/* Its pages are off the direct map: no other mm may reach them. */
+	{ "secretmem", o_secretmem, ENODEV },
+	/* No nesting, as v3; a plain mmap() of one page fails with EINVAL too. */
+	{ "msharefs region", o_region, EINVAL },
+};
+
+/* Returns the number of disagreements, each logged. */
+static int compare_objects(struct __test_metadata *_metadata, const char *who)
+{
+	static const int prots[] = { PROT_READ, PROT_READ | PROT_WRITE,
+				     PROT_READ | PROT_EXEC };
+	unsigned long size = mshare_align();
+	int bad = 0, tried = 0, nested;
+	unsigned int k, i;
+
+	nested = empty_region("kp-nested", size);
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		for (i = 0; i < 3; i++) {
+			int ofd = kinds[k].open(), perr, rerr, want, rfd;
+			char *q, *p = NULL;
+
+			if (ofd == NOT_HERE) {
+				if (!i)
+					TH_LOG("%s: %s: not available to this user (%s)",
+					       who, kinds[k].name, strerror(errno));
+				break;
+			}
+			rfd = empty_region("kp-obj", size);
+			if (rfd < 0)
+				return bad + 1;
+			q = mmap(NULL, PG, prots[i], MAP_SHARED, ofd, 0);
+			perr = q == MAP_FAILED ? errno : 0;
+			rerr = create_err(rfd, 0, PG, prots[i], ofd, 0);
+			want = perr;
+			if (!perr && kinds[k].region_errno)
+				want = kinds[k].region_errno;
+			if (perr == EINVAL && kinds[k].region_errno == EINVAL)
+				want = EINVAL;
+			tried++;
+			if (rerr != want) {
+				TH_LOG("%s: %s prot %d: region errno %d, mmap() %d",
+				       who, kinds[k].name, prots[i], rerr, perr);
+				bad++;
+			}
+			if (!rerr && !perr) {
+				p = attach(rfd, size, PROT_READ | PROT_WRITE | PROT_EXEC);
+				if (!p) {
+					TH_LOG("%s: %s: attach failed: %s", who,
+					       kinds[k].name, strerror(errno));
+					bad++;
+				}
+			}
+			if (p && probe_read(p) != probe_read(q)) {
+				TH_LOG("%s: %s: a read gives %d, plain %d", who,
+				       kinds[k].name, probe_read(p), probe_read(q));
+				bad++;
+			}
+			if (p && (prots[i] & PROT_WRITE) &&
+			    probe_write(p, 'w') != probe_write(q, 'w')) {
+				TH_LOG("%s: %s: a write gives %d, plain %d", who,
+				       kinds[k].name, probe_write(p, 'w'),
+				       probe_write(q, 'w'));
+				bad++;
+			}
+			if (p)
+				munmap(p, size);
+			if (q != MAP_FAILED)
+				munmap(q, PG);
+			remove_region(rfd, "kp-obj");
+			close(ofd);
+		}
+	}
+	remove_region(nested, "kp-nested");
+	TH_LOG("%s: %d object/protection pairs compared", who, tried);
+	if (tried < 20)
+		bad++;
+	return bad;
+}
+
+FIXTURE(kp) {
+	unsigned long align;
+};
+
+FIXTURE_SETUP(kp)
+{
+	if (!ensure_mounted())
+		SKIP(return, "msharefs not available (mshare module not loaded)");
+	self->align = mshare_align();
+	ASSERT_GT(self->align, 0UL);
+	make_test_files();
+}
+
+FIXTURE_TEARDOWN(kp)
+{
+}
+
+TEST_F(kp, every_kind_of_object_as_root_gets_what_mmap_gives)
+{
+	EXPECT_EQ(0, compare_objects(_metadata, "root"));
+}
+
+TEST_F(kp, every_kind_of_object_as_nobody_gets_what_mmap_gives)
+{
+	ASSERT_EQ(0, setresgid(NOBODY, NOBODY, NOBODY));
+	ASSERT_EQ(0, setresuid(NOBODY, NOBODY, NOBODY));
+	EXPECT_EQ(0, compare_objects(_metadata, "nobody"));
+}
+
+/* A noexec mount refuses exec as mmap() does (EPERM), with no sharer. */
+TEST_F(kp, noexec_object_refuses_exec_as_mmap_does)
+{
+	int rfd = empty_region("kp-noexec", self->align), fd;
+	void *q;
+
+	ASSERT_GE(rfd, 0);
+	mkdir(KP "/noexec", 0700);
+	ASSERT_EQ(0, mount("tmpfs", KP "/noexec", "tmpfs", MS_NOEXEC, "size=1m"));
+	fd = open(KP "/noexec/f", O_RDWR | O_CREAT, 0600);
+	ASSERT_EQ(0, ftruncate(fd, PG));
+	q = mmap(NULL, PG, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	ASSERT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(errno, create_err(rfd, 0, PG, PROT_READ | PROT_EXEC, fd, 0));
+	/* Mapped without exec, PROTECT cannot add it: EACCES, as mprotect(). */
+	ASSERT_EQ(0, create_err(rfd, 0, PG, PROT_READ, fd, 0));
+	q = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_NE(0, mprotect(q, PG, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(errno, protect_err(rfd, 0, PG, PROT_READ | PROT_EXEC));
+	munmap(q, PG);
+	close(fd);
+	remove_region(rfd, "kp-noexec");
+	umount(KP "/noexec");
+}
+
+/* ----------------------------------- 2: truncate, hole punch, MADV_REMOVE */
+
+/* Every 17th page, at a different offset in each: 61 probes of 4 MiB. */
+#define PROBE_STEP (17 * PG + 40)
+
+/* Two sharers, the plain mapping and pread() agree on every probe. */
+static int disagreements(char *p, char *q, int mfd, unsigned long size,
+			 pid_t sharer, int *cmd, int *ans)
+{
+	unsigned long i;
+	int bad = 0;
+	char c;
+
+	for (i = 0; i < size; i += PROBE_STEP) {
+		int rp = probe_read(p + i), rq = probe_read(q + i);
+
+		if (rp != rq ||
+		    (rq < PROBE_SIGNAL && (char)rq != pread_byte(mfd, i)))
+			bad++;
+	}
+	/* The other sharer reads its own mapping (tables linked earlier). */
+	c = 'c';
+	if (write(cmd[1], &c, 1) != 1 || read(ans[0], &c, 1) != 1 || c != 'y')
+		bad++;
+	(void)sharer;
+	return bad;
+}
+
+TEST_F(kp, truncate_hole_punch_and_remove_as_on_a_plain_mapping)
+{
+	unsigned long size = 2 * self->align, i;
+	int rfd, mfd, cmd[2], ans[2], status;
+	long shmem0;
+	char *p, *q, *r, c;
+	pid_t sharer;
+
+	mfd = filled_memfd(size, 0, 1);
+	rfd = empty_region("kp-trunc", size);
+	ASSERT_GE(mfd, 0);
+	ASSERT_GE(rfd, 0);
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, pipe(cmd));
+	ASSERT_EQ(0, pipe(ans));
+	touch_pages(p, size);
+	sharer = fork();
+	if (!sharer) {
+		char *pp = attach(rfd, size, PROT_READ | PROT_WRITE);
+
+		close(cmd[1]);	/* EOF when the parent closes its end */
+		close(ans[0]);
+		touch_pages(pp, size);
+		while (read(cmd[0], &c, 1) == 1) {
+			for (i = 0, c = 'y'; i < size; i += PROBE_STEP)
+				if (probe_read(pp + i) != probe_read(q + i))
+					c = 'n';
+			if (write(ans[1], &c, 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, disagreements(p, q, mfd, size, sharer, cmd, ans));
+	/* Hole punch: zeroes in the hole, in both sharers and the plain map. */
+	ASSERT_EQ(0, fallocate(mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       MB, 64 * 1024));
+	EXPECT_EQ(0, p[MB]);
+	EXPECT_EQ(0, disagreements(p, q, mfd, size, sharer, cmd, ans));
+	/* MADV_REMOVE through a third, plain mapping. */
+	r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_EQ(0, madvise(r + 3 * MB, 128 * 1024, MADV_REMOVE));
+	EXPECT_EQ(0, p[3 * MB + PG]);
+	EXPECT_EQ(0, disagreements(p, q, mfd, size, sharer, cmd, ans));
+	/* Writes through the region land in the file, after all that. */
+	p[MB + PG] = 'x';
+	EXPECT_EQ('x', pread_byte(mfd, MB + PG));
+	EXPECT_EQ('x', q[MB + PG]);
+	/* Truncate: SIGBUS beyond EOF everywhere, pages freed. */
+	shmem0 = meminfo_kb("Shmem");
+	ASSERT_EQ(0, ftruncate(mfd, MB + 8 * PG));
+	EXPECT_EQ(PROBE_SIGNAL + SIGBUS, probe_read(p + 3 * MB));
+	EXPECT_EQ(PROBE_SIGNAL + SIGBUS, probe_read(q + 3 * MB));
+	EXPECT_EQ(0, disagreements(p, q, mfd, size, sharer, cmd, ans));
+	EXPECT_LT(meminfo_kb("Shmem"), shmem0 - 2048)
+		TH_LOG("truncate freed no page");
+	/* And back: new zero pages, seen by all. */
+	ASSERT_EQ(0, ftruncate(mfd, size));
+	EXPECT_EQ(0, p[3 * MB]);
+	p[3 * MB] = 'y';
+	EXPECT_EQ('y', q[3 * MB]);
+	EXPECT_EQ(0, disagreements(p, q, mfd, size, sharer, cmd, ans));
+	close(cmd[1]);
+	ASSERT_EQ(sharer, waitpid(sharer, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	munmap(r, size);
+	munmap(q, size);
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "kp-trunc");
+}
+
+/* --------------------------------------------------------------- 3: seals */
+
+TEST_F(kp, memfd_seals_hold_as_for_a_plain_mapping)
+{
+	unsigned long size = self->align;
+	int rfd, mfd, pfd, perr;
+	char *p, *q;
+
+	rfd = empty_region("kp-seal", size);
+	mfd = filled_memfd(PG, MFD_ALLOW_SEALING, 's');
+	pfd = filled_memfd(PG, MFD_ALLOW_SEALING, 's');
+	ASSERT_GE(rfd, 0);
+	ASSERT_GE(mfd, 0);
+	ASSERT_GE(pfd, 0);
+	/* Mapped writable: F_SEAL_WRITE is refused (EBUSY) for both. */
+	ASSERT_EQ(0, create_err(rfd, 0, PG, PROT_READ | PROT_WRITE, mfd, 0));
+	q = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(-1, fcntl(pfd, F_ADD_SEALS, F_SEAL_WRITE));
+	perr = errno;
+	ASSERT_EQ(-1, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
+	EXPECT_EQ(perr, errno);
+	/* Unmapped, the seal is taken; then nothing writable may come back. */
+	munmap(q, PG);
+	ASSERT_EQ(0, unmap_err(rfd, 0, PG));
+	ASSERT_EQ(0, fcntl(pfd, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
+	q = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	ASSERT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(errno, create_err(rfd, 0, PG, PROT_READ | PROT_WRITE, mfd, 0));
+	q = mmap(NULL, PG, PROT_READ, MAP_SHARED, pfd, 0);
+	perr = q == MAP_FAILED ? errno : 0;
+	EXPECT_EQ(perr, create_err(rfd, 0, PG, PROT_READ, mfd, 0));
+	if (q != MAP_FAILED)
+		munmap(q, PG);
+	unmap_err(rfd, 0, PG);
+	close(mfd);
+	close(pfd);
+
+	/* F_SEAL_FUTURE_WRITE: read-only maps only, and no way to write. */
+	mfd = filled_memfd(PG, MFD_ALLOW_SEALING, 'f');
+	pfd = filled_memfd(PG, MFD_ALLOW_SEALING, 'f');
+	ASSERT_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+	ASSERT_EQ(0, fcntl(pfd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+	q = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	ASSERT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(errno, create_err(rfd, 0, PG, PROT_READ | PROT_WRITE, mfd, 0));
+	q = mmap(NULL, PG, PROT_READ, MAP_SHARED, pfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, create_err(rfd, 0, PG, PROT_READ, mfd, 0));
+	ASSERT_NE(0, mprotect(q, PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(errno, protect_err(rfd, 0, PG, PROT_READ | PROT_WRITE));
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(probe_write(q, 'z'), probe_write(p, 'z'));
+	EXPECT_EQ('f', pread_byte(mfd, 0));
+	munmap(p, size);
+	munmap(q, PG);
+	close(mfd);
+	close(pfd);
+	remove_region(rfd, "kp-seal");
+}
+
+/* ------------------------------------------------------ 4: memory failure */
+
+static unsigned long pfn_at(void *p)
+{
+	return PM_PFN(pagemap_of(getpid(), (unsigned long)p));
+}
+
+TEST_F(kp, memory_failure_and_soft_offline_as_on_a_plain_mapping)
+{
+	unsigned long size = self->align;
+	unsigned long old_p, old_q;
+	int rfd, mfd, pfd;
+	char *p, *q;
+
+	if (madvise(NULL, 0, MADV_SOFT_OFFLINE) && errno == EINVAL &&
+	    access("/sys/devices/system/memory/soft_offline_page", F_OK))
+		SKIP(return, "kernel without CONFIG_MEMORY_FAILURE");
+	rfd = empty_region("kp-hwpoison", size);
+	mfd = filled_memfd(16 * PG, 0, 'h');
+	pfd = filled_memfd(16 * PG, 0, 'h');
+	ASSERT_EQ(0, create_err(rfd, 0, 16 * PG, PROT_READ | PROT_WRITE, mfd, 0));
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	q = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, q);
+	touch_pages(p, 16 * PG);
+	touch_pages(q, 16 * PG);
+	/* Soft offline moves the page: new PFN, same data. */
+	old_p = pfn_at(p + 2 * PG);
+	old_q = pfn_at(q + 2 * PG);
+	ASSERT_NE(0UL, old_p);
+	EXPECT_EQ(0, madvise(q + 2 * PG, PG, MADV_SOFT_OFFLINE));
+	EXPECT_EQ(0, madvise(p + 2 * PG, PG, MADV_SOFT_OFFLINE));
+	EXPECT_EQ((char)(2 + 'h'), p[2 * PG + 7]);
+	EXPECT_EQ((char)(2 + 'h'), q[2 * PG + 7]);
+	EXPECT_NE(old_q, pfn_at(q + 2 * PG));
+	EXPECT_NE(old_p, pfn_at(p + 2 * PG));
+	/* Hard poison: the call succeeds, later access is SIGBUS, in both. */
+	EXPECT_EQ(0, madvise(q + 5 * PG, PG, MADV_HWPOISON));
+	EXPECT_EQ(0, madvise(p + 5 * PG, PG, MADV_HWPOISON));
+	EXPECT_EQ(PROBE_SIGNAL + SIGBUS, probe_read(q + 5 * PG));
+	EXPECT_EQ(PROBE_SIGNAL + SIGBUS, probe_read(p + 5 * PG));
+	EXPECT_EQ(probe_write(q + 5 * PG, 1), probe_write(p + 5 * PG, 1));
+	/* Its neighbours are untouched. */
+	EXPECT_EQ((char)(4 + 'h'), p[4 * PG]);
+	EXPECT_EQ((char)(6 + 'h'), p[6 * PG]);
+	EXPECT_EQ(probe_read(q + 6 * PG), probe_read(p + 6 * PG));
+	munmap(p, size);
+	munmap(q, 16 * PG);
+	close(mfd);
+	close(pfd);
+	remove_region(rfd, "kp-hwpoison");
+}
+
+/* -------------------------------------------------------------- 5: reclaim */
+
+static unsigned long present_pages(pid_t pid, char *p, unsigned long size)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < size; i += PG)
+		n += !!(pagemap_of(pid, (unsigned long)p + i) & PM_PRESENT);
+	return n;
+}
+
+TEST_F(kp, madv_pageout_swaps_as_on_a_plain_mapping)
+{
+	unsigned long size = self->align, i, left_p, left_q;
+	int rfd, mfd, pfd;
+	char *p, *q;
+
+	if (!zram_swap_on())
+		SKIP(return, "no zram swap device (zram module missing)");
+	rfd = empty_region("kp-pageout", size);
+	mfd = filled_memfd(size, 0, 'o');
+	pfd = filled_memfd(size, 0, 'o');
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, q);
+	touch_pages(p, size);
+	touch_pages(q, size);
+	ASSERT_EQ(size / PG, present_pages(getpid(), p, size));
+	EXPECT_EQ(0, madvise(q, size, MADV_PAGEOUT));
+	EXPECT_EQ(0, madvise(p, size, MADV_PAGEOUT));
+	left_q = present_pages(getpid(), q, size);
+	left_p = present_pages(getpid(), p, size);
+	TH_LOG("after MADV_PAGEOUT: %lu of %lu pages still mapped plain, %lu in the region",
+	       left_q, size / PG, left_p);
+	EXPECT_LT(left_q, size / PG / 2) TH_LOG("plain shmem was not paged out");
+	EXPECT_LE(left_p, left_q + size / PG / 8);
+	for (i = 0; i < size; i += PG)
+		ASSERT_EQ((char)(i / PG + 'o'), p[i + 9]);
+	munmap(p, size);
+	munmap(q, size);
+	close(mfd);
+	close(pfd);
+	remove_region(rfd, "kp-pageout");
+}
+
+/* ---------------------------------------------------------- 6: accounting */
+
+static long smaps_kb(void *addr, const char *key)
+{
+	char line[256], want[32];
+	unsigned long start;
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	snprintf(want, sizeof(want), "%s:", key);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-", &start) == 1 && strchr(line, '-') &&
+		    strchr(line, ' ') > strchr(line, '-'))
+			in = start == (unsigned long)addr;
+		else if (in && !strncmp(line, want, strlen(want)))
+			kb = strtol(line + strlen(want), NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * The documented part of accounting: smaps Rss of a sharer counts the
+ * region pages it reaches, as for a plain mapping. (Pss/Shared and VmRSS
+ * differ by design: the pages are mapped once, by the host; see
+ * Documentation/mshare.rst.)
+ */
+TEST_F(kp, smaps_rss_counts_what_a_sharer_reaches)
+{
+	unsigned long size = self->align;
+	int rfd, mfd;
+	char *p, *q;
+
+	rfd = empty_region("kp-smaps", size);
+	mfd = filled_memfd(size, 0, 'a');
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	touch_pages(p, MB);
+	touch_pages(q, MB);
+	EXPECT_EQ(smaps_kb(q, "Rss"), smaps_kb(p, "Rss"));
+	EXPECT_EQ(1024, smaps_kb(p, "Rss"));
+	munmap(p, size);
+	munmap(q, size);
+	close(mfd);
+	remove_region(rfd, "kp-smaps");
+}
+
+/* ------------------------------------------ 7: remote access, fresh child */
+
+TEST_F(kp, remote_access_to_a_fresh_child_as_on_a_plain_mapping)
+{
+	unsigned long size = self->align, word = 0;
+	int rfd, mfd, go[2], done[2], status, memfd_fd;
+	char path[64], c, buf[8];
+	char *p, *q;
+	pid_t child;
+
+	rfd = empty_region("kp-remote", size);
+	mfd = filled_memfd(size, 0, 'r');
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	child = fork();
+	if (!child) {	/* touches nothing until told to */
+		long rp, rq;
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		/* A private futex op that must fault the page in itself. */
+		rp = syscall(SYS_futex, (int *)(p + 8 * PG), FUTEX_WAKE_OP_PRIVATE,
+			     1, NULL, (int *)(p + 9 * PG), 0);
+		rq = syscall(SYS_futex, (int *)(q + 8 * PG), FUTEX_WAKE_OP_PRIVATE,
+			     1, NULL, (int *)(q + 9 * PG), 0);
+		c = rp == rq && rp >= 0 ? 'y' : 'n';
+		if (write(done[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	/* /proc/PID/mem, read and write, before the child touched anything. */
+	snprintf(path, sizeof(path), "/proc/%d/mem", child);
+	memfd_fd = open(path, O_RDWR);
+	ASSERT_GE(memfd_fd, 0);
+	EXPECT_EQ(1, pread(memfd_fd, buf, 1, (unsigned long)q + 3 * PG));
+	EXPECT_EQ(1, pread(memfd_fd, buf + 1, 1, (unsigned long)p + 3 * PG));
+	EXPECT_EQ(buf[0], buf[1]);
+	EXPECT_EQ(1, pwrite(memfd_fd, "W", 1, (unsigned long)p + 4 * PG));
+	EXPECT_EQ('W', p[4 * PG]);
+	close(memfd_fd);
+	/* ptrace PEEKDATA and POKEDATA. */
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, child, NULL, NULL));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, child, NULL, NULL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	errno = 0;
+	word = ptrace(PTRACE_PEEKDATA, child, p + 5 * PG, NULL);
+	EXPECT_EQ(0, errno);
+	EXPECT_EQ(word, (unsigned long)ptrace(PTRACE_PEEKDATA, child, q + 5 * PG, NULL));
+	EXPECT_EQ(0, ptrace(PTRACE_POKEDATA, child, p + 6 * PG, (void *)0x5a5aUL));
+	EXPECT_EQ(0x5a, p[6 * PG]);
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, child, NULL, NULL));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	EXPECT_EQ('y', c);
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	munmap(p, size);
+	munmap(q, size);
+	close(mfd);
+	remove_region(rfd, "kp-remote");
+}
+
+/* ---------------------------------------------------------------- stress */
+
+/*
+ * Several sharers at once: each owns a slice of a data memfd and checks
+ * it against its own model while others punch and truncate a chaos
+ * memfd in the same region, page it out, soft-offline and poison chaos
+ * pages, fork, exec and get killed. Afterwards every page and the module's
+ * region are gone.
+ */
+#define STRESS_WORKERS 4
+#define SLICE (64 * PG)
+
+static unsigned int seed_of(int w)
+{
+	return (unsigned int)getpid() * 2654435761u + w;
+}
+
+/* A data worker: write, read back, and check the whole slice each round. */
+static void data_worker(char *p, int w, time_t until)
+{
+	char *s = p + w * SLICE, model[SLICE / PG];
+	unsigned int seed = seed_of(w);
+	unsigned long i, k;
+
+	memset(model, 0, sizeof(model));
+	memset(s, 0, SLICE);
+	while (time(NULL) < until) {
+		k = rand_r(&seed) % (SLICE / PG);
+		model[k] = (char)rand_r(&seed);
+		s[k * PG + k] = model[k];
+		if (rand_r(&seed) % 16 == 0)
+			madvise(s, SLICE, MADV_PAGEOUT);
+		for (i = 0; i < SLICE / PG; i++)
+			if (s[i * PG + i] != model[i])
+				_exit(10 + w);
+	}
+	_exit(0);
+}
+
+static void chaos_worker(char *p, int cfd, int w, time_t until, unsigned long csz)
+{
+	unsigned int seed = seed_of(w);
+	char *c = p + STRESS_WORKERS * SLICE;
+
+	while (time(NULL) < until) {
+		unsigned long off = (rand_r(&seed) % (csz / PG)) * PG;
+
+		switch (rand_r(&seed) % 7) {
+		case 0:
+			fallocate(cfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  off, 16 * PG);
+			break;
+		case 1:
+			if (ftruncate(cfd, off) || ftruncate(cfd, csz))
+				_exit(20);
+			break;
+		case 2:
+			madvise(c, csz, MADV_PAGEOUT);
+			break;
+		case 3:
+			madvise(c + off, PG, MADV_SOFT_OFFLINE);
+			break;
+		case 4:
+			if (rand_r(&seed) % 8 == 0)
+				madvise(c + off, PG, MADV_HWPOISON);
+			break;
+		default:	/* faults, maybe SIGBUS on a poisoned page */
+			if (probe_write(c + off, 'c') < 0)
+				_exit(21);
+			break;
+		}
+	}
+	_exit(0);
+}
+
+/* fork, exec (ourselves, attaching by path) and kill, over and over. */
+static void life_worker(const char *self_exe, time_t until)
+{
+	while (time(NULL) < until) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			execl(self_exe, self_exe, "--kp-attach", NULL);
+			_exit(30);
+		}
+		usleep(20000);
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+	}
+	_exit(0);
+}
+
+__attribute__((constructor)) static void attach_main(int argc, char **argv)
+{
+	int fd;
+	char *p;
+
+	if (argc < 2 || strcmp(argv[1], "--kp-attach"))
+		return;
+	fd = open(MNT "/kp-stress", O_RDWR);
+	p = fd < 0 ? NULL : attach(fd, mshare_align() * 2, PROT_READ | PROT_WRITE);
+	if (!p)
+		_exit(31);
+	for (;;)
+		touch_read(p + (rand() % (STRESS_WORKERS * SLICE / PG)) * PG);
+}
+
+TEST_F(kp, stress_every_path_at_once_then_nothing_leaks)
+{
+	unsigned long size = 2 * self->align, csz = size - STRESS_WORKERS * SLICE;
+	int seconds = getenv("MSHARE_STRESS_SECONDS") ?
+		      atoi(getenv("MSHARE_STRESS_SECONDS")) : 20;
+	int rfd, dfd, cfd, i, status, failed = 0;
+	long shmem0 = meminfo_kb("Shmem");
+	char exe[256];
+	pid_t kids[2 * STRESS_WORKERS + 1];
+	time_t until;
+	char *p;
+
+	ASSERT_GT(readlink("/proc/self/exe", exe, sizeof(exe) - 1), 0);
+	exe[sizeof(exe) - 1] = 0;
+	zram_swap_on();
+	rfd = empty_region("kp-stress", size);
+	dfd = filled_memfd(STRESS_WORKERS * SLICE, 0, 0);
+	cfd = filled_memfd(csz, 0, 0);
+	ASSERT_GE(rfd, 0);
+	ASSERT_EQ(0, create_err(rfd, 0, STRESS_WORKERS * SLICE,
+				PROT_READ | PROT_WRITE, dfd, 0));
+	ASSERT_EQ(0, create_err(rfd, STRESS_WORKERS * SLICE, csz,
+				PROT_READ | PROT_WRITE, cfd, 0));
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	until = time(NULL) + seconds;
+	for (i = 0; i < 2 * STRESS_WORKERS + 1; i++) {
+		kids[i] = fork();
+		if (kids[i])
+			continue;
+		/* Half attach on their own; half inherit the parent's VMA. */
+		if (i % 2)
+			p = attach(rfd, size, PROT_READ | PROT_WRITE);
+		if (!p)
+			_exit(40);
+		if (i < STRESS_WORKERS)
+			data_worker(p, i, until);
+		else if (i < 2 * STRESS_WORKERS)
+			chaos_worker(p, cfd, i, until, csz);
+		else
+			life_worker(exe, until);
+	}
+	for (i = 0; i < 2 * STRESS_WORKERS + 1; i++) {
+		ASSERT_EQ(kids[i], waitpid(kids[i], &status, 0));
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			TH_LOG("worker %d: status 0x%x", i, status);
+			failed++;
+		}
+	}
+	EXPECT_EQ(0, failed);
+	munmap(p, size);
+	close(dfd);
+	close(cfd);
+	remove_region(rfd, "kp-stress");
+	/* Everything back: the region, its host and its pages. */
+	EXPECT_LE(meminfo_kb("Shmem"), shmem0 + 1024);
+	EXPECT_EQ(0, system("test $(wc -l < /sys/kernel/debug/mshare/regions) -eq 1"));
+}
+
+TEST_HARNESS_MAIN
