@@ -79,15 +79,17 @@ static int write_file(const char *path, const char *s)
 }
 
 /* Counts of the "zone" line of a buddyinfo-format file. */
-static int buddyinfo(const char *path, const char *zone, unsigned long *nr_free)
+/* Node @nid's line for @zone (/proc/buddyinfo has one per node). */
+static int buddyinfo(const char *path, int nid, const char *zone,
+		     unsigned long *nr_free)
 {
 	char *buf = read_file(path), *line, *p;
-	char key[32];
+	char key[48];
 	int o, ret = -1;
 
 	if (!buf)
 		return -1;
-	snprintf(key, sizeof(key), "zone %8s ", zone);
+	snprintf(key, sizeof(key), "Node %d, zone %8s ", nid, zone);
 	line = strstr(buf, key);
 	if (line) {
 		p = line + strlen(key);
@@ -192,12 +194,12 @@ TEST_F(toy, split_then_coalesce)
 		ASSERT_EQ(0, write_file(TRACEFS "trace", ""));
 	}
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_ALLOC_PAGES, &p));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	for (o = 0; o < NR_ORDERS - 1; o++)
 		ASSERT_EQ(1, nr_free[o]);
 	ASSERT_EQ(chunks - 1, nr_free[NR_ORDERS - 1]);
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &p.handle));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	for (o = 0; o < NR_ORDERS - 1; o++)
 		ASSERT_EQ(0, nr_free[o]);
 	ASSERT_EQ(chunks, nr_free[NR_ORDERS - 1]);
@@ -296,7 +298,7 @@ TEST_F(policy, random_against_model)
 		ASSERT_EQ(want, (long)(live[n].pool_offset / 4096));
 		n++;
 		if (step % 250 == 0) {
-			ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+			ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 			for (o = 0; o < NR_ORDERS; o++)
 				ASSERT_EQ(m.nr_free[o], nr_free[o]);
 			ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
@@ -305,7 +307,7 @@ TEST_F(policy, random_against_model)
 	}
 	ASSERT_TRUE(stats_match_model(_metadata, &m));
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
 	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
 	toy_model_destroy(&m);
@@ -363,7 +365,7 @@ TEST_F(toy, fragmentation_index_keeps_its_sign)
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &last));
 	for (o = NR_ORDERS - 2; o >= 0; o--)
 		ASSERT_LE(0, alloc_pages_idx(self->fd, o));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	ASSERT_EQ(1, nr_free[0]);
 	ASSERT_EQ(-500, toy_model_extfrag(nr_free, 1));
 	ASSERT_TRUE(indexes_match_model(_metadata, DBG "extfrag_index", nr_free,
@@ -385,7 +387,7 @@ TEST_F(toy, fragmentation_views)
 	for (i = 0; i < 300; i++)	/* order-0 holes all over */
 		if (alloc_pages_idx(self->fd, i % 3 ? 0 : 2) < 0)
 			break;
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	ASSERT_TRUE(indexes_match_model(_metadata, DBG "unusable_index", nr_free,
 					toy_model_unusable));
 	ASSERT_TRUE(indexes_match_model(_metadata, DBG "extfrag_index", nr_free,
@@ -449,7 +451,7 @@ TEST_F(toy, slab_cache_life)
 	ASSERT_EQ(0, validate_total(self->fd, id, NULL));
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_DESTROY, &d));
 	ASSERT_EQ(-1, slabinfo_of("selftest-64", f));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
 }
 
@@ -700,7 +702,7 @@ TEST_F(corrupt, detected_exactly)
 	/* Contained: everything else frees normally and the pool is whole. */
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
 	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	for (i = 0; i < NR_ORDERS - 1; i++)
 		ASSERT_EQ(0, nr_free[i]);
 	reports = read_file(DBG "validate");
@@ -733,7 +735,7 @@ TEST_F(toy, close_frees_everything)
 	ASSERT_EQ(-1, slabinfo_of("selftest-orphan", f));
 	ASSERT_EQ(0, slabinfo_of("kmalloc-4096", f));
 	ASSERT_EQ(0, f[0]);
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
 	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
 }
@@ -890,7 +892,7 @@ TEST_F(toy, bad_input)
 	/* Nothing above changed the pool: one page block and one object. */
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &page_handle));
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
 	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
 }
@@ -1485,8 +1487,8 @@ TEST_F(live_off, counts_nothing)
 TEST(live_zone_samples)
 {
 	unsigned long ours[NR_ORDERS], real[NR_ORDERS], total_ours = 0, total_real = 0;
-	char *buf, *line, zone[16], *p, *kernel, *k, key[32];
-	int o;
+	char *buf, *line, zone[16], *p, *kernel, *k, key[48];
+	int o, nid;
 
 	ASSERT_EQ(0, write_file(DBG "live/snapshot", "1"));
 	buf = read_file(DBG "live/zone_frag");
@@ -1498,13 +1500,16 @@ TEST(live_zone_samples)
 	ASSERT_NE(NULL, p);
 	o = sscanf(p + 5, "%15s", zone);
 	ASSERT_EQ(1, o);
+	p = strstr(line, "node=");
+	ASSERT_NE(NULL, p);
+	nid = atoi(p + 5);
 	p = strstr(line, "free=") + 5;
 	for (o = 0; o < NR_ORDERS; o++) {
 		ours[o] = strtoul(p, &p, 10);
 		p++;
 		total_ours += ours[o] << o;
 	}
-	ASSERT_EQ(0, buddyinfo("/proc/buddyinfo", zone, real));
+	ASSERT_EQ(0, buddyinfo("/proc/buddyinfo", nid, zone, real));
 	for (o = 0; o < NR_ORDERS; o++)
 		total_real += real[o] << o;
 	TH_LOG("zone %s: sampled %lu free pages, buddyinfo %lu", zone, total_ours, total_real);
@@ -1517,7 +1522,7 @@ TEST(live_zone_samples)
 		free(buf);
 		return;
 	}
-	snprintf(key, sizeof(key), "zone %8s ", zone);
+	snprintf(key, sizeof(key), "Node %d, zone %8s ", nid, zone);
 	k = strstr(kernel, key);
 	ASSERT_NE(NULL, k);
 	k += strlen(key);
@@ -1972,7 +1977,7 @@ TEST_F(toy, hammer_lifetimes_then_whole_pool)
 	free(buf);
 	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
 	ASSERT_EQ(0, file_number(DBG "stats", " allocated "));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", "toy", nr_free));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
 	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
 	buf = read_file(DBG "slabinfo");
 	for (line = strchr(buf, '\n') + 1; (line = strchr(line, '\n')) && line[1]; ) {
