@@ -276,6 +276,7 @@ struct mshare_region *mshare_region_create(const char *name,
 	if (!r)
 		return NULL;
 	mutex_init(&r->lock);
+	mutex_init(&r->size_lock);
 	mutex_init(&r->links_lock);
 	INIT_LIST_HEAD(&r->links);
 	strscpy(r->name, name, sizeof(r->name));
@@ -305,16 +306,22 @@ int mshare_region_set_size(struct mshare_region *r, loff_t size)
 
 	if (size <= 0 || size > MSHARE_MAX_SIZE || !IS_ALIGNED(size, MSHARE_ALIGN))
 		return -EINVAL;
-	mutex_lock(&r->lock);
+	/*
+	 * Not under r->lock, which is taken under a sharer's mmap_lock:
+	 * starting the host takes the host's mmap_lock for writing.
+	 */
+	mutex_lock(&r->size_lock);
 	if (r->size) {
 		ret = r->size == size ? 0 : -EINVAL;	/* sized once */
 	} else {
-		r->size = size;
-		ret = mshare_host_create(r);
-		if (ret)
-			r->size = 0;
+		ret = mshare_host_create(r, size);
+		if (!ret) {
+			mutex_lock(&r->lock);
+			WRITE_ONCE(r->size, size);	/* after the host */
+			mutex_unlock(&r->lock);
+		}
 	}
-	mutex_unlock(&r->lock);
+	mutex_unlock(&r->size_lock);
 	return ret;
 }
 

@@ -159,17 +159,18 @@ static struct task_struct *host_spawn_task(const char *name)
 /* Reserve the host range: PROT_NONE, anonymous, never faulted. */
 static int host_reserve(struct mshare_region *r, void *arg)
 {
-	unsigned long align = r->size >= PUD_SIZE ? PUD_SIZE : PMD_SIZE;
+	unsigned long size = *(unsigned long *)arg;
+	unsigned long align = size >= PUD_SIZE ? PUD_SIZE : PMD_SIZE;
 	unsigned long addr, base;
 
-	addr = vm_mmap(NULL, 0, r->size + align, PROT_NONE,
+	addr = vm_mmap(NULL, 0, size + align, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
 	if (IS_ERR_VALUE(addr))
 		return addr;
 	base = round_up(addr, align);
 	if (base > addr)
 		vm_munmap(addr, base - addr);
-	vm_munmap(base + r->size, addr + align - base);
+	vm_munmap(base + size, addr + align - base);
 	r->host_base = base;
 	return 0;
 }
@@ -190,8 +191,8 @@ static void host_kill_and_put(struct task_struct *task, struct mm_struct *mm)
 	mmput(mm);
 }
 
-/* With r->lock, when the region is sized: start its host. */
-int mshare_host_create(struct mshare_region *r)
+/* With r->size_lock, when the region is sized: start its host. */
+int mshare_host_create(struct mshare_region *r, unsigned long size)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -220,7 +221,7 @@ int mshare_host_create(struct mshare_region *r)
 	ret = mmu_notifier_register(&r->host_mn, mm);
 	if (ret)
 		goto fail;
-	ret = mshare_host_run(r, host_reserve, NULL);
+	ret = mshare_host_run(r, host_reserve, &size);
 	if (!ret)
 		return 0;
 	mmu_notifier_unregister(&r->host_mn, mm);

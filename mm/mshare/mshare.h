@@ -13,8 +13,9 @@
  * the host's PTE table (or PMD table). core.c links and unlinks them.
  *
  * Lock order:
- *   sharer mmap_lock -> host mmap_lock (read, nested) -> region links_lock
- *     -> sharer PUD or PMD lock
+ *   sharer mmap_lock -> region lock -> host mmap_lock (read, nested)
+ *     -> region links_lock -> sharer PUD or PMD lock
+ *   region size_lock -> host mmap_lock (starting the host)
  *   attach->lock -> region links_lock
  * The host's MMU notifier runs under the host's mmap_lock, i_mmap_rwsem
  * or a page lock, and takes only links_lock and sharer PUD/PMD locks.
@@ -33,7 +34,8 @@
 #define MSHARE_MAX_SIZE	BIT(40)		/* 1 TiB */
 
 struct mshare_region {
-	struct mutex lock;		/* size, host creation, attach_prot */
+	struct mutex size_lock;		/* sizing and starting the host */
+	struct mutex lock;		/* objects, attach_prot */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
 	unsigned int attach_prot[8];	/* live attachments per PROT_ value */
@@ -111,7 +113,7 @@ extern struct list_head mshare_regions;
 extern struct mutex mshare_regions_lock;
 
 /* host.c */
-int mshare_host_create(struct mshare_region *r);
+int mshare_host_create(struct mshare_region *r, unsigned long size);
 void mshare_host_destroy(struct mshare_region *r);
 int mshare_host_run(struct mshare_region *r,
 		    int (*fn)(struct mshare_region *r, void *arg), void *arg);
