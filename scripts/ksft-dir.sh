@@ -4,4 +4,5 @@
 # from the installed linux-source-6.1 package.
 set -eu
 . "$(dirname "$0")/lib.sh"
-echo "$(ensure_ksrc_extract)/tools/testing/selftests"
+d=$(ensure_ksrc_extract) || exit 1
+echo "$d/tools/testing/selftests"
