@@ -123,10 +123,16 @@ static struct page *host_pte_table(struct mshare_region *r,
 	return pmd_page(val);
 }
 
+/*
+ * The host's mmap_lock is taken inside a sharer's (and inside r->lock,
+ * which dup_mmap() takes, via ->open(), inside the child's mmap_lock at
+ * subclass 1): a lockdep subclass of its own keeps the classes apart.
+ */
+#define HOST_MMAP_LOCK_SUBCLASS	2
+
 static void host_read_lock(struct mshare_region *r)
 {
-	/* Nested in the sharer's mmap_lock, as remote GUP nests nothing. */
-	down_read_nested(&r->host_mm->mmap_lock, SINGLE_DEPTH_NESTING);
+	down_read_nested(&r->host_mm->mmap_lock, HOST_MMAP_LOCK_SUBCLASS);
 }
 
 static void host_read_unlock(struct mshare_region *r)
