@@ -958,6 +958,7 @@ static int unlink_sharer(struct mshare_attach *att, unsigned long start,
 {
 	struct mshare_link *l;
 	bool any = false;
+	int ret = 0;
 
 	if (blockable)
 		mutex_lock(&att->lock);
@@ -968,7 +969,13 @@ static int unlink_sharer(struct mshare_attach *att, unsigned long start,
 
 		if (l->end <= start || l->start >= end)
 			continue;
-		mutex_lock(&r->links_lock);
+		/* A non-blocking caller (the OOM reaper) may not sleep here either. */
+		if (blockable) {
+			mutex_lock(&r->links_lock);
+		} else if (!mutex_trylock(&r->links_lock)) {
+			ret = -EAGAIN;
+			break;
+		}
 		if (unmap)
 			l->dead = true;
 		any |= link_unlink(l, max(start, l->start) - l->start,
@@ -978,7 +985,7 @@ static int unlink_sharer(struct mshare_attach *att, unsigned long start,
 	mutex_unlock(&att->lock);
 	if (any)
 		mshare_flush_all();
-	return 0;
+	return ret;
 }
 
 static int mn_invalidate_range_start(struct mmu_notifier *mn,
