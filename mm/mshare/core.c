@@ -142,9 +142,98 @@ static void host_read_unlock(struct mshare_region *r)
 
 /* ---------------------------------------------------------------- links */
 
-/* With links_lock: clear @l's links for region offsets [start, end). */
+/*
+ * In 6.1 a walker under mmap_lock for reading (a fault, GUP, smaps,
+ * pagemap, MADV_DONTNEED's zap) reads a PMD entry, checks it, and reads
+ * it again to find the PTE table and its lock: an entry that points at a
+ * table must keep pointing at a table until mmap_lock is taken for
+ * writing. So a link is cleared only with the sharer's mmap_lock held for
+ * writing, or when its VMA is gone (munmap, exit). An invalidation that
+ * may run under the read lock (MADV_DONTNEED) instead parks the link: the
+ * entry is pointed at an empty table of ours, in which nothing is ever
+ * installed, so a walker finds either the host's table or nothing. A
+ * fault on a parked entry takes mmap_lock for writing, clears it and is
+ * retried (msharefs.c).
+ */
+static struct page *empty_pte_table, *empty_pmd_table;
+
+static struct page *empty_table_alloc(void)
+{
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+	if (!page)
+		return NULL;
+#if ALLOC_SPLIT_PTLOCKS
+	/* ptlock_alloc() is not exported: walkers take this table's lock. */
+	page->ptl = kmalloc(sizeof(*page->ptl), GFP_KERNEL);
+	if (!page->ptl) {
+		__free_page(page);
+		return NULL;
+	}
+#endif
+	spin_lock_init(ptlock_ptr(page));
+	return page;
+}
+
+static void empty_table_free(struct page *page)
+{
+	if (!page)
+		return;
+#if ALLOC_SPLIT_PTLOCKS
+	kfree(page->ptl);
+	page->ptl = NULL;
+#else
+	memset(&page->ptl, 0, sizeof(page->ptl));
+#endif
+	__free_page(page);
+}
+
+enum unlink_how {
+	UNLINK_CLEAR,	/* mmap_lock held for writing, or the VMA is gone */
+	UNLINK_PARK,	/* perhaps only for reading */
+};
+
+static bool pud_parked(pud_t val)
+{
+	return pud_present(val) && !pud_leaf(val) &&
+	       virt_to_page(pud_pgtable(val)) == empty_pmd_table;
+}
+
+static bool pmd_parked(pmd_t val)
+{
+	return pmd_present(val) && !pmd_leaf(val) &&
+	       pmd_page(val) == empty_pte_table;
+}
+
+/* With links_lock and the sharer's PUD lock: one linked PUD entry. */
+static long unlink_pud(struct mm_struct *mm, pud_t *pud, enum unlink_how how)
+{
+	long was_link = !pud_parked(*pud);
+
+	if (how == UNLINK_PARK)
+		pud_populate(mm, pud, page_address(empty_pmd_table));
+	else
+		pud_clear(pud);
+	return was_link;
+}
+
+static long unlink_pmd(struct mm_struct *mm, pmd_t *pmd, enum unlink_how how)
+{
+	long was_link = !pmd_parked(*pmd);
+
+	if (how == UNLINK_PARK)
+		pmd_populate(mm, pmd, empty_pte_table);
+	else
+		pmd_clear(pmd);
+	return was_link;
+}
+
+/*
+ * With links_lock: clear or park @l's entries for region offsets
+ * [start, end). A parked entry keeps its bit: it is still ours to clear.
+ */
 static bool link_unlink(struct mshare_link *l, unsigned long start,
-			unsigned long end)
+			unsigned long end, enum unlink_how how)
 {
 	struct mshare_region *r = l->region;
 	unsigned long slot, last;
@@ -159,11 +248,11 @@ static bool link_unlink(struct mshare_link *l, unsigned long start,
 
 			if (!WARN_ON_ONCE(!pud)) {
 				ptl = pud_lock(l->mm, pud);
-				pud_clear(pud);
+				r->pud_links -= unlink_pud(l->mm, pud, how);
 				spin_unlock(ptl);
 			}
-			clear_bit(slot, l->pud_bits);
-			r->pud_links--;
+			if (how == UNLINK_CLEAR)
+				clear_bit(slot, l->pud_bits);
 			any = true;
 		}
 	}
@@ -174,14 +263,64 @@ static bool link_unlink(struct mshare_link *l, unsigned long start,
 
 		if (!WARN_ON_ONCE(!pmd)) {
 			ptl = pmd_lock(l->mm, pmd);
-			pmd_clear(pmd);
+			r->pmd_links -= unlink_pmd(l->mm, pmd, how);
 			spin_unlock(ptl);
 		}
-		clear_bit(slot, l->pmd_bits);
-		r->pmd_links--;
+		if (how == UNLINK_CLEAR)
+			clear_bit(slot, l->pmd_bits);
 		any = true;
 	}
 	return any;
+}
+
+/*
+ * A fault reached an empty table of ours: the entry was parked. vmf->pmd
+ * is in the empty PMD table (a parked PUD entry) or points at the empty
+ * PTE table.
+ */
+bool mshare_fault_parked(struct vm_fault *vmf)
+{
+	return virt_to_page(vmf->pmd) == empty_pmd_table ||
+	       pmd_parked(READ_ONCE(*vmf->pmd));
+}
+
+/* With the sharer's mmap_lock held for writing: clear @l's parked entries. */
+void mshare_link_unpark(struct mshare_link *l)
+{
+	struct mshare_region *r = l->region;
+	unsigned long slot;
+	spinlock_t *ptl;
+
+	lockdep_assert_held_write(&l->mm->mmap_lock);
+	mutex_lock(&r->links_lock);
+	if (l->pud_bits) {
+		for_each_set_bit(slot, l->pud_bits, r->size >> PUD_SHIFT) {
+			pud_t *pud = walk_to_pud(l->mm, l->start + (slot << PUD_SHIFT));
+
+			if (WARN_ON_ONCE(!pud))
+				continue;
+			ptl = pud_lock(l->mm, pud);
+			if (pud_parked(*pud)) {
+				pud_clear(pud);
+				clear_bit(slot, l->pud_bits);
+			}
+			spin_unlock(ptl);
+		}
+	}
+	for_each_set_bit(slot, l->pmd_bits, r->size >> PMD_SHIFT) {
+		pmd_t *pmd = walk_to_pmd(l->mm, l->start + (slot << PMD_SHIFT));
+
+		if (!pmd || pmd_none(READ_ONCE(*pmd)))
+			continue;	/* under a parked or cleared PUD entry */
+		ptl = pmd_lock(l->mm, pmd);
+		if (pmd_parked(*pmd)) {
+			pmd_clear(pmd);
+			clear_bit(slot, l->pmd_bits);
+		}
+		spin_unlock(ptl);
+	}
+	mutex_unlock(&r->links_lock);
+	/* Nothing was ever mapped through an empty table: no flush. */
 }
 
 /* Host notifier, with links_lock: no sharer may link [start, end) now. */
@@ -193,7 +332,7 @@ void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
 
 	list_for_each_entry(l, &r->links, region_node)
 		if (!l->dead)
-			any |= link_unlink(l, start, end);
+			any |= link_unlink(l, start, end, UNLINK_CLEAR);
 	if (any)
 		mshare_flush_all();
 }
@@ -256,7 +395,7 @@ void mshare_link_free(struct mshare_link *l)
 		mutex_lock(&att->lock);
 	mutex_lock(&r->links_lock);
 	if (!l->dead)
-		any = link_unlink(l, 0, r->size);
+		any = link_unlink(l, 0, r->size, UNLINK_CLEAR);
 	list_del(&l->region_node);
 	mutex_unlock(&r->links_lock);
 	if (att) {
@@ -283,6 +422,7 @@ struct mshare_region *mshare_region_create(const char *name,
 		return NULL;
 	mutex_init(&r->lock);
 	mutex_init(&r->size_lock);
+	mutex_init(&r->op_lock);
 	mutex_init(&r->links_lock);
 	INIT_LIST_HEAD(&r->links);
 	strscpy(r->name, name, sizeof(r->name));
@@ -479,6 +619,121 @@ struct map_args {
 	struct file *file;
 };
 
+static int check_map(struct mshare_region *r, void *arg)
+{
+	const struct mshare_create *c = ((struct map_args *)arg)->c;
+	int ret = check_range(r, c->region_offset, c->size);
+
+	if (!ret && (c->prot & ~attach_prot_min(r)))
+		ret = -EACCES;	/* a sharer could not be given this access */
+	return ret;
+}
+
+/* With links_lock: @l has linked or parked entries to clear. */
+static bool link_has_entries(struct mshare_link *l)
+{
+	unsigned long slots = l->region->size >> PMD_SHIFT;
+
+	return !l->dead &&
+	       (!bitmap_empty(l->pmd_bits, slots) ||
+		(l->pud_bits && !bitmap_empty(l->pud_bits, slots / PTRS_PER_PMD)));
+}
+
+static void allow_links(struct mshare_region *r)
+{
+	mutex_lock(&r->links_lock);
+	r->invalidating--;
+	mutex_unlock(&r->links_lock);
+}
+
+/*
+ * Before the host's tables may be freed (munmap and MAP_FIXED in the
+ * host, or khugepaged's retract_page_tables() while the host's mmap_lock
+ * is free: see mshare_host_run()), no sharer may link any of them: clear
+ * every link, each with its sharer's mmap_lock held for writing, and let
+ * no fault link again until allow_links().
+ */
+static int unlink_all_sharers(struct mshare_region *r)
+{
+	struct mm_struct **mms;
+	struct mshare_link *l;
+	int i, n = 0, max = 0, ret = 0;
+
+	/*
+	 * From here on no link gains an entry, so the count only drops. No
+	 * allocation under links_lock: the host notifier takes it.
+	 */
+	mutex_lock(&r->links_lock);
+	r->invalidating++;
+	list_for_each_entry(l, &r->links, region_node)
+		max += link_has_entries(l);
+	mutex_unlock(&r->links_lock);
+	mms = kcalloc(max ?: 1, sizeof(*mms), GFP_KERNEL);
+	if (!mms) {
+		allow_links(r);
+		return -ENOMEM;
+	}
+	mutex_lock(&r->links_lock);
+	list_for_each_entry(l, &r->links, region_node) {
+		if (!link_has_entries(l))
+			continue;
+		for (i = 0; i < n && mms[i] != l->mm; i++)
+			;
+		if (i == n && !WARN_ON_ONCE(n == max)) {
+			mmgrab(l->mm);
+			mms[n++] = l->mm;
+		}
+	}
+	mutex_unlock(&r->links_lock);
+	for (i = 0; i < n; i++) {
+		if (!ret && mmap_write_lock_killable(mms[i]))
+			ret = -EINTR;
+		if (!ret) {
+			mutex_lock(&r->links_lock);
+			list_for_each_entry(l, &r->links, region_node)
+				if (l->mm == mms[i] && link_has_entries(l))
+					link_unlink(l, 0, r->size, UNLINK_CLEAR);
+			mutex_unlock(&r->links_lock);
+			mmap_write_unlock(mms[i]);
+		}
+		mmdrop(mms[i]);
+	}
+	kfree(mms);
+	if (n)
+		mshare_flush_all();
+	if (ret)
+		allow_links(r);
+	return ret;
+}
+
+/*
+ * Change the host's mappings: @check the arguments, unlink every sharer,
+ * check again (attachments may have changed) and run @fn in the host.
+ * Sharers link again lazily, fault by fault. Sharer mmap_locks are taken
+ * outside r->lock, which is taken inside them.
+ */
+static int change_host(struct mshare_region *r,
+		       int (*check)(struct mshare_region *r, void *arg),
+		       int (*fn)(struct mshare_region *r, void *arg), void *arg)
+{
+	int ret;
+
+	mutex_lock(&r->op_lock);
+	mutex_lock(&r->lock);
+	ret = check(r, arg);
+	mutex_unlock(&r->lock);
+	if (!ret)
+		ret = unlink_all_sharers(r);
+	if (!ret) {
+		mutex_lock(&r->lock);
+		ret = check(r, arg) ?: mshare_host_run(r, fn, arg);
+		mutex_unlock(&r->lock);
+		allow_links(r);
+	}
+	mutex_unlock(&r->op_lock);
+	return ret;
+}
+
 static int host_map_object(struct mshare_region *r, void *arg)
 {
 	struct map_args *a = arg;
@@ -509,13 +764,7 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 			return -EINVAL;
 		}
 	}
-	mutex_lock(&r->lock);
-	ret = check_range(r, c->region_offset, c->size);
-	if (!ret && (c->prot & ~attach_prot_min(r)))
-		ret = -EACCES;	/* a sharer could not be given this access */
-	if (!ret)
-		ret = mshare_host_run(r, host_map_object, &a);
-	mutex_unlock(&r->lock);
+	ret = change_host(r, check_map, host_map_object, &a);
 	if (a.file)
 		fput(a.file);
 	return ret;
@@ -532,18 +781,19 @@ static int host_unmap(struct mshare_region *r, void *arg)
 	return host_reserve_range(r->host_base + a->start, a->end - a->start);
 }
 
+static int check_unmap(struct mshare_region *r, void *arg)
+{
+	struct range_args *a = arg;
+
+	return check_range(r, a->start, a->end - a->start);
+}
+
 int mshare_unmap_range(struct mshare_region *r, unsigned long start,
 		       unsigned long size)
 {
 	struct range_args a = { .start = start, .end = start + size };
-	int ret;
 
-	mutex_lock(&r->lock);
-	ret = check_range(r, start, size);
-	if (!ret)
-		ret = mshare_host_run(r, host_unmap, &a);
-	mutex_unlock(&r->lock);
-	return ret;
+	return change_host(r, check_unmap, host_unmap, &a);
 }
 
 /* A piece of one object in the host, for PROTECT. */
@@ -647,22 +897,24 @@ static int host_protect(struct mshare_region *r, void *arg)
 	return ret;
 }
 
+static int check_protect(struct mshare_region *r, void *arg)
+{
+	struct range_args *a = arg;
+	int ret = check_range(r, a->start, a->end - a->start);
+
+	if (!ret && (a->prot & ~attach_prot_min(r)))
+		ret = -EACCES;
+	return ret;
+}
+
 int mshare_protect_range(struct mshare_region *r, unsigned long start,
 			 unsigned long size, unsigned long prot)
 {
 	struct range_args a = { .start = start, .end = start + size, .prot = prot };
-	int ret;
 
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
-	mutex_lock(&r->lock);
-	ret = check_range(r, start, size);
-	if (!ret && (prot & ~attach_prot_min(r)))
-		ret = -EACCES;
-	if (!ret)
-		ret = mshare_host_run(r, host_protect, &a);
-	mutex_unlock(&r->lock);
-	return ret;
+	return change_host(r, check_protect, host_protect, &a);
 }
 
 /* With links_lock: PUD links per GiB slot, summed over sharers. */
@@ -841,6 +1093,8 @@ static vm_fault_t link_pte_table(struct mshare_link *l, struct vm_fault *vmf,
 		pmd_populate(mm, vmf->pmd, table);
 		set_bit(off >> PMD_SHIFT, l->pmd_bits);
 		r->pmd_links++;
+	} else if (pmd_parked(val)) {
+		;	/* parked since: the retried fault unparks it */
 	} else if (pmd_pfn(val) != page_to_pfn(table)) {
 		ret = VM_FAULT_SIGBUS;	/* not ours: never expected */
 	}
@@ -979,7 +1233,8 @@ static int unlink_sharer(struct mshare_attach *att, unsigned long start,
 		if (unmap)
 			l->dead = true;
 		any |= link_unlink(l, max(start, l->start) - l->start,
-				   min(end, l->end) - l->start);
+				   min(end, l->end) - l->start,
+				   unmap ? UNLINK_CLEAR : UNLINK_PARK);
 		mutex_unlock(&r->links_lock);
 	}
 	mutex_unlock(&att->lock);
@@ -1061,7 +1316,16 @@ void mshare_attach_put(struct mshare_attach *att)
 
 int mshare_core_init(void)
 {
-	return mshare_host_init();
+	int ret;
+
+	empty_pte_table = empty_table_alloc();
+	empty_pmd_table = empty_table_alloc();
+	ret = empty_pte_table && empty_pmd_table ? mshare_host_init() : -ENOMEM;
+	if (ret) {
+		empty_table_free(empty_pte_table);
+		empty_table_free(empty_pmd_table);
+	}
+	return ret;
 }
 
 void mshare_core_exit(void)
@@ -1069,4 +1333,7 @@ void mshare_core_exit(void)
 	/* Wait for notifiers put by exiting sharers to be freed. */
 	mmu_notifier_synchronize();
 	mshare_host_exit();
+	/* No VMA is left, so no entry points at them. */
+	empty_table_free(empty_pte_table);
+	empty_table_free(empty_pmd_table);
 }

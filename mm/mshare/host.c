@@ -13,8 +13,9 @@
  * the pages its mappings fault in are charged to the creator, and it is
  * never chosen by the OOM killer. It is killed when the region goes.
  *
- * The host's MMU notifier unlinks every sharer from the host's tables
- * before any path changes or frees them (see core.c).
+ * The host's tables are freed only by the region's own changes, which
+ * unlink every sharer first; other paths change PTEs in place and the
+ * host's MMU notifier flushes the sharers' TLBs (see core.c).
  */
 #include <linux/cgroup.h>
 #include <linux/delay.h>
@@ -44,13 +45,47 @@ static struct mshare_region *host_region(struct mmu_notifier *mn)
 	return container_of(mn, struct mshare_region, host_mn);
 }
 
+static bool host_range_in_region(struct mshare_region *r,
+				 unsigned long start, unsigned long end)
+{
+	return end > r->host_base && start < r->host_base + r->size;
+}
+
+/*
+ * Truncate, hole punch, reclaim, migration, memory failure and writeback
+ * clear or change the host's PTEs in place, under the table's lock, which
+ * is the lock every sharer takes too: the tables stay, and stay linked.
+ * Only the TLBs of the sharers, which the core does not know, need
+ * flushing, before a page is freed or written back: this is the
+ * secondary-TLB callback, made right after the PTEs changed.
+ */
+static void host_invalidate_range(struct mmu_notifier *mn,
+				  struct mm_struct *mm,
+				  unsigned long start, unsigned long end)
+{
+	struct mshare_region *r = host_region(mn);
+
+	if (!host_range_in_region(r, start, end))
+		return;
+	/* Pairs with the link being made under the table's lock. */
+	smp_mb();
+	if (READ_ONCE(r->pmd_links) || READ_ONCE(r->pud_links))
+		mshare_flush_all();
+}
+
+/*
+ * Only an unmap frees the host's tables. The region's own changes unlink
+ * every sharer first (core.c: change_host()); this catches any other
+ * (a ptracer making the stopped helper munmap()).
+ */
 static int host_invalidate_range_start(struct mmu_notifier *mn,
 				       const struct mmu_notifier_range *range)
 {
 	struct mshare_region *r = host_region(mn);
 	unsigned long start, end;
 
-	if (range->end <= r->host_base || range->start >= r->host_base + r->size)
+	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !host_range_in_region(r, range->start, range->end))
 		return 0;
 	start = max(range->start, r->host_base) - r->host_base;
 	end = min(range->end, r->host_base + r->size) - r->host_base;
@@ -70,7 +105,8 @@ static void host_invalidate_range_end(struct mmu_notifier *mn,
 {
 	struct mshare_region *r = host_region(mn);
 
-	if (range->end <= r->host_base || range->start >= r->host_base + r->size)
+	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !host_range_in_region(r, range->start, range->end))
 		return;
 	mutex_lock(&r->links_lock);
 	r->invalidating--;
@@ -78,6 +114,7 @@ static void host_invalidate_range_end(struct mmu_notifier *mn,
 }
 
 static const struct mmu_notifier_ops host_mn_ops = {
+	.invalidate_range = host_invalidate_range,
 	.invalidate_range_start = host_invalidate_range_start,
 	.invalidate_range_end = host_invalidate_range_end,
 };
@@ -101,9 +138,8 @@ static void host_op_run(struct kthread_work *work)
 	kthread_unuse_mm(op->r->host_mm);
 }
 
-/* Run @fn with the host mm as current->mm (vm_mmap() and vm_munmap()). */
-int mshare_host_run(struct mshare_region *r,
-		    int (*fn)(struct mshare_region *r, void *arg), void *arg)
+static int host_run_work(struct mshare_region *r,
+			 int (*fn)(struct mshare_region *r, void *arg), void *arg)
 {
 	struct host_op op = { .r = r, .fn = fn, .arg = arg };
 
@@ -111,6 +147,39 @@ int mshare_host_run(struct mshare_region *r,
 	kthread_queue_work(host_worker, &op.work);
 	kthread_flush_work(&op.work);
 	return op.ret;
+}
+
+/*
+ * The host's mmap_lock is held for reading while the region lives (the
+ * pin), so that nothing can take it for writing: khugepaged's
+ * retract_page_tables() (which does not look at MMF_DISABLE_THP) would
+ * free a host PTE table that sharers link. Only the region's own changes,
+ * with every sharer unlinked (core.c: change_host()), drop it. It is taken
+ * in one task and dropped in another, hence non_owner.
+ */
+static void host_pin(struct mshare_region *r)
+{
+	down_read_non_owner(&r->host_mm->mmap_lock);
+}
+
+static void host_unpin(struct mshare_region *r)
+{
+	up_read_non_owner(&r->host_mm->mmap_lock);
+}
+
+/*
+ * With every sharer unlinked: run @fn with the host mm as current->mm
+ * (vm_mmap() and vm_munmap()).
+ */
+int mshare_host_run(struct mshare_region *r,
+		    int (*fn)(struct mshare_region *r, void *arg), void *arg)
+{
+	int ret;
+
+	host_unpin(r);
+	ret = host_run_work(r, fn, arg);
+	host_pin(r);
+	return ret;
 }
 
 /* ----------------------------------------------------- host lifetime */
@@ -221,9 +290,11 @@ int mshare_host_create(struct mshare_region *r, unsigned long size)
 	ret = mmu_notifier_register(&r->host_mn, mm);
 	if (ret)
 		goto fail;
-	ret = mshare_host_run(r, host_reserve, &size);
-	if (!ret)
+	ret = host_run_work(r, host_reserve, &size);
+	if (!ret) {
+		host_pin(r);
 		return 0;
+	}
 	mmu_notifier_unregister(&r->host_mn, mm);
 fail:
 	r->host_task = NULL;
@@ -237,6 +308,7 @@ void mshare_host_destroy(struct mshare_region *r)
 {
 	if (!r->host_mm)
 		return;
+	host_unpin(r);
 	mmu_notifier_unregister(&r->host_mn, r->host_mm);
 	host_kill_and_put(r->host_task, r->host_mm);
 	r->host_task = NULL;

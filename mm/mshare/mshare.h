@@ -15,10 +15,16 @@
  * Lock order:
  *   sharer mmap_lock -> region lock -> host mmap_lock (read, nested)
  *     -> region links_lock -> sharer PUD or PMD lock
+ *   region op_lock -> sharer mmap_lock (write, unlinking it)
+ *     -> region links_lock
+ *   region op_lock -> region lock -> host mmap_lock (write, in the worker)
  *   region size_lock -> host mmap_lock (starting the host)
  *   attach->lock -> region links_lock
- * The host's MMU notifier runs under the host's mmap_lock, i_mmap_rwsem
- * or a page lock, and takes only links_lock and sharer PUD/PMD locks.
+ * The host's mmap_lock is also held for reading, without an owner, while
+ * the region lives (host.c: host_pin()). The host's MMU notifier runs
+ * under the host's mmap_lock, i_mmap_rwsem, a page lock or a PTE lock,
+ * and takes only links_lock and sharer PUD/PMD locks (on an unmap) or
+ * nothing (a TLB flush).
  */
 #ifndef _MSHARE_H
 #define _MSHARE_H
@@ -35,6 +41,7 @@
 
 struct mshare_region {
 	struct mutex size_lock;		/* sizing and starting the host */
+	struct mutex op_lock;		/* changes of the host's mappings */
 	struct mutex lock;		/* objects, attach_prot */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
@@ -54,8 +61,8 @@ struct mshare_region {
 	/* Sharers' links to the host's tables. */
 	struct mutex links_lock;	/* links, their bitmaps, invalidating */
 	struct list_head links;		/* struct mshare_link, one per VMA */
-	int invalidating;		/* host invalidations in progress */
-	long pmd_links, pud_links;
+	int invalidating;		/* host unmaps and changes in progress */
+	long pmd_links, pud_links;	/* entries linking a host table */
 };
 
 /* One per sharer mm (mmu_notifier_get), shared by all its regions. */
@@ -75,8 +82,8 @@ struct mshare_link {
 	struct mm_struct *mm;
 	unsigned long start, end;	/* the VMA */
 	bool dead;			/* its tables are being freed */
-	unsigned long *pmd_bits;	/* per PMD_SIZE slot: linked */
-	unsigned long *pud_bits;	/* per PUD_SIZE slot: linked */
+	unsigned long *pmd_bits;	/* per PMD_SIZE slot: linked or parked */
+	unsigned long *pud_bits;	/* per PUD_SIZE slot: linked or parked */
 };
 
 /* core.c */
@@ -106,6 +113,8 @@ struct mshare_attach *mshare_attach_get(struct mm_struct *mm);
 void mshare_attach_put(struct mshare_attach *att);
 void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
 			      unsigned long end);
+bool mshare_fault_parked(struct vm_fault *vmf);
+void mshare_link_unpark(struct mshare_link *l);
 void mshare_flush_all(void);
 int mshare_core_init(void);
 void mshare_core_exit(void);

@@ -156,37 +156,46 @@ static int mshare_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 }
 
 /*
- * A fault in a VMA whose mm has no notifier yet (a forked child before
- * the parent's task_work ran): register it, which needs mmap_lock for
- * write, so drop the read lock and have the fault retried. A fault that
- * cannot retry gets SIGBUS; so does one when memory for the notifier is
- * short (the lock is gone, VM_FAULT_OOM cannot be returned).
+ * What a fault cannot do with mmap_lock held for reading: register the
+ * notifier of an mm that has none yet (a forked child before the
+ * parent's task_work ran), or clear entries parked by MADV_DONTNEED
+ * (core.c). Drop the read lock, do it with the lock held for writing and
+ * have the fault retried. A fault that cannot retry gets SIGBUS; so does
+ * one when memory for the notifier is short (the lock is gone,
+ * VM_FAULT_OOM cannot be returned).
  */
-static vm_fault_t attach_and_retry(struct vm_fault *vmf)
+static vm_fault_t relock_and_retry(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long addr = vmf->address;
-	struct file *file;
 	struct mshare_attach *att;
+	struct mshare_link *l;
+	struct file *file;
 
 	if (!vma->vm_private_data || !(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
 	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
 		return VM_FAULT_SIGBUS;
 	file = get_file(vma->vm_file);
 	mmap_read_unlock(mm);
-	att = mshare_attach_get(mm);
-	if (IS_ERR(att)) {
-		force_sig(SIGBUS);
-	} else {
-		mmap_read_lock(mm);
-		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr || vma->vm_file != file ||
-		    !vma->vm_private_data ||
-		    mshare_link_attach(vma->vm_private_data, att))
+	if (mmap_write_lock_killable(mm))
+		goto out;
+	vma = find_vma(mm, addr);
+	if (!vma || vma->vm_start > addr || vma->vm_file != file ||
+	    !vma->vm_private_data)
+		goto unlock;
+	l = vma->vm_private_data;
+	if (!l->att) {
+		att = mshare_attach_get_locked(mm);
+		if (IS_ERR(att))
+			force_sig(SIGBUS);
+		else if (mshare_link_attach(l, att))
 			mshare_attach_put(att);
-		mmap_read_unlock(mm);
 	}
+	mshare_link_unpark(l);
+unlock:
+	mmap_write_unlock(mm);
+out:
 	fput(file);
 	return VM_FAULT_RETRY;
 }
@@ -202,7 +211,9 @@ static vm_fault_t mshare_vm_fault(struct vm_fault *vmf)
 {
 	struct mshare_link *l = attached_link(vmf);
 
-	return l ? mshare_fault(l, vmf) : attach_and_retry(vmf);
+	if (!l || mshare_fault_parked(vmf))
+		return relock_and_retry(vmf);
+	return mshare_fault(l, vmf);
 }
 
 static vm_fault_t mshare_vm_huge_fault(struct vm_fault *vmf,
@@ -213,14 +224,14 @@ static vm_fault_t mshare_vm_huge_fault(struct vm_fault *vmf,
 	if (pe_size != PE_SIZE_PUD)
 		return VM_FAULT_FALLBACK;
 	l = attached_link(vmf);
-	return l ? mshare_huge_fault(l, vmf, pe_size) : attach_and_retry(vmf);
+	return l ? mshare_huge_fault(l, vmf, pe_size) : relock_and_retry(vmf);
 }
 
 static vm_fault_t mshare_vm_page_mkwrite(struct vm_fault *vmf)
 {
 	struct mshare_link *l = attached_link(vmf);
 
-	return l ? mshare_page_mkwrite(l, vmf) : attach_and_retry(vmf);
+	return l ? mshare_page_mkwrite(l, vmf) : relock_and_retry(vmf);
 }
 
 static const struct vm_operations_struct mshare_vm_ops = {

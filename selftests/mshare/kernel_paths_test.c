@@ -784,8 +784,9 @@ TEST_F(kp, remote_access_to_a_fresh_child_as_on_a_plain_mapping)
  * Several sharers at once: each owns a slice of a data memfd and checks
  * it against its own model while others punch and truncate a chaos
  * memfd in the same region, page it out, soft-offline and poison chaos
- * pages, fork, exec and get killed. Afterwards every page and the module's
- * region are gone.
+ * pages, fork, exec and get killed, while another process walks the data
+ * workers' page tables (smaps, pagemap) as they drop their mappings with
+ * MADV_DONTNEED. Afterwards every page and the module's region are gone.
  */
 #define STRESS_WORKERS 4
 #define SLICE (64 * PG)
@@ -810,6 +811,8 @@ static void data_worker(char *p, int w, time_t until)
 		s[k * PG + k] = model[k];
 		if (rand_r(&seed) % 16 == 0)
 			madvise(s, SLICE, MADV_PAGEOUT);
+		if (rand_r(&seed) % 16 == 0 && madvise(s, SLICE, MADV_DONTNEED))
+			_exit(50 + w);
 		for (i = 0; i < SLICE / PG; i++)
 			if (s[i * PG + i] != model[i])
 				_exit(10 + w);
@@ -848,6 +851,53 @@ static void chaos_worker(char *p, int cfd, int w, time_t until, unsigned long cs
 			if (probe_write(c + off, 'c') < 0)
 				_exit(21);
 			break;
+		}
+	}
+	_exit(0);
+}
+
+/* Read @pid's pagemap entries for every mapping of the stress region. */
+static void read_region_pagemap(pid_t pid)
+{
+	unsigned long start, end, a;
+	char path[64], line[512];
+	uint64_t ents[512];
+	FILE *maps;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	maps = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	while (maps && fd >= 0 && fgets(line, sizeof(line), maps)) {
+		if (!strstr(line, "kp-stress") ||
+		    sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		for (a = start; a < end; a += sizeof(ents) / 8 * PG)
+			if (pread(fd, ents, sizeof(ents), a / PG * 8) <= 0)
+				break;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (maps)
+		fclose(maps);
+}
+
+/* Walk the data workers' tables, under their mmap_lock, again and again. */
+static void walker_worker(const pid_t *data_pids, time_t until)
+{
+	char path[64], buf[4096];
+	int w, fd;
+
+	while (time(NULL) < until) {
+		for (w = 0; w < STRESS_WORKERS; w++) {
+			snprintf(path, sizeof(path), "/proc/%d/smaps", data_pids[w]);
+			fd = open(path, O_RDONLY);
+			while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+				;
+			if (fd >= 0)
+				close(fd);
+			read_region_pagemap(data_pids[w]);
 		}
 	}
 	_exit(0);
@@ -893,7 +943,7 @@ TEST_F(kp, stress_every_path_at_once_then_nothing_leaks)
 	int rfd, dfd, cfd, i, status, failed = 0;
 	long shmem0 = meminfo_kb("Shmem");
 	char exe[256];
-	pid_t kids[2 * STRESS_WORKERS + 1];
+	pid_t kids[2 * STRESS_WORKERS + 2];
 	time_t until;
 	char *p;
 
@@ -911,7 +961,7 @@ TEST_F(kp, stress_every_path_at_once_then_nothing_leaks)
 	p = attach(rfd, size, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, p);
 	until = time(NULL) + seconds;
-	for (i = 0; i < 2 * STRESS_WORKERS + 1; i++) {
+	for (i = 0; i < 2 * STRESS_WORKERS + 2; i++) {
 		kids[i] = fork();
 		if (kids[i])
 			continue;
@@ -924,10 +974,12 @@ TEST_F(kp, stress_every_path_at_once_then_nothing_leaks)
 			data_worker(p, i, until);
 		else if (i < 2 * STRESS_WORKERS)
 			chaos_worker(p, cfd, i, until, csz);
-		else
+		else if (i == 2 * STRESS_WORKERS)
 			life_worker(exe, until);
+		else
+			walker_worker(kids, until);
 	}
-	for (i = 0; i < 2 * STRESS_WORKERS + 1; i++) {
+	for (i = 0; i < 2 * STRESS_WORKERS + 2; i++) {
 		ASSERT_EQ(kids[i], waitpid(kids[i], &status, 0));
 		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 			TH_LOG("worker %d: status 0x%x", i, status);
