@@ -778,6 +778,92 @@ TEST_F(kp, remote_access_to_a_fresh_child_as_on_a_plain_mapping)
 	remove_region(rfd, "kp-remote");
 }
 
+/*
+ * Sharers walk their own tables under mmap_lock for reading (mincore(),
+ * MADV_COLD, pagemap; one also drops its links with MADV_DONTNEED) while
+ * the object's pages are punched out and faulted back in every 2 MiB
+ * slot. In 6.1 such a walker reads a PMD entry twice: an entry cleared in
+ * between (an unlink from the host's side) is a "Bad page map" or an oops,
+ * which the run reports. Every sharer still reads what the file holds.
+ */
+#define WALK_SHARERS 3
+
+static void table_walker(char *p, unsigned long size, int w, time_t until)
+{
+	unsigned char vec[512];
+	unsigned long off, i;
+	uint64_t ents[512];
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+
+	while (time(NULL) < until) {
+		for (off = 0; off < size; off += 512 * PG) {
+			if (mincore(p + off, 512 * PG, vec))
+				_exit(60);
+			pread(pm, ents, sizeof(ents), (unsigned long)(p + off) / PG * 8);
+		}
+		madvise(p, size, MADV_COLD);
+		if (w == 0)
+			madvise(p, size, MADV_DONTNEED);
+		for (i = 0; i < size; i += 2 * MB)
+			if (probe_read(p + i + PG) < 0)
+				_exit(61);
+	}
+	_exit(0);
+}
+
+TEST_F(kp, sharers_walk_their_tables_while_the_host_changes_them)
+{
+	unsigned long size = 16 * self->align, off;
+	int seconds = getenv("MSHARE_STRESS_SECONDS") ?
+		      atoi(getenv("MSHARE_STRESS_SECONDS")) : 20;
+	pid_t kids[WALK_SHARERS];
+	int rfd, mfd, i, status;
+	time_t until;
+	char *p, *q;
+
+	mfd = filled_memfd(size, 0, 1);
+	rfd = empty_region("kp-walk", size);
+	ASSERT_GE(mfd, 0);
+	ASSERT_GE(rfd, 0);
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	until = time(NULL) + seconds / 2;
+	for (i = 0; i < WALK_SHARERS; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			p = attach(rfd, size, PROT_READ | PROT_WRITE);
+			if (!p)
+				_exit(62);
+			table_walker(p, size, i, until);
+		}
+	}
+	while (time(NULL) < until)
+		for (off = 0; off < size; off += 2 * MB) {
+			ASSERT_EQ(0, fallocate(mfd, FALLOC_FL_PUNCH_HOLE |
+					       FALLOC_FL_KEEP_SIZE, off + PG, PG));
+			q[off + PG] = 1;
+		}
+	for (i = 0; i < WALK_SHARERS; i++) {
+		ASSERT_EQ(kids[i], waitpid(kids[i], &status, 0));
+		EXPECT_EQ(0, status) TH_LOG("walker %d", i);
+	}
+	/* What the file holds, through a fresh sharer and through pread(). */
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	for (off = 0; off < size; off += 2 * MB) {
+		char c;
+
+		ASSERT_EQ(1, pread(mfd, &c, 1, off + PG));
+		ASSERT_EQ(1, c);
+		ASSERT_EQ(1, p[off + PG]);
+	}
+	munmap(p, size);
+	munmap(q, size);
+	close(mfd);
+	remove_region(rfd, "kp-walk");
+}
+
 /* ---------------------------------------------------------------- stress */
 
 /*
