@@ -117,12 +117,12 @@ printf '%s\n' "$cmd" > "$root/etc/mmsuite/cmd"
 # --- boot ---
 append="console=ttyS0 panic=-1 loglevel=7 rdinit=/init"
 append="$append transparent_hugepage=always hugepages=64"
-# Two NUMA nodes, half the memory each, so that tests can migrate pages
-# between nodes (move_pages()). Both vCPUs are on node 0 (a vCPU per node
+# Two NUMA nodes by default (MMSUITE_NUMA=0 for one), half the memory
+# each, so that tests can migrate pages between nodes (move_pages()). Both vCPUs are on node 0 (a vCPU per node
 # makes the kernel warn that cache siblings span nodes). NUMA balancing is
 # off: with two nodes it would turn test pages into NUMA-hinting
 # (PROT_NONE) entries behind the tests' backs.
-numa=${MMSUITE_NUMA:-0}
+numa=${MMSUITE_NUMA:-1}
 half=$((mem / 2))
 [ "$numa" -eq 0 ] || append="$append numa_balancing=disable"
 console=$out/console.log

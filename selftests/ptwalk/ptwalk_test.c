@@ -1319,7 +1319,7 @@ TEST_F(ptw, migration_entries_match_pagemap)
 
 	ASSERT_NE(NULL, m);
 	if (access("/sys/devices/system/node/node1", F_OK))
-		SKIP(return, "one NUMA node: nothing to migrate to (vm.sh: MMSUITE_NUMA=1)");
+		SKIP(return, "one NUMA node: nothing to migrate to (vm.sh: MMSUITE_NUMA=0?)");
 	m->small = map_anon(MIG_SMALL * PG, PROT_READ | PROT_WRITE, true);
 	m->thp = map_aligned_2m();
 	ASSERT_NE(NULL, m->small);
