@@ -289,7 +289,7 @@ void mshare_link_unpark(struct mshare_link *l)
 {
 	struct mshare_region *r = l->region;
 	unsigned long slot;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the sharer's PUD or PMD lock */
 
 	lockdep_assert_held_write(&l->mm->mmap_lock);
 	mutex_lock(&r->links_lock);
@@ -359,6 +359,7 @@ struct mshare_link *mshare_link_new(struct mshare_region *r,
 	l->end = vma->vm_end;
 	INIT_LIST_HEAD(&l->attach_node);
 	mutex_lock(&r->links_lock);
+	l->frozen = true;	/* matters only during a change */
 	list_add(&l->region_node, &r->links);
 	mutex_unlock(&r->links_lock);
 	if (att)
@@ -639,10 +640,10 @@ static bool link_has_entries(struct mshare_link *l)
 		(l->pud_bits && !bitmap_empty(l->pud_bits, slots / PTRS_PER_PMD)));
 }
 
-static void allow_links(struct mshare_region *r)
+static void end_change(struct mshare_region *r)
 {
 	mutex_lock(&r->links_lock);
-	r->invalidating--;
+	r->changing = false;
 	mutex_unlock(&r->links_lock);
 }
 
@@ -650,8 +651,11 @@ static void allow_links(struct mshare_region *r)
  * Before the host's tables may be freed (munmap and MAP_FIXED in the
  * host, or khugepaged's retract_page_tables() while the host's mmap_lock
  * is free: see mshare_host_run()), no sharer may link any of them: clear
- * every link, each with its sharer's mmap_lock held for writing, and let
- * no fault link again until allow_links().
+ * every link, each with its sharer's mmap_lock held for writing, and
+ * freeze it until end_change(). A link that has no entry now is frozen at
+ * once. One that has entries may still link until its mm is unlinked:
+ * a GUP that cannot retry spins on a frozen link holding its mmap_lock,
+ * which must not be one this waits for.
  */
 static int unlink_all_sharers(struct mshare_region *r)
 {
@@ -659,23 +663,22 @@ static int unlink_all_sharers(struct mshare_region *r)
 	struct mshare_link *l;
 	int i, n = 0, max = 0, ret = 0;
 
-	/*
-	 * From here on no link gains an entry, so the count only drops. No
-	 * allocation under links_lock: the host notifier takes it.
-	 */
+	/* No allocation under links_lock: the host notifier takes it. */
 	mutex_lock(&r->links_lock);
-	r->invalidating++;
-	list_for_each_entry(l, &r->links, region_node)
-		max += link_has_entries(l);
+	r->changing = true;
+	list_for_each_entry(l, &r->links, region_node) {
+		l->frozen = !link_has_entries(l);
+		max += !l->frozen;
+	}
 	mutex_unlock(&r->links_lock);
 	mms = kcalloc(max ?: 1, sizeof(*mms), GFP_KERNEL);
 	if (!mms) {
-		allow_links(r);
+		end_change(r);
 		return -ENOMEM;
 	}
 	mutex_lock(&r->links_lock);
 	list_for_each_entry(l, &r->links, region_node) {
-		if (!link_has_entries(l))
+		if (l->frozen)
 			continue;
 		for (i = 0; i < n && mms[i] != l->mm; i++)
 			;
@@ -690,9 +693,13 @@ static int unlink_all_sharers(struct mshare_region *r)
 			ret = -EINTR;
 		if (!ret) {
 			mutex_lock(&r->links_lock);
-			list_for_each_entry(l, &r->links, region_node)
-				if (l->mm == mms[i] && link_has_entries(l))
+			list_for_each_entry(l, &r->links, region_node) {
+				if (l->mm != mms[i])
+					continue;
+				if (link_has_entries(l))
 					link_unlink(l, 0, r->size, UNLINK_CLEAR);
+				l->frozen = true;
+			}
 			mutex_unlock(&r->links_lock);
 			mmap_write_unlock(mms[i]);
 		}
@@ -702,7 +709,7 @@ static int unlink_all_sharers(struct mshare_region *r)
 	if (n)
 		mshare_flush_all();
 	if (ret)
-		allow_links(r);
+		end_change(r);
 	return ret;
 }
 
@@ -728,7 +735,7 @@ static int change_host(struct mshare_region *r,
 		mutex_lock(&r->lock);
 		ret = check(r, arg) ?: mshare_host_run(r, fn, arg);
 		mutex_unlock(&r->lock);
-		allow_links(r);
+		end_change(r);
 	}
 	mutex_unlock(&r->op_lock);
 	return ret;
@@ -1055,7 +1062,10 @@ static vm_fault_t host_fault(struct mshare_region *r, unsigned long haddr,
 /* A link may be made now: no invalidation of the host or of the sharer. */
 static bool may_link(struct mshare_link *l)
 {
-	return !l->region->invalidating && !atomic_read(&l->att->invalidating);
+	struct mshare_region *r = l->region;
+
+	return !r->invalidating && !(r->changing && l->frozen) &&
+	       !atomic_read(&l->att->invalidating);
 }
 
 /*

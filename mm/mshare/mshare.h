@@ -61,7 +61,8 @@ struct mshare_region {
 	/* Sharers' links to the host's tables. */
 	struct mutex links_lock;	/* links, their bitmaps, invalidating */
 	struct list_head links;		/* struct mshare_link, one per VMA */
-	int invalidating;		/* host unmaps and changes in progress */
+	int invalidating;		/* host unmaps in progress */
+	bool changing;			/* a change unlinks sharers (op_lock) */
 	long pmd_links, pud_links;	/* entries linking a host table */
 };
 
@@ -82,6 +83,7 @@ struct mshare_link {
 	struct mm_struct *mm;
 	unsigned long start, end;	/* the VMA */
 	bool dead;			/* its tables are being freed */
+	bool frozen;			/* no link until the change ends */
 	unsigned long *pmd_bits;	/* per PMD_SIZE slot: linked or parked */
 	unsigned long *pud_bits;	/* per PUD_SIZE slot: linked or parked */
 };

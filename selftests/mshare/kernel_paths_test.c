@@ -864,6 +864,73 @@ TEST_F(kp, sharers_walk_their_tables_while_the_host_changes_them)
 	remove_region(rfd, "kp-walk");
 }
 
+/*
+ * /proc/PID/mem reaches a sharer's region through GUP that cannot retry
+ * (it holds the sharer's mmap_lock throughout), while the region is
+ * changed over and over; a change unlinks every sharer under its
+ * mmap_lock. Nothing may wait on the other for good, and the range the
+ * changes never touch reads what the file holds all along.
+ */
+TEST_F(kp, proc_mem_reads_a_sharer_while_the_region_changes)
+{
+	unsigned long size = 2 * self->align, half = size / 2, off;
+	int seconds = getenv("MSHARE_STRESS_SECONDS") ?
+		      atoi(getenv("MSHARE_STRESS_SECONDS")) : 20;
+	int rfd, mfd, status, sync[2];
+	pid_t sharer, reader;
+	time_t until;
+	char *p, c;
+
+	mfd = filled_memfd(size, 0, 7);
+	rfd = empty_region("kp-procmem", size);
+	ASSERT_GE(mfd, 0);
+	ASSERT_GE(rfd, 0);
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	ASSERT_EQ(0, pipe(sync));
+	until = time(NULL) + seconds / 4;
+	sharer = fork();
+	if (sharer == 0) {
+		p = attach(rfd, size, PROT_READ | PROT_WRITE);
+		if (!p || write(sync[1], &p, sizeof(p)) != sizeof(p))
+			_exit(70);
+		while (time(NULL) < until + 5)
+			for (off = 0; off < size; off += PG)
+				(void)probe_read(p + off);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(p), read(sync[0], &p, sizeof(p)));
+	reader = fork();
+	if (reader == 0) {
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", sharer);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			_exit(71);
+		while (time(NULL) < until)
+			for (off = 0; off < size; off += PG) {
+				ssize_t got = pread(fd, &c, 1, (unsigned long)p + off);
+
+				/* The changing half may be a hole for a moment. */
+				if (off >= half && (got != 1 || c != (char)(off / PG + 7)))
+					_exit(72);
+			}
+		_exit(0);
+	}
+	while (time(NULL) < until) {
+		ASSERT_EQ(0, unmap_err(rfd, 0, half));
+		ASSERT_EQ(0, create_err(rfd, 0, half, PROT_READ | PROT_WRITE, mfd, 0));
+		ASSERT_EQ(0, create_err(rfd, 0, PG, PROT_READ | PROT_WRITE, mfd, 0));
+	}
+	ASSERT_EQ(reader, waitpid(reader, &status, 0));
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(sharer, waitpid(sharer, &status, 0));
+	EXPECT_EQ(0, status);
+	close(mfd);
+	remove_region(rfd, "kp-procmem");
+}
+
 /* ---------------------------------------------------------------- stress */
 
 /*
