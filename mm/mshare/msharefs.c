@@ -248,6 +248,7 @@ static const struct vm_operations_struct mshare_vm_ops = {
 static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mshare_region *r = file_region(file);
+	unsigned long size = READ_ONCE(r->size);	/* set once, under size_lock */
 	unsigned long prot = 0;
 	struct mshare_attach *att;
 	struct mshare_link *l;
@@ -255,7 +256,7 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/* do_mmap() drops VM_SHARED, not VM_MAYSHARE, for read-only files. */
 	if (!(vma->vm_flags & VM_MAYSHARE) || vma->vm_pgoff ||
-	    !r->size || vma->vm_end - vma->vm_start != r->size ||
+	    !size || vma->vm_end - vma->vm_start != size ||
 	    !IS_ALIGNED(vma->vm_start, MSHARE_ALIGN))
 		return -EINVAL;
 	if (vma->vm_flags & VM_READ)

@@ -143,3 +143,27 @@ int probe_write(void *p, char v)
 {
 	return probe(p, true, v);
 }
+
+/*
+ * A "<key> <n> kB" line of /proc/self/status, or of the smaps entry of the
+ * mapping that starts at @vma (if not NULL); -1 if absent.
+ */
+long proc_kb(const char *key, const void *vma)
+{
+	char line[256], start[32];
+	size_t n = strlen(key);
+	bool inside = !vma;
+	long kb = -1;
+	FILE *f = fopen(vma ? "/proc/self/smaps" : "/proc/self/status", "r");
+
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)vma);
+	while (f && kb < 0 && fgets(line, sizeof(line), f)) {
+		if (vma && strchr(line, '-') && strchr(line, '-') < strchr(line, ' '))
+			inside = !strncmp(line, start, strlen(start));
+		else if (inside && !strncmp(line, key, n) && line[n] == ':')
+			kb = atol(line + n + 1);
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}

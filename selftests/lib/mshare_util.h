@@ -33,4 +33,10 @@ bool segv_on_write(char *p);
 int probe_read(const void *p);
 int probe_write(void *p, char v);
 
+/*
+ * A "<key> <n> kB" line of /proc/self/status, or of the smaps entry of the
+ * mapping that starts at @vma (if not NULL); -1 if absent.
+ */
+long proc_kb(const char *key, const void *vma);
+
 #endif

@@ -662,27 +662,6 @@ TEST_F(kp, madv_pageout_swaps_as_on_a_plain_mapping)
 
 /* ---------------------------------------------------------- 6: accounting */
 
-static long smaps_kb(void *addr, const char *key)
-{
-	char line[256], want[32];
-	unsigned long start;
-	bool in = false;
-	long kb = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	snprintf(want, sizeof(want), "%s:", key);
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-", &start) == 1 && strchr(line, '-') &&
-		    strchr(line, ' ') > strchr(line, '-'))
-			in = start == (unsigned long)addr;
-		else if (in && !strncmp(line, want, strlen(want)))
-			kb = strtol(line + strlen(want), NULL, 10);
-	}
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /*
  * The documented part of accounting: smaps Rss of a sharer counts the
  * region pages it reaches, as for a plain mapping. (Pss/Shared and VmRSS
@@ -702,8 +681,8 @@ TEST_F(kp, smaps_rss_counts_what_a_sharer_reaches)
 	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	touch_pages(p, MB);
 	touch_pages(q, MB);
-	EXPECT_EQ(smaps_kb(q, "Rss"), smaps_kb(p, "Rss"));
-	EXPECT_EQ(1024, smaps_kb(p, "Rss"));
+	EXPECT_EQ(proc_kb("Rss", q), proc_kb("Rss", p));
+	EXPECT_EQ(1024, proc_kb("Rss", p));
 	munmap(p, size);
 	munmap(q, size);
 	close(mfd);
