@@ -113,6 +113,22 @@ static int filled_memfd(unsigned long size, unsigned int flags, int salt)
 	return fd;
 }
 
+/*
+ * A region of @size whose whole range maps a memfd filled by
+ * filled_memfd(@size, 0, @salt), read-write; the memfd in *@mfd.
+ */
+static int object_region(const char *name, unsigned long size, int salt,
+			 int *mfd)
+{
+	int rfd = empty_region(name, size);
+
+	*mfd = filled_memfd(size, 0, salt);
+	if (rfd < 0 || *mfd < 0 ||
+	    create_err(rfd, 0, size, PROT_READ | PROT_WRITE, *mfd, 0))
+		return -1;
+	return rfd;
+}
+
 static char pread_byte(int fd, unsigned long off)
 {
 	char c = 0x55;
@@ -428,11 +444,8 @@ TEST_F(kp, truncate_hole_punch_and_remove_as_on_a_plain_mapping)
 	char *p, *q, *r, c;
 	pid_t sharer;
 
-	mfd = filled_memfd(size, 0, 1);
-	rfd = empty_region("kp-trunc", size);
-	ASSERT_GE(mfd, 0);
+	rfd = object_region("kp-trunc", size, 1, &mfd);
 	ASSERT_GE(rfd, 0);
-	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
 	p = attach(rfd, size, PROT_READ | PROT_WRITE);
 	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(NULL, p);
@@ -632,10 +645,9 @@ TEST_F(kp, madv_pageout_swaps_as_on_a_plain_mapping)
 
 	if (!zram_swap_on())
 		SKIP(return, "no zram swap device (zram module missing)");
-	rfd = empty_region("kp-pageout", size);
-	mfd = filled_memfd(size, 0, 'o');
+	rfd = object_region("kp-pageout", size, 'o', &mfd);
 	pfd = filled_memfd(size, 0, 'o');
-	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	ASSERT_GE(rfd, 0);
 	p = attach(rfd, size, PROT_READ | PROT_WRITE);
 	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
 	ASSERT_NE(NULL, p);
@@ -674,9 +686,8 @@ TEST_F(kp, smaps_rss_counts_what_a_sharer_reaches)
 	int rfd, mfd;
 	char *p, *q;
 
-	rfd = empty_region("kp-smaps", size);
-	mfd = filled_memfd(size, 0, 'a');
-	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	rfd = object_region("kp-smaps", size, 'a', &mfd);
+	ASSERT_GE(rfd, 0);
 	p = attach(rfd, size, PROT_READ | PROT_WRITE);
 	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	touch_pages(p, MB);
@@ -699,9 +710,8 @@ TEST_F(kp, remote_access_to_a_fresh_child_as_on_a_plain_mapping)
 	char *p, *q;
 	pid_t child;
 
-	rfd = empty_region("kp-remote", size);
-	mfd = filled_memfd(size, 0, 'r');
-	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
+	rfd = object_region("kp-remote", size, 'r', &mfd);
+	ASSERT_GE(rfd, 0);
 	p = attach(rfd, size, PROT_READ | PROT_WRITE);
 	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(NULL, p);
@@ -800,11 +810,8 @@ TEST_F(kp, sharers_walk_their_tables_while_the_host_changes_them)
 	time_t until;
 	char *p, *q;
 
-	mfd = filled_memfd(size, 0, 1);
-	rfd = empty_region("kp-walk", size);
-	ASSERT_GE(mfd, 0);
+	rfd = object_region("kp-walk", size, 1, &mfd);
 	ASSERT_GE(rfd, 0);
-	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
 	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, q);
 	until = time(NULL) + seconds / 2;
@@ -860,11 +867,8 @@ TEST_F(kp, proc_mem_reads_a_sharer_while_the_region_changes)
 	time_t until;
 	char *p, c;
 
-	mfd = filled_memfd(size, 0, 7);
-	rfd = empty_region("kp-procmem", size);
-	ASSERT_GE(mfd, 0);
+	rfd = object_region("kp-procmem", size, 7, &mfd);
 	ASSERT_GE(rfd, 0);
-	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ | PROT_WRITE, mfd, 0));
 	ASSERT_EQ(0, pipe(sync));
 	until = time(NULL) + seconds / 4;
 	sharer = fork();
