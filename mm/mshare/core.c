@@ -359,7 +359,6 @@ struct mshare_link *mshare_link_new(struct mshare_region *r,
 	l->end = vma->vm_end;
 	INIT_LIST_HEAD(&l->attach_node);
 	mutex_lock(&r->links_lock);
-	l->frozen = true;	/* matters only during a change */
 	list_add(&l->region_node, &r->links);
 	mutex_unlock(&r->links_lock);
 	if (att)
@@ -644,32 +643,46 @@ static void end_change(struct mshare_region *r)
 {
 	mutex_lock(&r->links_lock);
 	r->changing = false;
+	r->change_mms = NULL;
+	r->change_nr = 0;
 	mutex_unlock(&r->links_lock);
+}
+
+/*
+ * With links_lock, during a change: @mm still has to be unlinked by it, so
+ * it may link until then. Any other mm (done, or not linked when the
+ * change began) may not: a fault there returns without linking, and a GUP
+ * that cannot drop mmap_lock spins holding it, which is harmless only in
+ * an mm the change will not wait for.
+ */
+static bool change_pending(struct mshare_region *r, struct mm_struct *mm)
+{
+	int i;
+
+	for (i = 0; i < r->change_nr; i++)
+		if (r->change_mms[i] == mm)
+			return true;
+	return false;
 }
 
 /*
  * Before the host's tables may be freed (munmap and MAP_FIXED in the
  * host, or khugepaged's retract_page_tables() while the host's mmap_lock
  * is free: see mshare_host_run()), no sharer may link any of them: clear
- * every link, each with its sharer's mmap_lock held for writing, and
- * freeze it until end_change(). A link that has no entry now is frozen at
- * once. One that has entries may still link until its mm is unlinked:
- * a GUP that cannot retry spins on a frozen link holding its mmap_lock,
- * which must not be one this waits for.
+ * every link, each mm with its mmap_lock held for writing, and let no mm
+ * link again until end_change() once it is done (change_pending()).
  */
 static int unlink_all_sharers(struct mshare_region *r)
 {
-	struct mm_struct **mms;
+	struct mm_struct **mms, *mm;
 	struct mshare_link *l;
 	int i, n = 0, max = 0, ret = 0;
 
 	/* No allocation under links_lock: the host notifier takes it. */
 	mutex_lock(&r->links_lock);
-	r->changing = true;
-	list_for_each_entry(l, &r->links, region_node) {
-		l->frozen = !link_has_entries(l);
-		max += !l->frozen;
-	}
+	r->changing = true;	/* no mm is pending yet: none links */
+	list_for_each_entry(l, &r->links, region_node)
+		max += link_has_entries(l);
 	mutex_unlock(&r->links_lock);
 	mms = kcalloc(max ?: 1, sizeof(*mms), GFP_KERNEL);
 	if (!mms) {
@@ -678,7 +691,8 @@ static int unlink_all_sharers(struct mshare_region *r)
 	}
 	mutex_lock(&r->links_lock);
 	list_for_each_entry(l, &r->links, region_node) {
-		if (l->frozen)
+		/* Entries are only lost meanwhile, never gained. */
+		if (!link_has_entries(l))
 			continue;
 		for (i = 0; i < n && mms[i] != l->mm; i++)
 			;
@@ -687,27 +701,31 @@ static int unlink_all_sharers(struct mshare_region *r)
 			mms[n++] = l->mm;
 		}
 	}
+	r->change_mms = mms;
+	r->change_nr = n;
 	mutex_unlock(&r->links_lock);
 	for (i = 0; i < n; i++) {
-		if (!ret && mmap_write_lock_killable(mms[i]))
+		mm = mms[i];
+		if (!ret && mmap_write_lock_killable(mm))
 			ret = -EINTR;
-		if (!ret) {
-			mutex_lock(&r->links_lock);
-			list_for_each_entry(l, &r->links, region_node) {
-				if (l->mm != mms[i])
-					continue;
-				if (link_has_entries(l))
+		mutex_lock(&r->links_lock);
+		if (!ret)
+			list_for_each_entry(l, &r->links, region_node)
+				if (l->mm == mm && link_has_entries(l))
 					link_unlink(l, 0, r->size, UNLINK_CLEAR);
-				l->frozen = true;
-			}
-			mutex_unlock(&r->links_lock);
-			mmap_write_unlock(mms[i]);
-		}
-		mmdrop(mms[i]);
+		mms[i] = NULL;	/* done: links no more */
+		mutex_unlock(&r->links_lock);
+		if (!ret)
+			mmap_write_unlock(mm);
+		mmdrop(mm);
 	}
-	kfree(mms);
 	if (n)
 		mshare_flush_all();
+	mutex_lock(&r->links_lock);
+	r->change_mms = NULL;	/* all done */
+	r->change_nr = 0;
+	mutex_unlock(&r->links_lock);
+	kfree(mms);
 	if (ret)
 		end_change(r);
 	return ret;
@@ -1040,6 +1058,8 @@ static vm_fault_t host_fault(struct mshare_region *r, unsigned long haddr,
 	if (!vma || vma->vm_start > haddr || !vma->vm_file ||
 	    !(vma->vm_flags & need))
 		return VM_FAULT_SIGSEGV;
+	if (!mshare_host_alive(r))
+		return VM_FAULT_SIGBUS;
 	table = host_pte_table(r, haddr);
 	if (IS_ERR(table))
 		return PTR_ERR(table) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
@@ -1064,7 +1084,8 @@ static bool may_link(struct mshare_link *l)
 {
 	struct mshare_region *r = l->region;
 
-	return !r->invalidating && !(r->changing && l->frozen) &&
+	return !r->invalidating &&
+	       !(r->changing && !change_pending(r, l->mm)) &&
 	       !atomic_read(&l->att->invalidating);
 }
 

@@ -28,6 +28,8 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/umh.h>
+#include <linux/user_namespace.h>
+#include <linux/xarray.h>
 
 #include "mshare.h"
 
@@ -260,6 +262,68 @@ static void host_kill_and_put(struct task_struct *task, struct mm_struct *mm)
 	mmput(mm);
 }
 
+/*
+ * Hosts are root's processes, started for any user who sizes a region:
+ * each counts as one of that user's processes against RLIMIT_NPROC, as
+ * fork() would (capable users are exempt, as for fork()). Live hosts per
+ * real uid, in the initial namespace.
+ */
+static DEFINE_XARRAY(hosts_per_user);
+static DEFINE_MUTEX(hosts_per_user_lock);
+
+static unsigned long hosts_of(kuid_t uid)
+{
+	return xa_to_value(xa_load(&hosts_per_user, __kuid_val(uid)));
+}
+
+static int host_charge_user(struct mshare_region *r)
+{
+	kuid_t uid = current_uid();
+	unsigned long hosts, limit = rlimit(RLIMIT_NPROC);
+	int ret = 0;
+
+	mutex_lock(&hosts_per_user_lock);
+	hosts = hosts_of(uid);
+	if (hosts + get_rlimit_value(current_ucounts(), UCOUNT_RLIMIT_NPROC) >= limit &&
+	    !capable(CAP_SYS_RESOURCE) && !capable(CAP_SYS_ADMIN))
+		ret = -EAGAIN;
+	else
+		ret = xa_err(xa_store(&hosts_per_user, __kuid_val(uid),
+				      xa_mk_value(hosts + 1), GFP_KERNEL));
+	mutex_unlock(&hosts_per_user_lock);
+	if (!ret)
+		r->host_uid = uid;
+	return ret;
+}
+
+static void host_uncharge_user(struct mshare_region *r)
+{
+	unsigned long hosts;
+
+	mutex_lock(&hosts_per_user_lock);
+	hosts = hosts_of(r->host_uid);
+	if (!WARN_ON_ONCE(!hosts)) {
+		if (hosts == 1)
+			xa_erase(&hosts_per_user, __kuid_val(r->host_uid));
+		else
+			xa_store(&hosts_per_user, __kuid_val(r->host_uid),
+				 xa_mk_value(hosts - 1), GFP_KERNEL);
+	}
+	mutex_unlock(&hosts_per_user_lock);
+}
+
+/*
+ * The host must live for new pages to be charged where they belong: the
+ * memory cgroup of a fault is that of the mm's owner, and once the
+ * helper is gone (root killed it, or the owner of the cgroup it was moved
+ * into used cgroup.kill) the mm has none, and pages would go to the root
+ * cgroup. Faults then get SIGBUS (core.c).
+ */
+bool mshare_host_alive(struct mshare_region *r)
+{
+	return !(READ_ONCE(r->host_task->flags) & PF_EXITING);
+}
+
 /* With r->size_lock, when the region is sized: start its host. */
 int mshare_host_create(struct mshare_region *r, unsigned long size)
 {
@@ -267,12 +331,18 @@ int mshare_host_create(struct mshare_region *r, unsigned long size)
 	struct mm_struct *mm;
 	int ret;
 
+	ret = host_charge_user(r);
+	if (ret)
+		return ret;
 	task = host_spawn_task(r->name);
-	if (IS_ERR(task))
+	if (IS_ERR(task)) {
+		host_uncharge_user(r);
 		return PTR_ERR(task);
+	}
 	mm = get_task_mm(task);
 	if (!mm) {		/* killed before we got here */
 		put_task_struct(task);
+		host_uncharge_user(r);
 		return -ESRCH;
 	}
 	/* Never the OOM killer's victim: killing it frees nothing. */
@@ -300,6 +370,7 @@ fail:
 	r->host_task = NULL;
 	r->host_mm = NULL;
 	host_kill_and_put(task, mm);
+	host_uncharge_user(r);
 	return ret;
 }
 
@@ -311,6 +382,7 @@ void mshare_host_destroy(struct mshare_region *r)
 	host_unpin(r);
 	mmu_notifier_unregister(&r->host_mn, r->host_mm);
 	host_kill_and_put(r->host_task, r->host_mm);
+	host_uncharge_user(r);
 	r->host_task = NULL;
 	r->host_mm = NULL;
 }

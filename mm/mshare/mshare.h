@@ -34,6 +34,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/msharefs.h>
 
 #define MSHARE_ALIGN	PMD_SIZE
@@ -54,6 +55,7 @@ struct mshare_region {
 
 	/* The host address space (host.c). */
 	struct task_struct *host_task;	/* stopped helper owning host_mm */
+	kuid_t host_uid;		/* the user it counts against */
 	struct mm_struct *host_mm;	/* mmget() held while the region lives */
 	unsigned long host_base;	/* host address of region offset 0 */
 	struct mmu_notifier host_mn;
@@ -63,6 +65,8 @@ struct mshare_region {
 	struct list_head links;		/* struct mshare_link, one per VMA */
 	int invalidating;		/* host unmaps in progress */
 	bool changing;			/* a change unlinks sharers (op_lock) */
+	struct mm_struct **change_mms;	/* the mms it still has to unlink */
+	int change_nr;
 	long pmd_links, pud_links;	/* entries linking a host table */
 };
 
@@ -83,7 +87,6 @@ struct mshare_link {
 	struct mm_struct *mm;
 	unsigned long start, end;	/* the VMA */
 	bool dead;			/* its tables are being freed */
-	bool frozen;			/* no link until the change ends */
 	unsigned long *pmd_bits;	/* per PMD_SIZE slot: linked or parked */
 	unsigned long *pud_bits;	/* per PUD_SIZE slot: linked or parked */
 };
@@ -126,6 +129,7 @@ extern struct mutex mshare_regions_lock;
 /* host.c */
 int mshare_host_create(struct mshare_region *r, unsigned long size);
 void mshare_host_destroy(struct mshare_region *r);
+bool mshare_host_alive(struct mshare_region *r);
 int mshare_host_run(struct mshare_region *r,
 		    int (*fn)(struct mshare_region *r, void *arg), void *arg);
 int mshare_host_init(void);

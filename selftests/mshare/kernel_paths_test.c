@@ -5,6 +5,7 @@
  * object, in the same run, and asserts that they agree (or that the
  * region gives the errno Documentation/mshare.rst documents).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -912,6 +914,142 @@ TEST_F(kp, proc_mem_reads_a_sharer_while_the_region_changes)
 	EXPECT_EQ(0, status);
 	close(mfd);
 	remove_region(rfd, "kp-procmem");
+}
+
+/*
+ * Every region's host is a process started for the user who sized it: it
+ * counts against that user's RLIMIT_NPROC as a fork() would. As uid 65534
+ * with RLIMIT_NPROC 4: as many regions can be sized as children forked
+ * (EAGAIN after), and a region removed gives its slot back.
+ */
+static int forks_until_eagain(void)
+{
+	pid_t kids[16];
+	int n = 0, i;
+
+	while (n < 16) {
+		kids[n] = fork();
+		if (kids[n] == 0) {
+			pause();
+			_exit(0);
+		}
+		if (kids[n] < 0)
+			break;
+		n++;
+	}
+	if (n < 16 && errno != EAGAIN)
+		n = -1;
+	for (i = 0; i < n; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	return n;
+}
+
+TEST_F(kp, region_hosts_count_against_rlimit_nproc_as_fork_does)
+{
+	struct rlimit lim = { 4, 4 };
+	int status;
+	pid_t c = fork();
+
+	if (c == 0) {
+		char name[32];
+		int fds[16], forks, regions = 0, i;
+
+		if (setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY) ||
+		    setrlimit(RLIMIT_NPROC, &lim))
+			_exit(80);
+		forks = forks_until_eagain();
+		while (regions < 16) {
+			snprintf(name, sizeof(name), "kp-nproc-%d", regions);
+			fds[regions] = empty_region(name, self->align);
+			if (fds[regions] < 0)
+				break;
+			regions++;
+		}
+		if (regions == 16 || errno != EAGAIN) {
+			printf("# sized %d regions, then errno %d\n", regions, errno);
+			_exit(81);
+		}
+		/* The file refused its size: an unsized region, not kept. */
+		remove_region(-1, name);
+		if (forks < 1 || regions != forks) {
+			printf("# %d forks but %d regions\n", forks, regions);
+			_exit(82);
+		}
+		/* A region gone frees its host's slot. */
+		remove_region(fds[0], "kp-nproc-0");
+		fds[0] = empty_region("kp-nproc-0", self->align);
+		if (fds[0] < 0)
+			_exit(83);
+		for (i = 0; i < regions; i++) {
+			snprintf(name, sizeof(name), "kp-nproc-%d", i);
+			remove_region(fds[i], name);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(c, waitpid(c, &status, 0));
+	EXPECT_EQ(0, status);
+}
+
+/* The host of region @name: the process whose argv is that of host.c. */
+static pid_t host_pid_of(const char *name)
+{
+	char path[300], argv[256], want[128];
+	struct dirent *d;
+	pid_t pid = -1;
+	DIR *proc = opendir("/proc");
+	int len, fd, n;
+
+	len = snprintf(want, sizeof(want), "mshare-host%c%s", 0, name) + 1;
+	while (proc && pid < 0 && (d = readdir(proc))) {
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", d->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, argv, sizeof(argv));
+		close(fd);
+		if (n > len && !memcmp(argv + strlen(argv) + 1, want, len))
+			pid = atoi(d->d_name);
+	}
+	if (proc)
+		closedir(proc);
+	return pid;
+}
+
+/*
+ * A host killed (by root, or through cgroup.kill by whoever owns the
+ * cgroup it was moved into) no longer owns the mm its pages are charged
+ * through: pages a sharer already reaches stay, a fault that would bring
+ * in a new page gets SIGBUS instead of charging the root cgroup, and the
+ * region still goes away cleanly.
+ */
+TEST_F(kp, a_killed_host_fails_new_faults_and_keeps_what_is_mapped)
+{
+	unsigned long size = self->align;
+	int rfd, mfd, i;
+	pid_t host;
+	char *p;
+
+	rfd = object_region("kp-kill", size, 'k', &mfd);
+	ASSERT_GE(rfd, 0);
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ('k', p[0]);
+	ASSERT_EQ((char)('k' + 1), p[PG]);
+	host = host_pid_of("kp-kill");
+	ASSERT_GT(host, 0);
+	ASSERT_EQ(0, kill(host, SIGKILL));
+	for (i = 0; i < 500 && !kill(host, 0); i++)
+		usleep(10000);
+	ASSERT_NE(0, kill(host, 0)) TH_LOG("host %d still there", host);
+	EXPECT_EQ('k', p[0]);
+	EXPECT_EQ((char)('k' + 1), p[PG]);
+	EXPECT_EQ(PROBE_SIGNAL + SIGBUS, probe_read(p + size / 2));
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "kp-kill");
 }
 
 /* ---------------------------------------------------------------- stress */
