@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -853,10 +854,37 @@ TEST_F(kp, sharers_walk_their_tables_while_the_host_changes_them)
 }
 
 /*
+ * A second mapping of the region, unmapped and mapped again (a new link
+ * in an mm a change may still have to unlink) while futexes on it take
+ * GUP, which loops on an access that cannot link yet holding mmap_lock.
+ */
+struct reattach {
+	int fd;
+	unsigned long size;
+	time_t until;
+	char *p;
+};
+
+static void *reattach_and_gup(void *arg)
+{
+	struct reattach *ra = arg;
+
+	while (time(NULL) < ra->until) {
+		if (munmap(ra->p, ra->size) ||
+		    mmap(ra->p, ra->size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, ra->fd, 0) != ra->p)
+			_exit(73);
+		syscall(SYS_futex, ra->p + ra->size / 2, FUTEX_WAKE, 1,
+			NULL, NULL, 0);
+	}
+	return NULL;
+}
+
+/*
  * /proc/PID/mem reaches a sharer's region through GUP that cannot retry
- * (it holds the sharer's mmap_lock throughout), while the region is
- * changed over and over; a change unlinks every sharer under its
- * mmap_lock. Nothing may wait on the other for good, and the range the
+ * (it holds the sharer's mmap_lock throughout), and the sharer's futexes
+ * on a mapping it keeps making anew, while the region is changed over and
+ * over; a change unlinks every sharer under its mmap_lock. Nothing may wait on the other for good, and the range the
  * changes never touch reads what the file holds all along.
  */
 TEST_F(kp, proc_mem_reads_a_sharer_while_the_region_changes)
@@ -875,12 +903,18 @@ TEST_F(kp, proc_mem_reads_a_sharer_while_the_region_changes)
 	until = time(NULL) + seconds / 4;
 	sharer = fork();
 	if (sharer == 0) {
+		struct reattach ra = { .fd = rfd, .size = size, .until = until };
+		pthread_t t;
+
 		p = attach(rfd, size, PROT_READ | PROT_WRITE);
-		if (!p || write(sync[1], &p, sizeof(p)) != sizeof(p))
+		ra.p = attach(rfd, size, PROT_READ | PROT_WRITE);
+		if (!p || !ra.p || write(sync[1], &p, sizeof(p)) != sizeof(p) ||
+		    pthread_create(&t, NULL, reattach_and_gup, &ra))
 			_exit(70);
 		while (time(NULL) < until + 5)
 			for (off = 0; off < size; off += PG)
 				(void)probe_read(p + off);
+		pthread_join(t, NULL);
 		_exit(0);
 	}
 	ASSERT_EQ(sizeof(p), read(sync[0], &p, sizeof(p)));
