@@ -884,8 +884,9 @@ static void *reattach_and_gup(void *arg)
  * /proc/PID/mem reaches a sharer's region through GUP that cannot retry
  * (it holds the sharer's mmap_lock throughout), and the sharer's futexes
  * on a mapping it keeps making anew, while the region is changed over and
- * over; a change unlinks every sharer under its mmap_lock. Nothing may wait on the other for good, and the range the
- * changes never touch reads what the file holds all along.
+ * over; a change unlinks every sharer under its mmap_lock. Nothing may
+ * wait on the other for good, and the range the changes never touch reads
+ * what the file holds all along.
  */
 TEST_F(kp, proc_mem_reads_a_sharer_while_the_region_changes)
 {
