@@ -423,6 +423,7 @@ struct mshare_region *mshare_region_create(const char *name,
 	mutex_init(&r->lock);
 	mutex_init(&r->size_lock);
 	mutex_init(&r->op_lock);
+	init_waitqueue_head(&r->change_wq);
 	mutex_init(&r->links_lock);
 	INIT_LIST_HEAD(&r->links);
 	strscpy(r->name, name, sizeof(r->name));
@@ -646,6 +647,7 @@ static void end_change(struct mshare_region *r)
 	r->change_mms = NULL;
 	r->change_nr = 0;
 	mutex_unlock(&r->links_lock);
+	wake_up_all(&r->change_wq);
 }
 
 /*
@@ -1135,8 +1137,33 @@ out:
 	return ret;
 }
 
+/*
+ * The fault could not link because a change of the region is under way.
+ * If it may retry, wait for the change without mmap_lock: a GUP would
+ * otherwise loop holding it, and a change of another region that waits
+ * for this mm would wait for good (two regions changed at once, each
+ * with sharers spinning on the other's).
+ */
+static vm_fault_t wait_for_change(struct mshare_region *r, struct vm_fault *vmf)
+{
+	struct file *file;
+	bool blocked;
+
+	mutex_lock(&r->links_lock);
+	blocked = r->changing && !change_pending(r, vmf->vma->vm_mm);
+	mutex_unlock(&r->links_lock);
+	if (!blocked || !(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
+	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
+		return VM_FAULT_NOPAGE;
+	file = get_file(vmf->vma->vm_file);	/* keeps the region */
+	mmap_read_unlock(vmf->vma->vm_mm);
+	wait_event_killable(r->change_wq, !READ_ONCE(r->changing));
+	fput(file);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t fault_and_link(struct mshare_link *l, struct vm_fault *vmf,
-				 unsigned int flags)
+				 unsigned int flags, bool may_wait)
 {
 	struct mshare_region *r = l->region;
 	unsigned long off = (vmf->address & PAGE_MASK) - vmf->vma->vm_start;
@@ -1153,12 +1180,14 @@ static vm_fault_t fault_and_link(struct mshare_link *l, struct vm_fault *vmf,
 		ret = link_pte_table(l, vmf, off, table);
 	host_read_unlock(r);
 	atomic64_inc(&r->faults);
+	if (ret == VM_FAULT_NOPAGE && may_wait && READ_ONCE(r->changing))
+		ret = wait_for_change(r, vmf);
 	return ret;
 }
 
 vm_fault_t mshare_fault(struct mshare_link *l, struct vm_fault *vmf)
 {
-	return fault_and_link(l, vmf, vmf->flags);
+	return fault_and_link(l, vmf, vmf->flags, true);
 }
 
 /*
@@ -1168,7 +1197,8 @@ vm_fault_t mshare_fault(struct mshare_link *l, struct vm_fault *vmf)
  */
 vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf)
 {
-	return fault_and_link(l, vmf, vmf->flags | FAULT_FLAG_WRITE);
+	/* do_page_mkwrite() knows no VM_FAULT_RETRY: never wait here. */
+	return fault_and_link(l, vmf, vmf->flags | FAULT_FLAG_WRITE, false);
 }
 
 /*

@@ -35,6 +35,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <linux/msharefs.h>
 
 #define MSHARE_ALIGN	PMD_SIZE
@@ -67,6 +68,7 @@ struct mshare_region {
 	bool changing;			/* a change unlinks sharers (op_lock) */
 	struct mm_struct **change_mms;	/* the mms it still has to unlink */
 	int change_nr;
+	wait_queue_head_t change_wq;	/* faults waiting for the change */
 	long pmd_links, pud_links;	/* entries linking a host table */
 };
 
