@@ -69,7 +69,11 @@ static void host_invalidate_range(struct mmu_notifier *mn,
 
 	if (!host_range_in_region(r, start, end))
 		return;
-	/* Pairs with the link being made under the table's lock. */
+	/*
+	 * The PTEs changed before this; a link counted before it is seen,
+	 * and one made after it never cached the old PTEs. (links_lock's
+	 * unlock after counting a link is a full barrier on x86.)
+	 */
 	smp_mb();
 	if (READ_ONCE(r->pmd_links) || READ_ONCE(r->pud_links))
 		mshare_flush_all();
