@@ -9,7 +9,8 @@
 #   make vm           a shell in the guest with the modules available
 #   make deps         install the Debian packages everything here needs
 #
-#   KERNEL=stock|debug  which kernel's build directory KDIR defaults to
+#   KERNEL=stock|debug  which kernel's build directory KDIR defaults to,
+#                       and the kernel bench and vm boot
 #   KDIR=<dir>          build against any kernel build directory
 #   PAGING=4|5          page-table levels for demo/bench/vm (default 5)
 #
@@ -65,7 +66,7 @@ demo: deps
 	scripts/demo.sh
 
 bench: deps
-	scripts/bench.sh $(BENCH)
+	KERNEL=$(KERNEL) scripts/bench.sh $(BENCH)
 
 vm: deps modules selftests tools
 	scripts/vm.sh --kernel $(KERNEL) --paging $(PAGING) --no-build --interactive

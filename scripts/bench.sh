@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # make bench: run every bench/<module>_bench program in one guest on the
-# stock kernel (the module it measures loaded), collect its
+# stock kernel (KERNEL=debug: the debug kernel, for correctness rather
+# than figures; the module it measures loaded), collect its
 # "BENCH,<bench>,<metric>,<value>,<unit>" lines into results/bench/*.csv,
 # print the ratios and render one PNG per benchmark with gnuplot.
 #   scripts/bench.sh [name...]    (make bench BENCH=mshare): only those
@@ -34,7 +35,7 @@ guest='for b in '"$list"'; do
 	[ -f /lib/mmsuite/$m.ko ] && insmod /lib/mmsuite/$m.ko
 	echo "# $b"; $b || echo "BENCH,$m,failed,1,"
 done'
-scripts/vm.sh --kernel stock --paging "${PAGING:-5}" --mem 4096 \
+scripts/vm.sh --kernel "${KERNEL:-stock}" --paging "${PAGING:-5}" --mem 4096 \
 	--timeout "$timeout" --out "$out/vm" "$guest"
 
 grep '^BENCH,' "$out/vm/output.txt" > "$out/all.csv" ||

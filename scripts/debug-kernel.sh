@@ -15,7 +15,7 @@ if [ -f "$TOP/.done" ]; then
 fi
 
 t0=$(now)
-echo "debug kernel: building in $TOP (about 10 minutes on 2 cores)" >&2
+echo "debug kernel: building in $TOP (7 to 35 minutes on 2 cores)" >&2
 # Builds for older configs or sources are of no further use.
 rm -rf "$(dirname "$TOP")"/*
 mkdir -p "$TOP"

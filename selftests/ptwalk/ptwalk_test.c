@@ -1192,6 +1192,105 @@ TEST_F(ptw, uffd_wp_marker_matches_pagemap)
 	close(fd);
 }
 
+/*
+ * The kernel's HMM test driver (lib/test_hmm.c, CONFIG_TEST_HMM; its
+ * lib/test_hmm_uapi.h is not an installed header) makes device entries:
+ * MIGRATE_TO_DEV moves anonymous pages to device-private memory,
+ * EXCLUSIVE leaves them in RAM but takes them from the CPU.
+ */
+struct hmm_dmirror_cmd {
+	__u64 addr, ptr, npages, cpages, faults;
+};
+
+#define HMM_DMIRROR_MIGRATE_TO_DEV	_IOWR('H', 0x02, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_EXCLUSIVE		_IOWR('H', 0x05, struct hmm_dmirror_cmd)
+
+/* What the test writes to its @n pages (and the device must give back). */
+static const char *hmm_pattern(size_t n)
+{
+	static char model[4 * PG];
+	size_t i;
+
+	for (i = 0; i < n * PG && i < sizeof(model); i++)
+		model[i] = (char)(i * 7 + 1);
+	return model;
+}
+
+static int hmm_run(int fd, unsigned long req, char *p, size_t npages,
+		   char *bounce)
+{
+	struct hmm_dmirror_cmd cmd = { .addr = (unsigned long)p,
+				       .ptr = (unsigned long)bounce,
+				       .npages = npages };
+
+	if (ioctl(fd, req, &cmd))
+		return -errno;
+	return cmd.cpages;
+}
+
+TEST_F(ptw, device_entries_match_pagemap)
+{
+	const size_t n = 4;
+	char *p = map_anon(n * PG, PROT_READ | PROT_WRITE, true);
+	char *bounce = malloc(n * PG);
+	unsigned long ram_pfn[4];
+	struct ptw_rec r;
+	uint64_t pm;
+	size_t i;
+	int fd;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, bounce);
+	fd = open("/dev/hmm_dmirror0", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "/dev/hmm_dmirror0: %s (no CONFIG_TEST_HMM: Debian's kernel lacks it, the debug kernel has it)",
+		     strerror(errno));
+	memcpy(p, hmm_pattern(n), n * PG);
+	for (i = 0; i < n; i++)
+		ram_pfn[i] = PM_PFN(pagemap_of(self->self,
+					       (unsigned long)p + i * PG));
+
+	/* Pages 0-1 go to device memory, pages 2-3 become exclusive. */
+	ASSERT_EQ(2, hmm_run(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, 2, bounce));
+	EXPECT_EQ(0, memcmp(bounce, hmm_pattern(n), 2 * PG));
+	ASSERT_EQ(2, hmm_run(fd, HMM_DMIRROR_EXCLUSIVE, p + 2 * PG, 2, bounce));
+	EXPECT_EQ(0, memcmp(bounce, hmm_pattern(n) + 2 * PG, 2 * PG));
+	for (i = 0; i < n; i++) {
+		unsigned long va = (unsigned long)p + i * PG;
+		const char *kind = i < 2 ? "device_private" : "device_exclusive";
+
+		pm = pagemap_of(self->self, va);
+		ASSERT_TRUE(pm & PM_SWAP) TH_LOG("page %zu: pagemap %#llx", i,
+						 (unsigned long long)pm);
+		ASSERT_TRUE(ptw_lookup(self->self, va, &r));
+		EXPECT_STREQ(kind, r.kind);
+		EXPECT_STREQ("pte", r.level);
+		EXPECT_EQ(PM_SWP_TYPE(pm), r.type);
+		EXPECT_EQ(PM_SWP_OFFSET(pm), r.offset);
+		EXPECT_EQ(PM_SWP_OFFSET(pm), r.pfn);
+		/* Written pages of a writable VMA: writable device entries. */
+		EXPECT_TRUE(has_word(r.sw, "WRITE")) TH_LOG("sw=%s", r.sw);
+		/* Device memory has PFNs of its own; exclusive pages stay. */
+		EXPECT_EQ(i >= 2, ram_pfn[i] == r.pfn);
+		expect_path_is_leaf(_metadata, self->self, va, kind);
+	}
+
+	/* The CPU's access brings them back, data intact, present again. */
+	EXPECT_EQ(0, memcmp(p, hmm_pattern(n), n * PG));
+	for (i = 0; i < n; i++) {
+		unsigned long va = (unsigned long)p + i * PG;
+
+		pm = pagemap_of(self->self, va);
+		ASSERT_TRUE(pm & PM_PRESENT);
+		ASSERT_TRUE(ptw_lookup(self->self, va, &r));
+		EXPECT_STREQ("leaf", r.kind);
+		EXPECT_EQ(PM_PFN(pm), r.pfn);
+	}
+	close(fd);
+	free(bounce);
+	munmap(p, n * PG);
+}
+
 TEST_F(ptw, path_decodes_non_present_entries_as_leaves_does)
 {
 	struct zoo z;
