@@ -1243,8 +1243,9 @@ TEST_F(ptw, device_entries_match_pagemap)
 	ASSERT_NE(NULL, bounce);
 	fd = open("/dev/hmm_dmirror0", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		SKIP(return, "/dev/hmm_dmirror0: %s (no CONFIG_TEST_HMM: Debian's kernel lacks it, the debug kernel has it)",
-		     strerror(errno));
+		SKIP(return, "/dev/hmm_dmirror0: %s (no CONFIG_TEST_HMM: %s)",
+		     strerror(errno),
+		     "Debian's kernel lacks it, the debug kernel has it");
 	memcpy(p, hmm_pattern(n), n * PG);
 	for (i = 0; i < n; i++)
 		ram_pfn[i] = PM_PFN(pagemap_of(self->self,
