@@ -94,16 +94,21 @@ fi
 [ -d "$REPO_ROOT/bench/out" ] && cp -r "$REPO_ROOT/bench/out" "$root/bench"
 [ -d "$REPO_ROOT/tools/out" ] && cp "$REPO_ROOT"/tools/out/* "$root/bin/"
 
-# Distribution modules the tests use (zram for swap); built in on debug.
+# Distribution modules the tests use (zram for swap; loop and vfat for a
+# filesystem with writeback); built in on debug.
 moddir=/lib/modules/$release
 if [ "$kernel" = stock ] && [ -f "$moddir/modules.dep" ]; then
-	for m in kernel/mm/zsmalloc.ko kernel/drivers/block/zram/zram.ko; do
+	mods="mm/zsmalloc drivers/block/zram/zram drivers/block/loop fs/fat/fat
+		fs/fat/vfat fs/nls/nls_cp437 fs/nls/nls_ascii fs/nls/nls_utf8"
+	mkdir -p "$root$moddir"
+	: > "$root$moddir/modules.dep"
+	for m in $mods; do
+		m=kernel/$m.ko
 		[ -f "$moddir/$m" ] || continue
-		mkdir -p "$root$moddir/$(dirname $m)"
+		mkdir -p "$root$moddir/$(dirname "$m")"
 		cp "$moddir/$m" "$root$moddir/$m"
+		grep "^$m:" "$moddir/modules.dep" >> "$root$moddir/modules.dep"
 	done
-	grep -E '^kernel/(mm/zsmalloc|drivers/block/zram/zram)\.ko:' \
-		"$moddir/modules.dep" > "$root$moddir/modules.dep"
 fi
 
 cat > "$root/etc/mmsuite/env" <<ENV
