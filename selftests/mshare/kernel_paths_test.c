@@ -139,6 +139,14 @@ static char pread_byte(int fd, unsigned long off)
 	return pread(fd, &c, 1, off) == 1 ? c : 0x55;
 }
 
+/* How long the stress and race tests run: MSHARE_STRESS_SECONDS, or 20. */
+static int stress_seconds(void)
+{
+	const char *v = getenv("MSHARE_STRESS_SECONDS");
+
+	return v && atoi(v) > 0 ? atoi(v) : 20;
+}
+
 /* Test files on tmpfs and ramfs that any user may open. */
 static void make_test_files(void)
 {
@@ -905,8 +913,7 @@ static void table_walker(char *p, unsigned long size, int w, time_t until)
 TEST_F(kp, sharers_walk_their_tables_while_the_host_changes_them)
 {
 	unsigned long size = 16 * self->align, off;
-	int seconds = getenv("MSHARE_STRESS_SECONDS") ?
-		      atoi(getenv("MSHARE_STRESS_SECONDS")) : 20;
+	int seconds = stress_seconds();
 	pid_t kids[WALK_SHARERS];
 	int rfd, mfd, i, status;
 	time_t until;
@@ -990,8 +997,7 @@ static void *reattach_and_gup(void *arg)
 TEST_F(kp, proc_mem_reads_a_sharer_while_the_region_changes)
 {
 	unsigned long size = 2 * self->align, half = size / 2, off;
-	int seconds = getenv("MSHARE_STRESS_SECONDS") ?
-		      atoi(getenv("MSHARE_STRESS_SECONDS")) : 20;
+	int seconds = stress_seconds();
 	int rfd, mfd, status, sync[2];
 	pid_t sharer, reader;
 	time_t until;
@@ -1346,8 +1352,7 @@ __attribute__((constructor)) static void attach_main(int argc, char **argv)
 TEST_F(kp, stress_every_path_at_once_then_nothing_leaks)
 {
 	unsigned long size = 2 * self->align, csz = size - STRESS_WORKERS * SLICE;
-	int seconds = getenv("MSHARE_STRESS_SECONDS") ?
-		      atoi(getenv("MSHARE_STRESS_SECONDS")) : 20;
+	int seconds = stress_seconds();
 	int rfd, dfd, cfd, i, status, failed = 0;
 	long shmem0 = meminfo_kb("Shmem");
 	char exe[256];
