@@ -147,7 +147,37 @@ static int stress_seconds(void)
 	return v && atoi(v) > 0 ? atoi(v) : 20;
 }
 
-/* Test files on tmpfs and ramfs that any user may open. */
+#define VFAT_IMG KP "/vfat.img"
+#define VFAT_DIR KP "/vfat"
+#define KPF_DIRTY 4
+
+/*
+ * A filesystem with writeback: vfat on a loop device over a file in
+ * /tmp (the loop device writes there, so the image shows what reached
+ * the "disk"). Debian has loop and vfat as modules, the debug kernel
+ * has them built in.
+ */
+static bool mount_vfat(void)
+{
+	int fd;
+
+	/* Built in (debug kernel): nothing to load, and modprobe fails. */
+	if (system("for m in loop vfat nls_cp437 nls_ascii nls_utf8; do "
+		   "modprobe -q $m; done 2>/dev/null; true"))
+		return false;
+	/* A lazily detached old mount may still write to its own image. */
+	umount2(VFAT_DIR, MNT_DETACH);
+	unlink(VFAT_IMG);
+	mkdir(VFAT_DIR, 0755);
+	fd = open(VFAT_IMG, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || ftruncate(fd, 8 << 20))
+		return false;
+	close(fd);
+	return !system("mkdosfs " VFAT_IMG " >/dev/null 2>&1") &&
+	       !system("mount -t vfat -o loop,umask=0 " VFAT_IMG " " VFAT_DIR " 2>/dev/null");
+}
+
+/* Test files on tmpfs, ramfs and vfat that any user may open. */
 static void make_test_files(void)
 {
 	static const char * const fs[] = { "tmpfs", "ramfs" };
@@ -157,6 +187,13 @@ static void make_test_files(void)
 
 	mkdir(KP, 01777);
 	chmod(KP, 01777);
+	if (access(VFAT_DIR "/file", F_OK) && mount_vfat()) {
+		fd = open(VFAT_DIR "/file", O_RDWR | O_CREAT, 0666);
+		if (fd < 0 || pwrite(fd, "vfat", 4, 0) != 4 || ftruncate(fd, PG))
+			perror(VFAT_DIR "/file");
+		if (fd >= 0)
+			close(fd);
+	}
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), KP "/%s/file", fs[i]);
 		if (!access(path, F_OK))
@@ -217,6 +254,8 @@ static int o_tmpfs_wo(void) { return open_path(KP "/tmpfs/file", O_WRONLY); }
 static int o_tmpfs_path(void) { return open_path(KP "/tmpfs/file", O_PATH); }
 
 static int o_ramfs(void) { return open_path(KP "/ramfs/file", O_RDWR); }
+
+static int o_vfat(void) { return open_path(VFAT_DIR "/file", O_RDWR); }
 
 static int o_pipe(void)
 {
@@ -285,6 +324,7 @@ static const struct object_kind kinds[] = {
 	{ "tmpfs file write-only", o_tmpfs_wo, 0 },
 	{ "O_PATH descriptor", o_tmpfs_path, 0 },
 	{ "ramfs file", o_ramfs, 0 },
+	{ "vfat file (disk filesystem, writeback)", o_vfat, 0 },
 	/* Its pages are off the direct map: no other mm may reach them. */
 	{ "secretmem", o_secretmem, ENODEV },
 	/* No nesting, as v3; a plain mmap() of one page fails with EINVAL too. */
@@ -684,34 +724,6 @@ TEST_F(kp, madv_pageout_swaps_as_on_a_plain_mapping)
 }
 
 /* ------------------------------------------------------------- writeback */
-
-#define VFAT_IMG KP "/vfat.img"
-#define VFAT_DIR KP "/vfat"
-#define KPF_DIRTY 4
-
-/*
- * A filesystem with writeback: vfat on a loop device over a file in
- * /tmp (the loop device writes there, so the image shows what reached
- * the "disk"). Debian has loop and vfat as modules, the debug kernel
- * has them built in.
- */
-static bool mount_vfat(void)
-{
-	int fd;
-
-	/* Built in (debug kernel): nothing to load, and modprobe fails. */
-	if (system("for m in loop vfat nls_cp437 nls_ascii nls_utf8; do "
-		   "modprobe -q $m; done 2>/dev/null; true"))
-		return false;
-	umount2(VFAT_DIR, MNT_DETACH);
-	mkdir(VFAT_DIR, 0755);
-	fd = open(VFAT_IMG, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, 8 << 20))
-		return false;
-	close(fd);
-	return !system("mkdosfs " VFAT_IMG " >/dev/null 2>&1") &&
-	       !system("mount -t vfat -o loop " VFAT_IMG " " VFAT_DIR " 2>/dev/null");
-}
 
 /* Has @needle reached the disk image? */
 static bool on_disk(const char *needle)
