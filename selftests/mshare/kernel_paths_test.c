@@ -159,13 +159,11 @@ static int stress_seconds(void)
  */
 static bool mount_vfat(void)
 {
-	/* Built in (debug kernel): nothing to load, and modprobe fails. */
-	static const char load[] =
-		"for m in loop vfat nls_cp437 nls_ascii nls_utf8; do modprobe -q $m; done 2>/dev/null; true";
-
 	int fd;
 
-	if (system(load))
+	/* Built in (debug kernel): nothing to load, and modprobe fails. */
+	if (system("for m in loop vfat nls_cp437 nls_ascii nls_utf8; do\n"
+		   "modprobe -q $m; done 2>/dev/null; true"))
 		return false;
 	/* A lazily detached old mount may still write to its own image. */
 	umount2(VFAT_DIR, MNT_DETACH);
