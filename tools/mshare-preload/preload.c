@@ -44,6 +44,10 @@
 #define PAGE_SZ 4096UL
 #define GIB (1UL << 30)
 #define MAX_REGIONS 256
+/* What a region mapping can honour; any other flag goes to the kernel. */
+#define HANDLED_FLAGS (MAP_TYPE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | \
+		       MAP_LOCKED | MAP_NONBLOCK | MAP_FIXED | MAP_FIXED_NOREPLACE | \
+		       MAP_HUGETLB | MAP_DENYWRITE | MAP_EXECUTABLE)
 
 enum kind { KIND_ANON, KIND_POSIX, KIND_SYSV };
 
@@ -64,68 +68,24 @@ static struct {
 	char dir[PATH_MAX - 64];
 } cfg;
 
+/*
+ * The table is changed under @lock; making or dropping a region (a host
+ * process started, an MMU notifier synchronised) takes long, so it runs
+ * outside the lock, counted in @busy. fork() waits for those in flight
+ * and stops new ones meanwhile (@forking), so the child inherits a table
+ * that matches its mappings, and threads that keep mapping cannot starve
+ * a fork.
+ */
 static struct region regions[MAX_REGIONS];
 static int nr_regions;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;
+static int busy;
+static bool forking;
 static unsigned long seq;
 
-static unsigned long env_size(const char *name, unsigned long dflt)
-{
-	const char *s = getenv(name);
-	unsigned long v;
-	char *end;
-
-	if (!s || !*s)
-		return dflt;
-	v = strtoul(s, &end, 0);
-	switch (*end) {
-	case 'g': case 'G':
-		v <<= 10;
-		fallthrough;
-	case 'm': case 'M':
-		v <<= 10;
-		fallthrough;
-	case 'k': case 'K':
-		v <<= 10;
-	}
-	return v;
-}
-
-static bool env_on(const char *name)
-{
-	const char *s = getenv(name);
-
-	return !s || strcmp(s, "0");
-}
-
-static void lock_regions(void)
-{
-	pthread_mutex_lock(&lock);
-}
-
-static void unlock_regions(void)
-{
-	pthread_mutex_unlock(&lock);
-}
-
-/* fork() in one thread while another holds the lock: the child's copy is free. */
-static void child_after_fork(void)
-{
-	pthread_mutex_init(&lock, NULL);
-}
-
-__attribute__((constructor)) static void preload_init(void)
-{
-	const char *dir = getenv("MSHARE_PRELOAD_DIR");
-
-	cfg.min = env_size("MSHARE_PRELOAD_MIN", 16UL << 20);
-	cfg.on[KIND_ANON] = env_on("MSHARE_PRELOAD_ANON");
-	cfg.on[KIND_POSIX] = env_on("MSHARE_PRELOAD_POSIX");
-	cfg.on[KIND_SYSV] = env_on("MSHARE_PRELOAD_SYSV");
-	cfg.verbose = getenv("MSHARE_PRELOAD_VERBOSE") && env_on("MSHARE_PRELOAD_VERBOSE");
-	snprintf(cfg.dir, sizeof(cfg.dir), "%s", dir && *dir ? dir : "/sys/fs/mshare");
-	pthread_atfork(lock_regions, unlock_regions, child_after_fork);
-}
+/* A slot being made: no mapping can start at address 1. */
+#define SLOT_MAKING 1UL
 
 /* One line on stderr, written at once, errno kept. */
 static void say(const char *fmt, ...)
@@ -145,6 +105,112 @@ static void say(const char *fmt, ...)
 	if (write(STDERR_FILENO, buf, n) < 0)
 		errno = saved;
 	errno = saved;
+}
+
+/*
+ * A size in bytes with an optional k, m or g suffix; anything else (a
+ * sign, other characters, an overflow) is refused with one line on stderr
+ * and @dflt is used.
+ */
+static unsigned long env_size(const char *name, unsigned long dflt)
+{
+	const char *s = getenv(name);
+	unsigned long v, shift = 0;
+	char *end;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = s[0] >= '0' && s[0] <= '9' ? strtoul(s, &end, 10) : 0;
+	if (s[0] >= '0' && s[0] <= '9' && !errno) {
+		switch (*end) {
+		case 'g': case 'G':
+			shift = 30;
+			end++;
+			break;
+		case 'm': case 'M':
+			shift = 20;
+			end++;
+			break;
+		case 'k': case 'K':
+			shift = 10;
+			end++;
+			break;
+		}
+		if (!*end && v <= (ULONG_MAX >> shift))
+			return v << shift;
+	}
+	say("%s=%s: not a size (bytes, k, m or g suffix); using %lu", name, s, dflt);
+	return dflt;
+}
+
+static bool env_on(const char *name)
+{
+	const char *s = getenv(name);
+
+	return !s || strcmp(s, "0");
+}
+
+static void lock_regions(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void unlock_regions(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/* With the lock: announce slow work, after any fork under way. */
+static void begin_slow(void)
+{
+	while (forking)
+		pthread_cond_wait(&idle, &lock);
+	busy++;
+}
+
+/* With the lock: slow work done. */
+static void end_slow(void)
+{
+	if (!--busy)
+		pthread_cond_broadcast(&idle);
+}
+
+static void before_fork(void)
+{
+	lock_regions();
+	forking = true;
+	while (busy)
+		pthread_cond_wait(&idle, &lock);
+}
+
+static void parent_after_fork(void)
+{
+	forking = false;
+	pthread_cond_broadcast(&idle);
+	unlock_regions();
+}
+
+/* The child has one thread: nothing is in flight, nothing waits. */
+static void child_after_fork(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	pthread_cond_init(&idle, NULL);
+	forking = false;
+	busy = 0;
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	const char *dir = getenv("MSHARE_PRELOAD_DIR");
+
+	cfg.min = env_size("MSHARE_PRELOAD_MIN", 16UL << 20);
+	cfg.on[KIND_ANON] = env_on("MSHARE_PRELOAD_ANON");
+	cfg.on[KIND_POSIX] = env_on("MSHARE_PRELOAD_POSIX");
+	cfg.on[KIND_SYSV] = env_on("MSHARE_PRELOAD_SYSV");
+	cfg.verbose = getenv("MSHARE_PRELOAD_VERBOSE") && env_on("MSHARE_PRELOAD_VERBOSE");
+	snprintf(cfg.dir, sizeof(cfg.dir), "%s", dir && *dir ? dir : "/sys/fs/mshare");
+	pthread_atfork(before_fork, parent_after_fork, child_after_fork);
 }
 
 static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -199,6 +265,11 @@ static unsigned long reserve_aligned(unsigned long size, unsigned long align)
 	return a;
 }
 
+static bool slot_mapped(const struct region *r)
+{
+	return r->addr > SLOT_MAKING;
+}
+
 static struct region *find_region(unsigned long addr)
 {
 	int i;
@@ -229,13 +300,17 @@ static void *map_region(size_t len, int prot, int flags, int fd, off_t off,
 	len = (len + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
 	size = (len + align - 1) & ~(align - 1);
 	lock_regions();
+	begin_slow();	/* may wait, unlocked: look for a slot after it */
 	slot = find_region(0);
 	if (!slot) {
+		end_slow();
 		unlock_regions();
 		errno = ENFILE;
 		return MAP_FAILED;
 	}
+	slot->addr = SLOT_MAKING;
 	snprintf(path, sizeof(path), "%s/preload-%d-%lu", cfg.dir, getpid(), ++seq);
+	unlock_regions();
 	rfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (rfd < 0)
 		goto fail;
@@ -251,14 +326,15 @@ static void *map_region(size_t len, int prot, int flags, int fd, off_t off,
 		     MAP_SHARED | MAP_FIXED | (flags & (MAP_POPULATE | MAP_LOCKED)), rfd, 0);
 	if (p == MAP_FAILED)
 		goto fail_unlink;
-	want = 0;
 	unlink(path);
 	close(rfd);
+	lock_regions();
 	slot->addr = (unsigned long)p;
 	slot->len = len;
 	slot->size = size;
 	slot->anchor = anchor;
 	nr_regions++;
+	end_slow();
 	unlock_regions();
 	if (cfg.verbose)
 		say("%s %lu bytes at %p: region of %lu", kind_name[kind], len, p, size);
@@ -272,24 +348,31 @@ fail_unlink:
 	close(rfd);
 	errno = err;
 fail:
+	err = errno;
+	lock_regions();
+	slot->addr = 0;
+	end_slow();
 	unlock_regions();
+	errno = err;
 	return MAP_FAILED;
 }
 
-/* Forget @r (it is no longer mapped); detach a System V segment's own attach. */
-static void forget_region(struct region *r)
+/* With the lock: take @r out of the table, into *@out if given. */
+static void take_region(struct region *r, struct region *out)
 {
-	if (r->anchor)
-		syscall(SYS_shmdt, (void *)r->anchor);
+	if (out)
+		*out = *r;
 	memset(r, 0, sizeof(*r));
 	nr_regions--;
 }
 
-/* Unmap @r whole and forget it. */
-static void drop_region(struct region *r)
+/* Unmap what @r maps (if @unmap) and detach a System V segment's own attach. */
+static void release_region(const struct region *r, bool unmap)
 {
-	sys_munmap((void *)r->addr, r->size);
-	forget_region(r);
+	if (unmap)
+		sys_munmap((void *)r->addr, r->size);
+	if (r->anchor)
+		syscall(SYS_shmdt, (void *)r->anchor);
 }
 
 /*
@@ -304,10 +387,15 @@ static void *forget_replaced(void *p, size_t len)
 	if (p == MAP_FAILED || !nr_regions)
 		return p;
 	lock_regions();
-	for (i = 0; i < MAX_REGIONS; i++)
-		if (regions[i].addr && regions[i].addr >= s &&
-		    regions[i].addr + regions[i].size <= e)
-			forget_region(&regions[i]);
+	for (i = 0; i < MAX_REGIONS; i++) {
+		struct region gone;
+
+		if (slot_mapped(&regions[i]) && regions[i].addr >= s &&
+		    regions[i].addr + regions[i].size <= e) {
+			take_region(&regions[i], &gone);
+			release_region(&gone, false);
+		}
+	}
 	unlock_regions();
 	return p;
 }
@@ -340,9 +428,12 @@ static bool posix_object(int fd, bool *hugetlb)
  * A MAP_SHARED (or MAP_SHARED_VALIDATE) mapping of at least
  * MSHARE_PRELOAD_MIN bytes, anonymous or of a shm_open()/memfd_create()
  * object, at offset and length the kernel accepts, is made a region when
- * its switch is on. MAP_FIXED, MAP_HUGETLB, hugetlbfs objects, PROT_NONE
- * and any failure to make the region fall back to the plain call with one
- * line on stderr. Returns what mmap(2) returns.
+ * its switch is on. MAP_FIXED, MAP_HUGETLB, hugetlbfs objects, PROT_NONE,
+ * flags a region cannot honour (MAP_SYNC, MAP_GROWSDOWN, MAP_HUGE_*, unknown
+ * ones, anonymous MAP_SHARED_VALIDATE: the kernel's own answer, and the
+ * line only if it maps) and any failure to
+ * make the region fall back to the plain call with one line on stderr.
+ * Returns what mmap(2) returns.
  */
 PRELOAD_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
@@ -356,6 +447,18 @@ PRELOAD_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 	    !cfg.on[kind] || (off & (PAGE_SZ - 1)) || (!anon && fd < 0) ||
 	    (!anon && !posix_object(fd, &hugetlb))) {
 		p = sys_mmap(addr, len, prot, flags, fd, off);
+		return flags & MAP_FIXED ? forget_replaced(p, len) : p;
+	}
+	if ((flags & ~HANDLED_FLAGS) || (anon && type == MAP_SHARED_VALIDATE)) {
+		/*
+		 * MAP_SYNC, MAP_GROWSDOWN, huge page sizes, unknown bits, and
+		 * MAP_SHARED_VALIDATE of anonymous memory (6.1 refuses it):
+		 * the kernel answers.
+		 */
+		p = sys_mmap(addr, len, prot, flags, fd, off);
+		if (p != MAP_FAILED)
+			say("%s %zu bytes: flags %#x, plain call", kind_name[kind],
+			    len, flags & ~HANDLED_FLAGS);
 		return flags & MAP_FIXED ? forget_replaced(p, len) : p;
 	}
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
@@ -393,29 +496,46 @@ PRELOAD_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd, of
 PRELOAD_API int munmap(void *addr, size_t len)
 {
 	unsigned long s = (unsigned long)addr, e = s + len;
-	int i;
+	struct region gone[MAX_REGIONS];
+	int i, n = 0, ret;
 
 	if (!len || (s & (PAGE_SZ - 1)) || !nr_regions)
 		return sys_munmap(addr, len);
 	e = s + ((len + PAGE_SZ - 1) & ~(PAGE_SZ - 1));
 	lock_regions();
+	begin_slow();
 	for (i = 0; i < MAX_REGIONS; i++) {
 		struct region *r = &regions[i];
 
-		if (!r->addr || e <= r->addr || s >= r->addr + r->len)
+		if (!slot_mapped(r) || e <= r->addr || s >= r->addr + r->len)
 			continue;
 		if (s > r->addr || e < r->addr + r->len) {
+			end_slow();
 			unlock_regions();
 			errno = EINVAL;
 			return -1;
 		}
 	}
 	for (i = 0; i < MAX_REGIONS; i++)
-		if (regions[i].addr && regions[i].addr >= s &&
+		if (slot_mapped(&regions[i]) && regions[i].addr >= s &&
 		    regions[i].addr + regions[i].len <= e)
-			drop_region(&regions[i]);
+			take_region(&regions[i], &gone[n++]);
 	unlock_regions();
-	return sys_munmap(addr, len);
+	/*
+	 * One munmap() for the range and the regions' rounding beyond it:
+	 * once a region is gone another thread may map at its address, and
+	 * a second call would take that away.
+	 */
+	for (i = 0; i < n; i++)
+		if (gone[i].addr + gone[i].size > e)
+			e = gone[i].addr + gone[i].size;
+	ret = sys_munmap(addr, e - s);
+	for (i = 0; i < n; i++)
+		release_region(&gone[i], false);
+	lock_regions();
+	end_slow();
+	unlock_regions();
+	return ret;
 }
 
 /**
@@ -468,15 +588,21 @@ PRELOAD_API void *shmat(int id, const void *addr, int flags)
  */
 PRELOAD_API int shmdt(const void *addr)
 {
-	struct region *r;
+	struct region *r, gone;
 
 	lock_regions();
-	r = addr ? find_region((unsigned long)addr) : NULL;
+	begin_slow();
+	r = (unsigned long)addr > SLOT_MAKING ? find_region((unsigned long)addr) : NULL;
 	if (r && r->anchor) {
-		drop_region(r);
+		take_region(r, &gone);
+		unlock_regions();
+		release_region(&gone, true);
+		lock_regions();
+		end_slow();
 		unlock_regions();
 		return 0;
 	}
+	end_slow();
 	unlock_regions();
 	return syscall(SYS_shmdt, addr);
 }

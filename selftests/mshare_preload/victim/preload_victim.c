@@ -13,9 +13,17 @@
  *   preload_victim ops SIZE                      mprotect, mremap, madvise, munmap
  *   preload_victim exec SIZE PROG                a child execs PROG (busybox) as
  *                                                "cat /proc/self/maps"
+ *   preload_victim flags SIZE                    mmap() with flags a region cannot
+ *                                                honour: the errno of each
+ *   preload_victim forks SIZE N SECONDS          three threads map and unmap SIZE
+ *                                                while the main thread forks N
+ *                                                children, for at most SECONDS
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +32,11 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PG 4096UL
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static void out(const char *fmt, ...)
 {
@@ -268,6 +278,10 @@ static int region_ops(unsigned long size)
 	out("data-after-dontneed %lu\n", bad_pages(p, size));
 	p[PG] = 9;	/* still writable: nothing above changed the protection */
 	out("munmap-part %d\n", munmap(p + size / 2, size / 2) ? errno : 0);
+	q = mmap(p + size / 2, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0);
+	out("mmap-fixed-part %d\n", q == MAP_FAILED ? errno : 0);
+	out("msync-sync %d\n", msync(p, size, MS_SYNC) ? errno : 0);
 	out("data-after-part %lu\n", bad_pages(p, size) - (p[PG] == 9));
 	await_go();
 	out("munmap %d\n", munmap(p, size) ? errno : 0);
@@ -298,6 +312,79 @@ static int exec_child(unsigned long size, const char *prog)
 	return 0;
 }
 
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x80000
+#endif
+
+static int odd_flags(unsigned long size)
+{
+	static const struct { const char *name; int flags; } cases[] = {
+		{ "validate-unknown-bit", MAP_SHARED_VALIDATE | 0x8000000 },
+		{ "validate-sync", MAP_SHARED_VALIDATE | MAP_SYNC },
+		{ "growsdown", MAP_SHARED | MAP_GROWSDOWN },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       cases[i].flags | MAP_ANONYMOUS, -1, 0);
+		int err = p == MAP_FAILED ? errno : 0;
+
+		out("flags %s %d\n", cases[i].name, err);
+		if (p != MAP_FAILED)
+			munmap(p, size);
+	}
+	out("done\n");
+	return 0;
+}
+
+static atomic_bool stop_threads;
+static atomic_long thread_regions;
+
+static void *map_unmap_loop(void *arg)
+{
+	unsigned long size = (unsigned long)arg;
+
+	while (!atomic_load(&stop_threads)) {
+		char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			continue;
+		p[0] = 1;
+		munmap(p, size);
+		atomic_fetch_add(&thread_regions, 1);
+	}
+	return NULL;
+}
+
+static int forks_under_load(unsigned long size, int nforks, int seconds)
+{
+	time_t until = time(NULL) + seconds;
+	pthread_t t[3];
+	int i, done = 0;
+
+	for (i = 0; i < 3; i++)
+		if (pthread_create(&t[i], NULL, map_unmap_loop, (void *)size))
+			die_errno("pthread_create");
+	for (i = 0; i < nforks && time(NULL) < until; i++) {
+		pid_t kid = fork();
+
+		if (!kid)
+			_exit(0);
+		if (kid < 0 || reap(kid))
+			die_errno("child");
+		done += time(NULL) < until;
+	}
+	out("forks-took %ld\n", (long)(time(NULL) - until + seconds));
+	atomic_store(&stop_threads, true);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	out("forks-while-threads-ran %d\n", done);
+	out("thread-regions %ld\n", atomic_load(&thread_regions));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long size = argc > 2 ? strtoul(argv[argc > 3 ? 3 : 2], NULL, 0) << 20 : 0;
@@ -311,6 +398,11 @@ int main(int argc, char **argv)
 		return sysv_segment(size);
 	if (argc == 3 && !strcmp(argv[1], "ops"))
 		return region_ops(size);
+	if (argc == 3 && !strcmp(argv[1], "flags"))
+		return odd_flags(size);
+	if (argc == 5 && !strcmp(argv[1], "forks"))
+		return forks_under_load(strtoul(argv[2], NULL, 0) << 20, atoi(argv[3]),
+					atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "exec"))
 		return exec_child(strtoul(argv[2], NULL, 0) << 20, argv[3]);
 	fprintf(stderr, "usage: see the comment at the top of preload_victim.c\n");
