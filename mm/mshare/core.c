@@ -27,6 +27,7 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/falloc.h>	/* after fs.h: it uses its types */
 #include <linux/magic.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
@@ -823,19 +824,63 @@ int mshare_unmap_range(struct mshare_region *r, unsigned long start,
 	return change_host(r, check_unmap, host_unmap, &a);
 }
 
-/* A piece of one object in the host, for PROTECT. */
+/* A piece of one object in the host: the host VMA's part of a range. */
 struct piece {
 	struct file *file;
 	unsigned long addr, len;
 	u64 offset;
+	vm_flags_t flags;
 };
 
-/* As mprotect(): what the VMA may never be given (VM_MAY*). */
-static bool prot_beyond_may(struct vm_area_struct *vma, unsigned long prot)
+static void put_pieces(struct piece *p, int n)
 {
-	return ((prot & PROT_READ) && !(vma->vm_flags & VM_MAYREAD)) ||
-	       ((prot & PROT_WRITE) && !(vma->vm_flags & VM_MAYWRITE)) ||
-	       ((prot & PROT_EXEC) && !(vma->vm_flags & VM_MAYEXEC));
+	while (n-- > 0)
+		fput(p[n].file);
+	kfree(p);
+}
+
+/*
+ * With the host's mmap_lock: the object pieces of region offsets
+ * [start, end) in address order, holes left out, each holding a
+ * reference to its file. Returns how many (*pieces to put_pieces()).
+ */
+static int object_pieces(struct mshare_region *r, unsigned long start,
+			 unsigned long end, struct piece **pieces)
+{
+	unsigned long hs = r->host_base + start, he = r->host_base + end;
+	struct vm_area_struct *vma;
+	struct piece *p;
+	int n = 0;
+
+	for (vma = object_vma(r, start, end); vma;
+	     vma = next_object_vma(r, vma, end))
+		n++;
+	p = kcalloc(max(n, 1), sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	n = 0;
+	for (vma = object_vma(r, start, end); vma;
+	     vma = next_object_vma(r, vma, end)) {
+		unsigned long s = max(vma->vm_start, hs);
+
+		p[n].file = get_file(vma->vm_file);
+		p[n].addr = s;
+		p[n].len = min(vma->vm_end, he) - s;
+		p[n].offset = (u64)(vma->vm_pgoff + ((s - vma->vm_start) >> PAGE_SHIFT))
+			      << PAGE_SHIFT;
+		p[n].flags = vma->vm_flags;
+		n++;
+	}
+	*pieces = p;
+	return n;
+}
+
+/* As mprotect(): what the VMA may never be given (VM_MAY*). */
+static bool prot_beyond_may(vm_flags_t flags, unsigned long prot)
+{
+	return ((prot & PROT_READ) && !(flags & VM_MAYREAD)) ||
+	       ((prot & PROT_WRITE) && !(flags & VM_MAYWRITE)) ||
+	       ((prot & PROT_EXEC) && !(flags & VM_MAYEXEC));
 }
 
 /*
@@ -846,44 +891,23 @@ static bool prot_beyond_may(struct vm_area_struct *vma, unsigned long prot)
 static int collect_pieces(struct mshare_region *r, struct range_args *a,
 			  struct piece **pieces)
 {
-	unsigned long start = r->host_base + a->start;
-	unsigned long end = r->host_base + a->end, covered = start;
-	struct vm_area_struct *vma;
-	struct piece *p;
-	int n = 0, err = 0;
+	unsigned long covered = r->host_base + a->start;
+	int n = object_pieces(r, a->start, a->end, pieces), i, err = 0;
+	struct piece *p = *pieces;
 
-	for (vma = object_vma(r, a->start, a->end); vma;
-	     vma = next_object_vma(r, vma, a->end))
-		n++;
-	p = kcalloc(n, sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	n = 0;
-	for (vma = object_vma(r, a->start, a->end); vma;
-	     vma = next_object_vma(r, vma, a->end)) {
-		unsigned long s = max(vma->vm_start, start);
-
-		if (s != covered)
-			break;			/* a hole */
-		if (prot_beyond_may(vma, a->prot)) {
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && !err; i++) {
+		if (p[i].addr != covered)
+			err = -ENOMEM;		/* a hole, as mprotect() */
+		else if (prot_beyond_may(p[i].flags, a->prot))
 			err = -EACCES;
-			break;
-		}
-		p[n].file = get_file(vma->vm_file);
-		p[n].addr = s;
-		p[n].len = min(vma->vm_end, end) - s;
-		p[n].offset = (u64)(vma->vm_pgoff + ((s - vma->vm_start) >> PAGE_SHIFT))
-			      << PAGE_SHIFT;
-		covered = s + p[n].len;
-		n++;
+		covered = p[i].addr + p[i].len;
 	}
-	*pieces = p;
-	if (!err && covered != end)
-		err = -ENOMEM;		/* as mprotect() of a hole */
+	if (!err && covered != r->host_base + a->end)
+		err = -ENOMEM;
 	if (err) {
-		while (n--)
-			fput(p[n].file);
-		kfree(p);
+		put_pieces(p, n);
 		return err;
 	}
 	return n;
@@ -918,9 +942,7 @@ static int host_protect(struct mshare_region *r, void *arg)
 	for (i = 0; i < n && !ret; i++)
 		ret = host_map_fixed(p[i].file, p[i].addr, p[i].len, a->prot,
 				     p[i].offset);
-	for (i = 0; i < n; i++)
-		fput(p[i].file);
-	kfree(p);
+	put_pieces(p, n);
 	return ret;
 }
 
@@ -942,6 +964,76 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
 	return change_host(r, check_protect, host_protect, &a);
+}
+
+/* The object pieces of region offsets [start, end) as they are now. */
+static int region_pieces(struct mshare_region *r, u64 start, u64 end,
+			 struct piece **pieces)
+{
+	int n = 0;
+
+	mutex_lock(&r->lock);
+	end = min_t(u64, end, r->size);
+	if (r->host_mm && start < end) {
+		host_read_lock(r);
+		n = object_pieces(r, start, end, pieces);
+		host_read_unlock(r);
+	}
+	mutex_unlock(&r->lock);
+	return n;
+}
+
+/*
+ * msync(MS_SYNC) and fsync() of a region: what they do to a plain
+ * mapping of each object, for the objects in [start, end] (inclusive).
+ */
+int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
+			int datasync)
+{
+	struct piece *p;
+	int n, i, ret = 0;
+
+	if (start < 0 || end < start)
+		return -EINVAL;
+	n = region_pieces(r, start, (u64)end + 1, &p);
+	if (n <= 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		int err = vfs_fsync_range(p[i].file, p[i].offset,
+					  p[i].offset + p[i].len - 1, datasync);
+
+		ret = ret ?: err;
+	}
+	put_pieces(p, n);
+	return ret;
+}
+
+/*
+ * fallocate(PUNCH_HOLE | KEEP_SIZE) of a region, which is what
+ * MADV_REMOVE on a sharer's mapping asks for: punched in each object, as
+ * MADV_REMOVE on a plain mapping of it would, which needs a mapping that
+ * may be written, i.e. of an object opened for writing (EACCES otherwise,
+ * checked for every piece before any punch). Holes have nothing to punch.
+ */
+int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len)
+{
+	struct piece *p;
+	int n, i, ret = 0;
+
+	if (start < 0 || len <= 0 || len > LLONG_MAX - start)
+		return -EINVAL;
+	n = region_pieces(r, start, (u64)start + len, &p);
+	if (n <= 0)
+		return n;
+	for (i = 0; i < n && !ret; i++)
+		if (!(p[i].flags & VM_MAYWRITE))
+			ret = -EACCES;
+	for (i = 0; i < n && !ret; i++)
+		ret = vfs_fallocate(p[i].file,
+				    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				    p[i].offset, p[i].len);
+	put_pieces(p, n);
+	return ret;
 }
 
 /* With links_lock: PUD links per GiB slot, summed over sharers. */

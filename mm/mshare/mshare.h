@@ -103,6 +103,9 @@ int mshare_unmap_range(struct mshare_region *r, unsigned long start,
 		       unsigned long size);
 int mshare_protect_range(struct mshare_region *r, unsigned long start,
 			 unsigned long size, unsigned long prot);
+int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
+			int datasync);
+int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len);
 void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
 int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);

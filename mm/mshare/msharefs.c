@@ -351,12 +351,18 @@ static long mshare_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+/*
+ * Mode 0 from offset 0 sizes the region (v3); punching a hole punches the
+ * objects mapped there (MADV_REMOVE on a region mapping comes here).
+ */
 static long mshare_fallocate(struct file *file, int mode, loff_t offset,
 			     loff_t len)
 {
 	struct inode *inode = file_inode(file);
 	int ret;
 
+	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return mshare_punch_objects(file_region(file), offset, len);
 	if (mode || offset)
 		return -EOPNOTSUPP;
 	ret = mshare_region_set_size(file_region(file), len);
@@ -365,8 +371,16 @@ static long mshare_fallocate(struct file *file, int mode, loff_t offset,
 	return ret;
 }
 
+/* msync(MS_SYNC) of a region mapping, and fsync() of the region file. */
+static int mshare_fsync(struct file *file, loff_t start, loff_t end,
+			int datasync)
+{
+	return mshare_sync_objects(file_region(file), start, end, datasync);
+}
+
 static const struct file_operations mshare_region_fops = {
 	.owner = THIS_MODULE,
+	.fsync = mshare_fsync,
 	.mmap = mshare_mmap,
 	.get_unmapped_area = mshare_get_unmapped_area,
 	.unlocked_ioctl = mshare_ioctl,

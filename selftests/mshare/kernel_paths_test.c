@@ -532,6 +532,11 @@ TEST_F(kp, truncate_hole_punch_and_remove_as_on_a_plain_mapping)
 	ASSERT_EQ(0, madvise(r + 3 * MB, 128 * 1024, MADV_REMOVE));
 	EXPECT_EQ(0, p[3 * MB + PG]);
 	EXPECT_EQ(0, disagreements(p, q, mfd, size, sharer, cmd, ans));
+	/* MADV_REMOVE through the region itself punches the object too. */
+	ASSERT_EQ(0, madvise(p + 2 * MB, 64 * 1024, MADV_REMOVE));
+	EXPECT_EQ(0, q[2 * MB + PG]);
+	EXPECT_EQ(0, pread_byte(mfd, 2 * MB + PG));
+	EXPECT_EQ(0, disagreements(p, q, mfd, size, sharer, cmd, ans));
 	/* Writes through the region land in the file, after all that. */
 	p[MB + PG] = 'x';
 	EXPECT_EQ('x', pread_byte(mfd, MB + PG));
@@ -558,6 +563,56 @@ TEST_F(kp, truncate_hole_punch_and_remove_as_on_a_plain_mapping)
 	munmap(p, size);
 	close(mfd);
 	remove_region(rfd, "kp-trunc");
+}
+
+/*
+ * msync() and MADV_REMOVE give what they give on a plain mapping: every
+ * msync() flag, and EACCES for MADV_REMOVE where the mapping may never be
+ * written (the object opened read-only), with nothing punched.
+ */
+TEST_F(kp, msync_and_madv_remove_answer_as_on_a_plain_mapping)
+{
+	static const int msync_flags[] = { MS_SYNC, MS_ASYNC, MS_INVALIDATE,
+					   MS_SYNC | MS_INVALIDATE,
+					   MS_SYNC | MS_ASYNC, 0x100 };
+	unsigned long size = self->align, i;
+	int rfd, mfd, rofd, rp, rq;
+	char path[64], *p, *q;
+
+	rfd = empty_region("kp-msync", size);
+	mfd = filled_memfd(size, 0, 's');
+	ASSERT_GE(rfd, 0);
+	ASSERT_GE(mfd, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	rofd = open(path, O_RDONLY);
+	ASSERT_GE(rofd, 0);
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ, rofd, 0));
+	p = attach(rfd, size, PROT_READ);
+	q = mmap(NULL, size, PROT_READ, MAP_SHARED, rofd, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, q);
+	for (i = 0; i < ARRAY_SIZE(msync_flags); i++) {
+		rq = msync(q, size, msync_flags[i]) ? errno : 0;
+		rp = msync(p, size, msync_flags[i]) ? errno : 0;
+		EXPECT_EQ(rq, rp) TH_LOG("msync flags %#x", msync_flags[i]);
+	}
+	rq = madvise(q, PG, MADV_REMOVE) ? errno : 0;
+	rp = madvise(p, PG, MADV_REMOVE) ? errno : 0;
+	EXPECT_EQ(EACCES, rq);
+	EXPECT_EQ(rq, rp);
+	EXPECT_EQ('s', p[0]);
+	EXPECT_EQ('s', pread_byte(mfd, 0));
+	/* The region file itself: fsync() works, a punch needs PROT_WRITE. */
+	EXPECT_EQ(0, fsync(rfd));
+	EXPECT_EQ(-1, fallocate(rfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, PG));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ('s', pread_byte(mfd, 0));
+	munmap(p, size);
+	munmap(q, size);
+	close(rofd);
+	close(mfd);
+	remove_region(rfd, "kp-msync");
 }
 
 /* --------------------------------------------------------------- 3: seals */
@@ -747,8 +802,8 @@ static bool page_dirty(void *p)
  * rmap (folio_mkclean()), so the next write faults and dirties it again;
  * a mapping rmap missed would keep writing to a clean page and lose the
  * write. Page 0 is written through the region, page 1 through a plain
- * mapping of the same file; three rounds of write, check dirty, fsync,
- * check clean and on disk.
+ * mapping of the same file; rounds of write, check dirty, fsync (last:
+ * msync(MS_SYNC) of each mapping), check clean and on disk.
  */
 TEST_F(kp, writeback_cleans_and_refaults_as_on_a_plain_mapping)
 {
@@ -769,14 +824,19 @@ TEST_F(kp, writeback_cleans_and_refaults_as_on_a_plain_mapping)
 	q = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
 	ASSERT_NE(NULL, p);
 	ASSERT_NE(MAP_FAILED, q);
-	for (round = 0; round < 3; round++) {
+	for (round = 0; round < 4; round++) {
 		snprintf(mark_p, sizeof(mark_p), "mshare-region-%d-%d", round, getpid());
 		snprintf(mark_q, sizeof(mark_q), "mshare-plain-%d-%d", round, getpid());
 		strcpy(p + 100, mark_p);
 		strcpy(q + PG + 100, mark_q);
 		EXPECT_TRUE(page_dirty(q + PG)) TH_LOG("round %d: plain", round);
 		EXPECT_TRUE(page_dirty(p)) TH_LOG("round %d: region", round);
-		ASSERT_EQ(0, fsync(ffd));
+		if (round < 3) {
+			ASSERT_EQ(0, fsync(ffd));
+		} else {	/* msync() of each mapping writes back its pages */
+			EXPECT_EQ(0, msync(q, len, MS_SYNC));
+			EXPECT_EQ(0, msync(p, len, MS_SYNC));
+		}
 		EXPECT_FALSE(page_dirty(q + PG)) TH_LOG("round %d: plain", round);
 		EXPECT_FALSE(page_dirty(p)) TH_LOG("round %d: region", round);
 		EXPECT_TRUE(on_disk(mark_q)) TH_LOG("round %d: plain", round);

@@ -902,6 +902,13 @@ TEST_F(census, bad_queries_change_nothing)
 		EXPECT_EQ(-1, write(fd, bad[i], strlen(bad[i]))) TH_LOG("%s", bad[i]);
 		EXPECT_EQ(EINVAL, errno) TH_LOG("%s", bad[i]);
 	}
+	/* 65 PIDs (distinct, existing or not): one more than a list holds. */
+	n = snprintf(buf, sizeof(buf), "view=census pid=1");
+	for (i = 2; i <= 65; i++)
+		n += snprintf(buf + n, sizeof(buf) - n, ",%u", i);
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, buf, n));
+	EXPECT_EQ(E2BIG, errno);
 	/* The summary query is still the one answered. */
 	n = read(fd, buf, sizeof(buf) - 1);
 	ASSERT_LT(0, n);
