@@ -568,6 +568,38 @@ int toy_cache_free(struct toy_cache *c, void *obj)
 	return ret;
 }
 
+/*
+ * Check the objects of an isolated slab (list_lock held). Its free
+ * pointers are what cannot be trusted, so no freelist is walked: objects
+ * are found by stride in the slab's own pages, and a debug cache's free
+ * pointer lies past the red zone and poison, outside the bytes checked.
+ * With CONSISTENCY the state word (which isolation trusts for inuse) says
+ * whether an object is live or free; one that says neither is skipped.
+ * Without it free and live cannot be told apart: a red zone must hold
+ * wholly one pattern or the other, else it is reported and restored as
+ * live (isolation counts every object live), and poison is not checked.
+ * Whatever is reported is repaired, so no later check counts it again.
+ */
+static void validate_isolated(struct toy_cache *c, struct toy_page *slab)
+{
+	void *base = slab_base(c, slab);
+	unsigned int len = c->red_end - c->object_size, i;
+	u8 *obj;
+	u32 state;
+
+	for (i = 0; i < slab->objects; i++) {
+		obj = base + i * c->size;
+		if (c->flags & TOYALLOC_CACHE_CONSISTENCY) {
+			state = meta_of(c, obj)->state;
+			if (state == OBJ_ALLOCATED || state == OBJ_FREE)
+				check_object(c, obj, state == OBJ_ALLOCATED);
+		} else if ((c->flags & TOYALLOC_CACHE_RED_ZONE) &&
+			   !bytes_are(obj + c->object_size, SLUB_RED_INACTIVE, len)) {
+			check_object(c, obj, true);
+		}
+	}
+}
+
 /* Check one off-CPU slab (list_lock held); errors go to c->errors. */
 static void validate_slab(struct toy_cache *c, struct toy_page *slab,
 			  bool on_partial)
@@ -585,7 +617,7 @@ static void validate_slab(struct toy_cache *c, struct toy_page *slab,
 			list_move(&slab->lru, &c->full);
 			if (on_partial)
 				c->nr_partial--;
-			return;
+			break;
 		}
 		__set_bit(nr, is_free);
 		nr_free++;
@@ -594,8 +626,12 @@ static void validate_slab(struct toy_cache *c, struct toy_page *slab,
 		report(c, TOYALLOC_ERR_COUNT, base);
 		slab->inuse = slab->objects - nr_free;
 	}
-	if (!is_debug(c) || slab->corrupt)
+	if (!is_debug(c))
 		return;
+	if (slab->corrupt) {
+		validate_isolated(c, slab);
+		return;
+	}
 	for (i = 0; i < slab->objects; i++)
 		check_object(c, base + i * c->size, !test_bit(i, is_free));
 }

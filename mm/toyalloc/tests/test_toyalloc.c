@@ -424,6 +424,53 @@ static void test_corrupt_invalid_free(void)
 	corruption_case(TOYALLOC_CORRUPT_INVALID_FREE, TOYALLOC_ERR_INVALID_FREE, 2);
 }
 
+/*
+ * An isolated slab's live and free objects are still checked, by stride:
+ * @flags with CONSISTENCY (state words) or without (either red zone
+ * pattern accepted, nothing else), each finding counted once.
+ */
+static void isolated_case(unsigned int flags)
+{
+	bool poisoned = (flags & TOYALLOC_CACHE_POISON) &&
+			(flags & TOYALLOC_CACHE_CONSISTENCY);
+	u64 errors[TOYALLOC_NR_ERRORS];
+	unsigned char *a, *b, *c;
+
+	slab_setup(47, flags);
+	CHECK((a = toy_cache_alloc(&cache, 47)) && (b = toy_cache_alloc(&cache, 47)) &&
+	      (c = toy_cache_alloc(&cache, 47)));
+	/* FREEPTR by hand: CORRUPT takes CONSISTENCY for it. */
+	CHECK(toy_cache_free(&cache, b) == 0);
+	*(void **)(b + cache.fp_offset) = (void *)1UL;
+	CHECK(toy_cache_validate(&cache, errors) == 1 && errors[TOYALLOC_ERR_FREEPTR] == 1);
+	CHECK(toy_cache_validate(&cache, NULL) == 0);
+	/* Live a's red zone, free b's red zone and poison. */
+	CHECK(toy_cache_corrupt(&cache, a, TOYALLOC_CORRUPT_REDZONE) == 0);
+	b[47] = 0;
+	b[0] = 0;
+	CHECK(toy_cache_validate_totals(&cache, errors) == 3 + poisoned);
+	CHECK(toy_cache_validate(&cache, errors) == 2 + poisoned);
+	CHECK(errors[TOYALLOC_ERR_REDZONE] == 2 && errors[TOYALLOC_ERR_POISON] == poisoned);
+	CHECK(toy_cache_validate(&cache, NULL) == 0);
+	CHECK(toy_cache_free(&cache, a) == 0 && toy_cache_free(&cache, c) == 0);
+	CHECK(toy_cache_validate(&cache, NULL) == 0);
+	CHECK(shim_reports[TOYALLOC_ERR_REDZONE] == 2);
+	if (flags & TOYALLOC_CACHE_CONSISTENCY)
+		CHECK(toy_cache_destroy(&cache, false, NULL) == 0);
+	else
+		CHECK(toy_cache_destroy(&cache, true, NULL) == 0);
+	CHECK(buddy.nr_allocated == 0 && validate_errors() == 0);
+}
+
+static void test_isolated_slab_checked(void)
+{
+	isolated_case(TOYALLOC_CACHE_RED_ZONE | TOYALLOC_CACHE_CONSISTENCY);
+	isolated_case(TOYALLOC_CACHE_RED_ZONE | TOYALLOC_CACHE_POISON |
+		      TOYALLOC_CACHE_CONSISTENCY);
+	isolated_case(TOYALLOC_CACHE_RED_ZONE);
+	isolated_case(TOYALLOC_CACHE_RED_ZONE | TOYALLOC_CACHE_POISON);
+}
+
 /* A use after free is also caught when the object is handed out again. */
 static void test_uaf_on_alloc(void)
 {
@@ -652,6 +699,7 @@ int main(void)
 	run("slab: free pointer corruption isolated", test_corrupt_freeptr);
 	run("slab: double free counted, contained", test_corrupt_double_free);
 	run("slab: invalid free counted, contained", test_corrupt_invalid_free);
+	run("slab: isolated slab's objects checked by stride", test_isolated_slab_checked);
 	run("slab: use after free caught on reallocation", test_uaf_on_alloc);
 	run("slab: kmalloc classes and large blocks", test_kmalloc);
 	run("slab: layouts as the documentation states them", test_slab_layout_model);
