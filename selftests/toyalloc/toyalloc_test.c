@@ -710,6 +710,80 @@ TEST_F(corrupt, detected_exactly)
 	free(reports);
 }
 
+/* Whether @view's line of cache @name starts with @counts. */
+static int view_line_is(const char *view, const char *name, const char *counts)
+{
+	char head[64];
+	const char *p;
+
+	snprintf(head, sizeof(head), "\ncache %s ", name);
+	p = view ? strstr(view, head) : NULL;
+	return p && !strncmp(p + strlen(head), counts, strlen(counts));
+}
+
+/*
+ * A corrupt free pointer isolates its slab; validation must still check
+ * the live objects left in it: a red zone overwrite there is counted by
+ * the next VALIDATE and shown by the debugfs view, once, and not again
+ * when the object is freed.
+ */
+TEST_F(toy, isolated_slab_still_validated)
+{
+	struct toyalloc_cache_create cc = { .name = "selftest-iso", .object_size = 47,
+		.order = 0, .flags = TOYALLOC_CACHE_RED_ZONE | TOYALLOC_CACHE_CONSISTENCY };
+	struct toyalloc_object a = { 0 }, b = { 0 };
+	struct toyalloc_corrupt c = { .kind = TOYALLOC_CORRUPT_FREEPTR };
+	__u64 errors[TOYALLOC_NR_ERRORS];
+	unsigned long before, nr_free[NR_ORDERS];
+	const char *counts = "redzone overwritten=1 poison overwritten=0 freepointer corrupt=1 ";
+	char *view;
+	int i;
+
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
+	a.cache_id = cc.cache_id;
+	b.cache_id = cc.cache_id;
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_ALLOC, &a));
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_ALLOC, &b));
+	ASSERT_EQ(a.pool_offset / 4096, b.pool_offset / 4096);	/* one slab */
+	before = count_lines(view = read_file(DBG "reports"), "cache=selftest-iso ");
+	free(view);
+
+	c.handle = b.handle;
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));
+	ASSERT_EQ(1, validate_total(self->fd, cc.cache_id, errors));
+	ASSERT_EQ(1, errors[TOYALLOC_ERR_FREEPTR]);
+
+	/* a is live in the isolated slab. */
+	c.handle = a.handle;
+	c.kind = TOYALLOC_CORRUPT_REDZONE;
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CORRUPT, &c));
+	view = read_file(DBG "validate");
+	ASSERT_NE(NULL, view);
+	EXPECT_TRUE(view_line_is(view, "selftest-iso", counts)) TH_LOG("validate view:\n%s", view);
+	free(view);
+	ASSERT_EQ(1, validate_total(self->fd, cc.cache_id, errors));
+	ASSERT_EQ(1, errors[TOYALLOC_ERR_REDZONE]);
+	ASSERT_EQ(0, validate_total(self->fd, cc.cache_id, NULL));
+
+	/* Repaired when found: freeing a finds nothing more. */
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &a.handle));
+	ASSERT_EQ(0, validate_total(self->fd, cc.cache_id, NULL));
+	view = read_file(DBG "validate");
+	ASSERT_TRUE(view_line_is(view, "selftest-iso", counts));
+	free(view);
+	view = read_file(DBG "reports");
+	if (before + 2 <= 64)
+		ASSERT_EQ(before + 2, count_lines(view, "cache=selftest-iso "));
+	free(view);
+
+	/* The isolated slab went back once a was freed: the pool is whole. */
+	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
+	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
+	for (i = 0; i < NR_ORDERS - 1; i++)
+		ASSERT_EQ(0, nr_free[i]);
+}
+
 /* A process that exits without freeing leaves nothing behind. */
 TEST_F(toy, close_frees_everything)
 {
