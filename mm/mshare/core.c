@@ -1011,9 +1011,12 @@ int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
 /*
  * fallocate(PUNCH_HOLE | KEEP_SIZE) of a region, which is what
  * MADV_REMOVE on a sharer's mapping asks for: punched in each object, as
- * MADV_REMOVE on a plain mapping of it would, which needs a mapping that
- * may be written, i.e. of an object opened for writing (EACCES otherwise,
- * checked for every piece before any punch). Holes have nothing to punch.
+ * MADV_REMOVE on a plain mapping of it would. That needs a mapping that
+ * may be written (the object opened for writing); here the piece must
+ * also be mapped writable now, since the zeroes reach every sharer and
+ * the region's protection, not the creator's descriptor, is what they
+ * agreed to (PROTECT read-only forbids it). EACCES otherwise, checked
+ * for every piece before any punch. Holes have nothing to punch.
  */
 int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len)
 {
@@ -1026,7 +1029,8 @@ int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len)
 	if (n <= 0)
 		return n;
 	for (i = 0; i < n && !ret; i++)
-		if (!(p[i].flags & VM_MAYWRITE))
+		if ((p[i].flags & (VM_MAYWRITE | VM_WRITE)) !=
+		    (VM_MAYWRITE | VM_WRITE))
 			ret = -EACCES;
 	for (i = 0; i < n && !ret; i++)
 		ret = vfs_fallocate(p[i].file,

@@ -608,7 +608,24 @@ TEST_F(kp, msync_and_madv_remove_answer_as_on_a_plain_mapping)
 				0, PG));
 	EXPECT_EQ(EACCES, errno);
 	EXPECT_EQ('s', pread_byte(mfd, 0));
+	/*
+	 * Documented difference: the read-write memfd mapped read-only in
+	 * the region may not be punched through it (a plain PROT_READ
+	 * mapping of the same descriptor may), since every sharer sees it.
+	 * No read-only attachment is left, so PROTECT may make it writable.
+	 */
 	munmap(p, size);
+	ASSERT_EQ(0, unmap_err(rfd, 0, size));
+	ASSERT_EQ(0, create_err(rfd, 0, size, PROT_READ, mfd, 0));
+	EXPECT_EQ(-1, fallocate(rfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, PG));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ('s', pread_byte(mfd, 0));
+	ASSERT_EQ(0, protect_err(rfd, 0, size, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, fallocate(rfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, PG));
+	EXPECT_EQ(0, pread_byte(mfd, 0));
+	EXPECT_EQ((char)('s' + 1), pread_byte(mfd, PG));	/* page 1 kept */
 	munmap(q, size);
 	close(rofd);
 	close(mfd);
