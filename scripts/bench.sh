@@ -46,8 +46,10 @@ for bench in $(cut -d, -f2 "$out/all.csv" | sort -u); do
 	column -t -s, "$out/$bench.csv"
 	plot="$REPO_ROOT/bench/$bench.gnuplot"
 	# PG_MODES= (a correctness run alone) leaves nothing to plot.
-	if [ -f "$plot" ] && ! { [ "$bench" = postgres ] &&
-		! grep -q '^pt_kb_' "$out/$bench.csv"; }; then
+	if [ "$bench" = postgres ] && ! grep -q '^pt_kb_' "$out/$bench.csv"; then
+		plot=
+	fi
+	if [ -f "$plot" ]; then
 		(cd "$out" && gnuplot -e "csv='$bench.csv'; png='$bench.png'" "$plot") &&
 			echo "plot: results/bench/$bench.png"
 	fi

@@ -20,6 +20,7 @@
  *   MSHARE_PRELOAD_DIR      where msharefs is mounted (default /sys/fs/mshare)
  *   MSHARE_PRELOAD_VERBOSE  1: one line on stderr per region made
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,7 +41,6 @@
 #include <linux/msharefs.h>
 
 #define PRELOAD_API __attribute__((visibility("default")))
-#define fallthrough __attribute__((__fallthrough__))
 #define PAGE_SZ 4096UL
 #define GIB (1UL << 30)
 #define MAX_REGIONS 256
@@ -114,28 +114,19 @@ static void say(const char *fmt, ...)
  */
 static unsigned long env_size(const char *name, unsigned long dflt)
 {
-	const char *s = getenv(name);
+	const char *s = getenv(name), *units = "kmg", *u;
 	unsigned long v, shift = 0;
 	char *end;
 
 	if (!s || !*s)
 		return dflt;
 	errno = 0;
-	v = s[0] >= '0' && s[0] <= '9' ? strtoul(s, &end, 10) : 0;
-	if (s[0] >= '0' && s[0] <= '9' && !errno) {
-		switch (*end) {
-		case 'g': case 'G':
-			shift = 30;
+	v = isdigit((unsigned char)s[0]) ? strtoul(s, &end, 10) : 0;
+	if (isdigit((unsigned char)s[0]) && !errno) {
+		u = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+		if (u) {
+			shift = 10 * (u - units + 1);
 			end++;
-			break;
-		case 'm': case 'M':
-			shift = 20;
-			end++;
-			break;
-		case 'k': case 'K':
-			shift = 10;
-			end++;
-			break;
 		}
 		if (!*end && v <= (ULONG_MAX >> shift))
 			return v << shift;
