@@ -7,7 +7,8 @@
 # "N passed, N failed[, N skipped]". Usage: ktap-summary.sh <run>/output.txt...
 # (the run is named after the directory holding its output). A run whose
 # verdict file (from vm.sh) names a timeout, a guest death or kernel
-# reports adds one failure.
+# reports adds one failure. A failing case is followed by the last lines it
+# logged, so that a CI log that keeps only this summary still says why.
 awk '
 function flush_prog() {
 	if (prog == "")
@@ -29,7 +30,13 @@ FNR == 1 {
 	prog = substr($0, 3); suite = prog
 	sub(/^selftests: /, "", suite); sub(/: .*/, "", suite)
 	suites[run SUBSEP suite] = 1
-	cases = 0; case_fail = 0; prog_ok = -1
+	cases = 0; case_fail = 0; prog_ok = -1; logged = ""; nlogged = 0
+	next
+}
+/^# # / && $0 !~ /^# # +(RUN|OK|FAIL) / {
+	if (++nlogged > 6)
+		sub(/^[^\n]*\n/, "", logged)
+	logged = logged "      " substr($0, 5) "\n"
 	next
 }
 /^# (not )?ok [0-9]+ / && prog != "" {
@@ -42,8 +49,9 @@ FNR == 1 {
 	else {
 		fail[run SUBSEP suite]++
 		case_fail = 1
-		failures = failures "  FAIL " run ": " suite ": " line "\n"
+		failures = failures "  FAIL " run ": " suite ": " line "\n" logged
 	}
+	logged = ""; nlogged = 0
 	next
 }
 /^(not )?ok [0-9]+ selftests: / {
