@@ -122,6 +122,8 @@ printf '%s\n' "$cmd" > "$root/etc/mmsuite/cmd"
 # --- boot ---
 append="console=ttyS0 panic=-1 loglevel=7 rdinit=/init"
 append="$append transparent_hugepage=always hugepages=64"
+# 6.1 keeps memfd_secret() off by default; the tests map secretmem objects.
+append="$append secretmem.enable=1"
 # Two NUMA nodes by default (MMSUITE_NUMA=0 for one), half the memory
 # each, so that tests can migrate pages between nodes (move_pages()). Both vCPUs are on node 0 (a vCPU per node
 # makes the kernel warn that cache siblings span nodes). NUMA balancing is
