@@ -842,7 +842,8 @@ static void put_pieces(struct piece *p, int n)
 /*
  * With the host's mmap_lock: the object pieces of region offsets
  * [start, end) in address order, holes left out, each holding a
- * reference to its file. Returns how many (*pieces to put_pieces()).
+ * reference to its file. Returns how many (*pieces to put_pieces(), NULL
+ * when none).
  */
 static int object_pieces(struct mshare_region *r, unsigned long start,
 			 unsigned long end, struct piece **pieces)
@@ -852,10 +853,13 @@ static int object_pieces(struct mshare_region *r, unsigned long start,
 	struct piece *p;
 	int n = 0;
 
+	*pieces = NULL;
 	for (vma = object_vma(r, start, end); vma;
 	     vma = next_object_vma(r, vma, end))
 		n++;
-	p = kcalloc(max(n, 1), sizeof(*p), GFP_KERNEL);
+	if (!n)
+		return 0;
+	p = kcalloc(n, sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
 	n = 0;
