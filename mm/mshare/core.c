@@ -338,6 +338,12 @@ void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
 		mshare_flush_all();
 }
 
+/* A bit per slot: 64 KiB for the PMD slots of a 1 TiB region. */
+static unsigned long *slot_bits_alloc(unsigned long slots)
+{
+	return kvcalloc(BITS_TO_LONGS(slots), sizeof(unsigned long), GFP_KERNEL);
+}
+
 struct mshare_link *mshare_link_new(struct mshare_region *r,
 				    struct vm_area_struct *vma,
 				    struct mshare_attach *att)
@@ -346,11 +352,11 @@ struct mshare_link *mshare_link_new(struct mshare_region *r,
 
 	if (!l)
 		return NULL;
-	l->pmd_bits = bitmap_zalloc(r->size >> PMD_SHIFT, GFP_KERNEL);
+	l->pmd_bits = slot_bits_alloc(r->size >> PMD_SHIFT);
 	if (r->size >= PUD_SIZE)
-		l->pud_bits = bitmap_zalloc(r->size >> PUD_SHIFT, GFP_KERNEL);
+		l->pud_bits = slot_bits_alloc(r->size >> PUD_SHIFT);
 	if (!l->pmd_bits || (r->size >= PUD_SIZE && !l->pud_bits)) {
-		bitmap_free(l->pmd_bits);
+		kvfree(l->pmd_bits);
 		kfree(l);
 		return NULL;
 	}
@@ -407,8 +413,8 @@ void mshare_link_free(struct mshare_link *l)
 		mshare_flush_all();
 	if (att)
 		mshare_attach_put(att);
-	bitmap_free(l->pmd_bits);
-	bitmap_free(l->pud_bits);
+	kvfree(l->pmd_bits);
+	kvfree(l->pud_bits);
 	kfree(l);
 }
 
@@ -780,7 +786,8 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 	    (c->prot & ~PROT_ALL))
 		return -EINVAL;
 	if (c->flags & MAP_ANONYMOUS) {
-		if (c->fd != (__u32)-1)
+		/* mmap() ignores the offset here, but wants it page aligned. */
+		if (c->fd != (__u32)-1 || offset_in_page(c->offset))
 			return -EINVAL;
 	} else {
 		a.file = fget(c->fd);

@@ -528,6 +528,8 @@ static int mshare_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (ret)
 		return ret;
 	sb->s_op = &mshare_sops;
+	/* Else the VFS keeps regions below 2 GiB (EFBIG from there). */
+	sb->s_maxbytes = MSHARE_MAX_SIZE;
 	d_inode(sb->s_root)->i_op = &mshare_dir_iops;
 	/* Anyone may create regions; only owners may remove them (as /tmp). */
 	d_inode(sb->s_root)->i_mode = S_IFDIR | 01777;

@@ -19,10 +19,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/kernel-page-flags.h>
+#include <linux/userfaultfd.h>
 #include <linux/msharefs.h>
 
 #include "kselftest_harness.h"
@@ -582,6 +584,92 @@ TEST_F(mshare, pmd_tables_are_shared_for_aligned_gigabytes)
 	drop_region(q, GB, fd_pte, "gib-pte");
 }
 
+/* Open a new region file @name and size it with ftruncate() or fallocate(). */
+static int size_region(const char *name, unsigned long size, bool by_fallocate)
+{
+	char path[128];
+	int fd, err;
+
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return -errno;
+	err = by_fallocate ? fallocate(fd, 0, 0, size) : ftruncate(fd, size);
+	if (err) {
+		err = -errno;
+		close(fd);
+		unlink(path);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Sizes up to the documented 1 TiB are taken, by ftruncate() and by
+ * fallocate() (msharefs once kept the VFS default maximum file size, so
+ * EFBIG from 2 GiB); one step more is EFBIG, as at any filesystem's
+ * maximum. A 4 GiB region over a 4 GiB memfd holds a byte in each GiB
+ * that a forked child reads through the parent's PMD tables and pread()
+ * reads from the memfd.
+ */
+TEST_F(mshare, sizes_reach_the_documented_maximum)
+{
+	static const unsigned long sizes[] = { 2 * GB, 2 * GB + 2 * MB, 4 * GB,
+					       1UL << 40 };
+	unsigned long size = 4 * GB, i, g;
+	int fd, mfd, old, status;
+	struct mshare_create c = { 0, size, 0, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED, 0 };
+	struct stat st;
+	char *p, b;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		fd = size_region("big", sizes[i], i & 1);
+		ASSERT_LE(0, fd) TH_LOG("size %#lx: %s", sizes[i], strerror(-fd));
+		ASSERT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ(sizes[i], (unsigned long)st.st_size);
+		close(fd);
+	}
+	EXPECT_EQ(-EFBIG, size_region("big", (1UL << 40) + 2 * MB, false));
+	EXPECT_EQ(-EFBIG, size_region("big", (1UL << 40) + 2 * MB, true));
+
+	old = set_pmd_sharing(1);
+	ASSERT_GE(old, 0);
+	fd = size_region("big", size, false);
+	set_pmd_sharing(old);
+	ASSERT_LE(0, fd);
+	mfd = memfd_create("big", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, size));
+	c.fd = mfd;
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c));
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(0UL, (unsigned long)p % GB);
+	for (g = 0; g < 4; g++)
+		p[g * GB + g * PG] = (char)('a' + g);
+	if (fork() == 0) {
+		for (g = 0; g < 4; g++) {
+			unsigned long at = (unsigned long)p + g * GB;
+
+			if (p[g * GB + g * PG] != (char)('a' + g) ||
+			    table_of(getpid(), at, "pmd") != table_of(getppid(), at, "pmd"))
+				_exit(1 + g);
+		}
+		_exit(0);
+	}
+	ASSERT_LT(0, wait(&status));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	for (g = 0; g < 4; g++) {
+		ASSERT_EQ(1, pread(mfd, &b, 1, g * GB + g * PG));
+		EXPECT_EQ((char)('a' + g), b);
+	}
+	drop_region(p, size, fd, "big");
+	close(mfd);
+}
+
 TEST_F(mshare, protect_read_only_reaches_every_sharer)
 {
 	unsigned long size = 2 * self->align;
@@ -778,13 +866,21 @@ TEST_F(mshare, madvise_dontneed_detaches_without_losing_data)
 
 TEST_F(mshare, vma_operations_are_refused)
 {
+	static const int vma_advice[] = { MADV_RANDOM, MADV_SEQUENTIAL, MADV_NORMAL,
+					  MADV_DONTFORK, MADV_DOFORK,
+					  MADV_HUGEPAGE, MADV_NOHUGEPAGE };
 	unsigned long size = 2 * self->align;
-	int fd = make_region("vmaops", size);
+	int fd = make_region("vmaops", size), uffd;
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	char buf[8], *p, *q;
+	unsigned int i;
 
 	ASSERT_GE(fd, 0);
 	p = attach(fd, size, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, p);
+	reg.range.start = (unsigned long)p;
+	reg.range.len = size;
 	EXPECT_EQ(-1, munmap(p, PG));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, mprotect(p, size, PROT_READ));
@@ -803,6 +899,27 @@ TEST_F(mshare, vma_operations_are_refused)
 				   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0));
 	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(-1, write(fd, buf, sizeof(buf)));
+	/*
+	 * Advice that sets VMA flags applies to the whole mapping, never to a
+	 * part: that would split the VMA. The VMA is VM_DONTDUMP (a core dump
+	 * leaves the region out), so MADV_DODUMP is refused; userfaultfd
+	 * handles only anonymous, shmem and hugetlb VMAs.
+	 */
+	for (i = 0; i < ARRAY_SIZE(vma_advice); i++) {
+		EXPECT_EQ(-1, madvise(p, size / 2, vma_advice[i]));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(0, madvise(p, size, vma_advice[i]))
+			TH_LOG("advice %d: %s", vma_advice[i], strerror(errno));
+	}
+	EXPECT_EQ(-1, madvise(p, size, MADV_DODUMP));
+	EXPECT_EQ(EINVAL, errno);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	ASSERT_LE(0, uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	EXPECT_EQ(-1, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	EXPECT_EQ(EINVAL, errno);
+	close(uffd);
+	EXPECT_EQ(3, p[0]);
 	EXPECT_EQ(0, munmap(p, size));
 	close(fd);
 	unlink(MNT "/vmaops");
@@ -820,6 +937,7 @@ TEST_F(mshare, bad_input_is_refused_and_changes_nothing)
 {
 	unsigned long size = 2 * self->align;
 	const __u32 rw = PROT_READ | PROT_WRITE, anon = MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS;
+	struct mshare_create anon_at_100 = { 0, PG, 100, rw, anon, -1 };
 	struct mshare_unmap um = { PG, ~0ULL };
 	struct mshare_protect pr = { 0, PG, PROT_READ, 1 };
 	struct mshare_stats st;
@@ -837,6 +955,10 @@ TEST_F(mshare, bad_input_is_refused_and_changes_nothing)
 	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1));
 	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, anon | MAP_HUGETLB, -1));
 	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, anon, 3));
+	/* An anonymous object's offset: ignored, but page aligned, as mmap(). */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PG, rw, MAP_SHARED | MAP_ANONYMOUS, -1, 100));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, ioctl(fd, MSHAREFS_CREATE_MAPPING, &anon_at_100) ? errno : 0);
 	EXPECT_EQ(EBADF, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, 9999));
 	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, fd));
 	/* Objects mmap() refuses are refused with its errno (kernel_paths_test). */
