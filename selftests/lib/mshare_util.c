@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers for the mshare selftests: regions, objects, outcomes. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,26 @@ bool ensure_mounted(void)
 	return access(MNT "/mshare_info", F_OK) == 0;
 }
 
+int sized_region(const char *name, unsigned long size, bool by_fallocate)
+{
+	char path[128];
+	int fd, err;
+
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return -errno;
+	if (by_fallocate ? fallocate(fd, 0, 0, size) : ftruncate(fd, size)) {
+		err = errno;
+		close(fd);
+		unlink(path);
+		errno = err;
+		return -err;
+	}
+	return fd;
+}
+
 /* Create a region of @size with anonymous shared memory over all of it. */
 int make_region(const char *name, unsigned long size)
 {
@@ -41,15 +62,11 @@ int make_region(const char *name, unsigned long size)
 		.region_offset = 0, .size = size, .prot = PROT_READ | PROT_WRITE,
 		.flags = MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, .fd = -1,
 	};
-	char path[128];
-	int fd;
+	int fd = sized_region(name, size, false);
 
-	snprintf(path, sizeof(path), MNT "/%s", name);
-	unlink(path);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		return -1;
-	if (ftruncate(fd, size) || ioctl(fd, MSHAREFS_CREATE_MAPPING, &c)) {
+	if (ioctl(fd, MSHAREFS_CREATE_MAPPING, &c)) {
 		close(fd);
 		return -1;
 	}

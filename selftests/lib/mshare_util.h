@@ -13,6 +13,12 @@
 unsigned long mshare_align(void);
 /* Mount msharefs at MNT unless it is; false if it cannot be. */
 bool ensure_mounted(void);
+/*
+ * Create region @name (replacing a leftover one) with nothing mapped and
+ * size it to @size by ftruncate(), or fallocate() with @by_fallocate: its
+ * fd, or -errno with errno set and the file removed again.
+ */
+int sized_region(const char *name, unsigned long size, bool by_fallocate);
 /* Create a region of @size with anonymous shared memory over all of it. */
 int make_region(const char *name, unsigned long size);
 /* Detach, close and remove a region made by make_region(). */

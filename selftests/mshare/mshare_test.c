@@ -584,27 +584,6 @@ TEST_F(mshare, pmd_tables_are_shared_for_aligned_gigabytes)
 	drop_region(q, GB, fd_pte, "gib-pte");
 }
 
-/* Open a new region file @name and size it with ftruncate() or fallocate(). */
-static int size_region(const char *name, unsigned long size, bool by_fallocate)
-{
-	char path[128];
-	int fd, err;
-
-	snprintf(path, sizeof(path), MNT "/%s", name);
-	unlink(path);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
-		return -errno;
-	err = by_fallocate ? fallocate(fd, 0, 0, size) : ftruncate(fd, size);
-	if (err) {
-		err = -errno;
-		close(fd);
-		unlink(path);
-		return err;
-	}
-	return fd;
-}
-
 /*
  * Sizes up to the documented 1 TiB are taken, by ftruncate() and by
  * fallocate() (msharefs once kept the VFS default maximum file size, so
@@ -625,18 +604,18 @@ TEST_F(mshare, sizes_reach_the_documented_maximum)
 	char *p, b;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		fd = size_region("big", sizes[i], i & 1);
+		fd = sized_region("big", sizes[i], i & 1);
 		ASSERT_LE(0, fd) TH_LOG("size %#lx: %s", sizes[i], strerror(-fd));
 		ASSERT_EQ(0, fstat(fd, &st));
 		EXPECT_EQ(sizes[i], (unsigned long)st.st_size);
 		close(fd);
 	}
-	EXPECT_EQ(-EFBIG, size_region("big", (1UL << 40) + 2 * MB, false));
-	EXPECT_EQ(-EFBIG, size_region("big", (1UL << 40) + 2 * MB, true));
+	EXPECT_EQ(-EFBIG, sized_region("big", (1UL << 40) + 2 * MB, false));
+	EXPECT_EQ(-EFBIG, sized_region("big", (1UL << 40) + 2 * MB, true));
 
 	old = set_pmd_sharing(1);
 	ASSERT_GE(old, 0);
-	fd = size_region("big", size, false);
+	fd = sized_region("big", size, false);
 	set_pmd_sharing(old);
 	ASSERT_LE(0, fd);
 	mfd = memfd_create("big", 0);
