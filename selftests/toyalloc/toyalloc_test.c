@@ -147,6 +147,24 @@ static unsigned long validate_total(int fd, unsigned int cache_id, __u64 *errors
 	return v.total;
 }
 
+/*
+ * RESET, then what a whole pool looks like from outside: nothing to
+ * validate, and buddyinfo holding every page in top-order blocks.
+ */
+static bool reset_leaves_pool_whole(int fd)
+{
+	unsigned long nr_free[NR_ORDERS], pages = file_number(DBG "stats", " pages ");
+	int o;
+
+	if (ioctl(fd, TOYALLOC_IOC_RESET) || validate_total(fd, 0, NULL) ||
+	    buddyinfo(DBG "buddyinfo", 0, "toy", nr_free))
+		return false;
+	for (o = 0; o < NR_ORDERS - 1; o++)
+		if (nr_free[o])
+			return false;
+	return pages && nr_free[NR_ORDERS - 1] << (NR_ORDERS - 1) == pages;
+}
+
 static int tracefs_ready(void)
 {
 	if (access(TRACEFS "events", F_OK))
@@ -306,10 +324,7 @@ TEST_F(policy, random_against_model)
 		}
 	}
 	ASSERT_TRUE(stats_match_model(_metadata, &m));
-	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
-	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
-	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+	ASSERT_TRUE(reset_leaves_pool_whole(self->fd));
 	toy_model_destroy(&m);
 	free(live);
 }
@@ -675,7 +690,7 @@ TEST_F(corrupt, detected_exactly)
 {
 	struct toyalloc_corrupt c = { .kind = variant->kind };
 	__u64 errors[TOYALLOC_NR_ERRORS];
-	unsigned long before, nr_free[NR_ORDERS];
+	unsigned long before;
 	char *reports;
 	int i;
 
@@ -700,11 +715,7 @@ TEST_F(corrupt, detected_exactly)
 			  count_lines(reports, "cache=selftest-debug"));
 	free(reports);
 	/* Contained: everything else frees normally and the pool is whole. */
-	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
-	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
-	for (i = 0; i < NR_ORDERS - 1; i++)
-		ASSERT_EQ(0, nr_free[i]);
+	ASSERT_TRUE(reset_leaves_pool_whole(self->fd));
 	reports = read_file(DBG "validate");
 	ASSERT_NE(NULL, strstr(reports, "errors 0\n"));
 	free(reports);
@@ -734,10 +745,9 @@ TEST_F(toy, isolated_slab_still_validated)
 	struct toyalloc_object a = { 0 }, b = { 0 };
 	struct toyalloc_corrupt c = { .kind = TOYALLOC_CORRUPT_FREEPTR };
 	__u64 errors[TOYALLOC_NR_ERRORS];
-	unsigned long before, nr_free[NR_ORDERS];
+	unsigned long before;
 	const char *counts = "redzone overwritten=1 poison overwritten=0 freepointer corrupt=1 ";
 	char *view;
-	int i;
 
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_CACHE_CREATE, &cc));
 	a.cache_id = cc.cache_id;
@@ -777,11 +787,7 @@ TEST_F(toy, isolated_slab_still_validated)
 	free(view);
 
 	/* The isolated slab went back once a was freed: the pool is whole. */
-	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
-	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
-	for (i = 0; i < NR_ORDERS - 1; i++)
-		ASSERT_EQ(0, nr_free[i]);
+	ASSERT_TRUE(reset_leaves_pool_whole(self->fd));
 }
 
 /* A process that exits without freeing leaves nothing behind. */
@@ -850,7 +856,6 @@ TEST_F(toy, bad_input)
 	struct toyalloc_peek pk = { 0 };
 	struct toyalloc_validate v = { .reserved = 1 };
 	struct toyalloc_bench b = { .kind = 0, .batch = 1, .iterations = 1 };
-	unsigned long nr_free[NR_ORDERS];
 	__u64 h = 12345, page_handle;
 	unsigned int policy = TOYALLOC_NR_POLICIES, id;
 	char bytes[8];
@@ -965,10 +970,7 @@ TEST_F(toy, bad_input)
 
 	/* Nothing above changed the pool: one page block and one object. */
 	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_FREE, &page_handle));
-	ASSERT_EQ(0, ioctl(self->fd, TOYALLOC_IOC_RESET));
-	ASSERT_EQ(0, buddyinfo(DBG "buddyinfo", 0, "toy", nr_free));
-	ASSERT_EQ(self->pool_pages >> 10, nr_free[NR_ORDERS - 1]);
-	ASSERT_EQ(0, validate_total(self->fd, 0, NULL));
+	ASSERT_TRUE(reset_leaves_pool_whole(self->fd));
 }
 
 /* CACHE_CREATE of one cache: 0 (and the cache destroyed again) or the errno. */
