@@ -589,7 +589,6 @@ TEST(region_rules_for_mprotect_mremap_madvise)
 	dump_err(&v);
 }
 
-/* After exec the child maps no region; the parent's data are intact. */
 /* Flags a region cannot honour get the kernel's own answer. */
 TEST(unhonoured_flags_get_the_kernels_answer)
 {
@@ -629,6 +628,7 @@ TEST(fork_is_not_starved_by_threads_making_regions)
 	dump_err(&v);
 }
 
+/* After exec the child maps no region; the parent's data are intact. */
 TEST(exec_detaches)
 {
 	struct victim v;

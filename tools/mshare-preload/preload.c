@@ -120,15 +120,15 @@ static unsigned long env_size(const char *name, unsigned long dflt)
 
 	if (!s || !*s)
 		return dflt;
-	errno = 0;
-	v = isdigit((unsigned char)s[0]) ? strtoul(s, &end, 10) : 0;
-	if (isdigit((unsigned char)s[0]) && !errno) {
+	if (isdigit((unsigned char)s[0])) {
+		errno = 0;
+		v = strtoul(s, &end, 10);
 		u = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
 		if (u) {
 			shift = 10 * (u - units + 1);
 			end++;
 		}
-		if (!*end && v <= (ULONG_MAX >> shift))
+		if (!errno && !*end && v <= (ULONG_MAX >> shift))
 			return v << shift;
 	}
 	say("%s=%s: not a size (bytes, k, m or g suffix); using %lu", name, s, dflt);
@@ -357,13 +357,11 @@ static void take_region(struct region *r, struct region *out)
 	nr_regions--;
 }
 
-/* Unmap what @r maps (if @unmap) and detach a System V segment's own attach. */
-static void release_region(const struct region *r, bool unmap)
+/* Detach a System V segment's own attach, if the region had one. */
+static void detach_anchor(unsigned long anchor)
 {
-	if (unmap)
-		sys_munmap((void *)r->addr, r->size);
-	if (r->anchor)
-		syscall(SYS_shmdt, (void *)r->anchor);
+	if (anchor)
+		syscall(SYS_shmdt, (void *)anchor);
 }
 
 /*
@@ -384,7 +382,7 @@ static void *forget_replaced(void *p, size_t len)
 		if (slot_mapped(&regions[i]) && regions[i].addr >= s &&
 		    regions[i].addr + regions[i].size <= e) {
 			take_region(&regions[i], &gone);
-			release_region(&gone, false);
+			detach_anchor(gone.anchor);
 		}
 	}
 	unlock_regions();
@@ -486,8 +484,9 @@ PRELOAD_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd, of
  */
 PRELOAD_API int munmap(void *addr, size_t len)
 {
-	unsigned long s = (unsigned long)addr, e = s + len;
-	struct region gone[MAX_REGIONS];
+	unsigned long s = (unsigned long)addr, e = s + len, unmap_end;
+	unsigned long anchors[MAX_REGIONS];	/* of the regions taken */
+	struct region gone;
 	int i, n = 0, ret;
 
 	if (!len || (s & (PAGE_SZ - 1)) || !nr_regions)
@@ -507,22 +506,25 @@ PRELOAD_API int munmap(void *addr, size_t len)
 			return -1;
 		}
 	}
-	for (i = 0; i < MAX_REGIONS; i++)
-		if (slot_mapped(&regions[i]) && regions[i].addr >= s &&
-		    regions[i].addr + regions[i].len <= e)
-			take_region(&regions[i], &gone[n++]);
-	unlock_regions();
 	/*
 	 * One munmap() for the range and the regions' rounding beyond it:
 	 * once a region is gone another thread may map at its address, and
 	 * a second call would take that away.
 	 */
+	unmap_end = e;
+	for (i = 0; i < MAX_REGIONS; i++) {
+		if (!slot_mapped(&regions[i]) || regions[i].addr < s ||
+		    regions[i].addr + regions[i].len > e)
+			continue;
+		take_region(&regions[i], &gone);
+		anchors[n++] = gone.anchor;
+		if (gone.addr + gone.size > unmap_end)
+			unmap_end = gone.addr + gone.size;
+	}
+	unlock_regions();
+	ret = sys_munmap(addr, unmap_end - s);
 	for (i = 0; i < n; i++)
-		if (gone[i].addr + gone[i].size > e)
-			e = gone[i].addr + gone[i].size;
-	ret = sys_munmap(addr, e - s);
-	for (i = 0; i < n; i++)
-		release_region(&gone[i], false);
+		detach_anchor(anchors[i]);
 	lock_regions();
 	end_slow();
 	unlock_regions();
@@ -587,7 +589,8 @@ PRELOAD_API int shmdt(const void *addr)
 	if (r && r->anchor) {
 		take_region(r, &gone);
 		unlock_regions();
-		release_region(&gone, true);
+		sys_munmap((void *)gone.addr, gone.size);
+		detach_anchor(gone.anchor);
 		lock_regions();
 		end_slow();
 		unlock_regions();
