@@ -1028,14 +1028,13 @@ int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
  * the region's protection, not the creator's descriptor, is what they
  * agreed to (PROTECT read-only forbids it). EACCES otherwise, checked
  * for every piece before any punch. Holes have nothing to punch.
+ * vfs_fallocate() has refused a negative, empty or overflowing range.
  */
 int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len)
 {
 	struct piece *p;
 	int n, i, ret = 0;
 
-	if (start < 0 || len <= 0 || len > LLONG_MAX - start)
-		return -EINVAL;
 	n = region_pieces(r, start, (u64)start + len, &p);
 	if (n <= 0)
 		return n;
