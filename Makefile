@@ -48,6 +48,12 @@ deps-selftests:
 	@scripts/install-deps.sh build ksrc
 
 modules: $(KDIR_DEPS)
+	$(MAKE) KDIR=$(KDIR) kbuild
+
+# The build itself, with nothing installed first: what dkms.conf runs.
+# The compat probes (include/compat/probes) answer for this KDIR first.
+kbuild:
+	scripts/compat-probe.sh $(KDIR)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DEBUG_INFO_BTF_MODULES= modules
 
 selftests: deps-selftests
@@ -91,4 +97,4 @@ clean:
 	done
 	rm -rf results/vm
 
-.PHONY: all deps deps-build deps-selftests modules selftests tools check lint demo bench vm clean
+.PHONY: all deps deps-build deps-selftests modules kbuild selftests tools check lint demo bench vm clean
