@@ -7,8 +7,16 @@
  * and the busiest call sites; a periodic work item samples the real
  * zones' free blocks per order into a ring for a fragmentation series.
  *
- * Probes run with preemption disabled, possibly in interrupts, so all
- * counters are per CPU and updated with this_cpu operations.
+ * Probes run in any context an allocation or free runs in: task,
+ * softirq, hardirq and NMI (7.3's alloc_pages_nolock() fires
+ * mm_page_alloc from any context). Up to 6.12 the tracepoint calls them
+ * with preemption disabled; 7.3 calls them under SRCU with preemption
+ * enabled. Each probe therefore disables preemption itself for its whole
+ * body, on every kernel: count_site() computes a slot in this CPU's table
+ * and updates it later, and must not migrate in between. Counters are per
+ * CPU; this_cpu and _local operations are single instructions on x86, so
+ * an interrupt or NMI nesting on the same CPU loses nothing. Probes take
+ * no lock and allocate nothing.
  */
 #include <linux/debugfs.h>
 #include <linux/hash.h>
@@ -20,6 +28,8 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
+#include <compat/mm.h>
+
 #include "frag.h"
 #include "toyalloc.h"
 
@@ -30,6 +40,7 @@
 #define LIVE_TOP_SITES	20
 #define LIVE_RING	1024
 #define LIVE_MT		6		/* migratetypes shown; more go to the last */
+#define LIVE_ORDERS	COMPAT_NR_PAGE_ORDERS	/* the real buddy's orders */
 
 static const unsigned int class_sizes[LIVE_CLASSES - 1] = {
 	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
@@ -41,8 +52,8 @@ struct live_site {
 };
 
 struct live_cpu {
-	unsigned long page_alloc[TOY_NR_ORDERS][LIVE_MT];
-	unsigned long page_free[TOY_NR_ORDERS];
+	unsigned long page_alloc[LIVE_ORDERS][LIVE_MT];
+	unsigned long page_free[LIVE_ORDERS];
 	unsigned long kmalloc_count[LIVE_CLASSES];
 	unsigned long kmalloc_requested[LIVE_CLASSES];
 	unsigned long kmalloc_allocated[LIVE_CLASSES];
@@ -55,7 +66,7 @@ struct zone_sample {
 	u64 seq, time_ns;
 	int nid;
 	const char *zone;
-	unsigned long nr_free[TOY_NR_ORDERS];
+	unsigned long nr_free[LIVE_ORDERS];
 };
 
 static struct live_cpu __percpu *live_cpu;
@@ -69,6 +80,7 @@ static u64 ring_seq;
 static void sample_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sample_work, sample_work_fn);
 
+/* Called with preemption disabled. */
 static void count_site(unsigned long site)
 {
 	struct live_cpu *lc = this_cpu_ptr(live_cpu);
@@ -107,20 +119,25 @@ static unsigned int class_of(size_t bytes_alloc)
 static void probe_page_alloc(void *data, struct page *page, unsigned int order,
 			     gfp_t gfp, int migratetype)
 {
-	if (!page || order > TOY_MAX_ORDER)
+	if (!page || order >= LIVE_ORDERS)
 		return;
 	migratetype = clamp(migratetype, 0, LIVE_MT - 1);
+	preempt_disable_notrace();
 	this_cpu_inc(live_cpu->page_alloc[order][migratetype]);
+	preempt_enable_notrace();
 }
 
 /*
  * Every freed page passes free_pages_prepare(), which fires mm_page_free;
  * mm_page_free_batched fires for the same pages again when they were
- * freed in a batch (free_unref_page_list()), so it is not counted.
+ * freed in a batch (free_unref_page_list(), free_unref_folios()), so it
+ * is not counted.
  */
 static void probe_page_free(void *data, struct page *page, unsigned int order)
 {
-	this_cpu_inc(live_cpu->page_free[min_t(unsigned int, order, TOY_MAX_ORDER)]);
+	preempt_disable_notrace();
+	this_cpu_inc(live_cpu->page_free[min_t(unsigned int, order, LIVE_ORDERS - 1)]);
+	preempt_enable_notrace();
 }
 
 static void probe_kmalloc(void *data, unsigned long call_site, const void *ptr,
@@ -130,10 +147,12 @@ static void probe_kmalloc(void *data, unsigned long call_site, const void *ptr,
 
 	if (!ptr)
 		return;
+	preempt_disable_notrace();
 	this_cpu_inc(live_cpu->kmalloc_count[c]);
 	this_cpu_add(live_cpu->kmalloc_requested[c], bytes_req);
 	this_cpu_add(live_cpu->kmalloc_allocated[c], bytes_alloc);
 	count_site(call_site);
+	preempt_enable_notrace();
 }
 
 static void probe_cache_alloc(void *data, unsigned long call_site, const void *ptr,
@@ -141,8 +160,10 @@ static void probe_cache_alloc(void *data, unsigned long call_site, const void *p
 {
 	if (!ptr)
 		return;
+	preempt_disable_notrace();
 	this_cpu_inc(live_cpu->cache_allocs);
 	count_site(call_site);
+	preempt_enable_notrace();
 }
 
 static struct live_probe {
@@ -219,7 +240,7 @@ static void take_zone_samples(void)
 			s->time_ns = now;
 			s->nid = nid;
 			s->zone = zone->name;
-			for (o = 0; o < TOY_NR_ORDERS; o++)
+			for (o = 0; o < LIVE_ORDERS; o++)
 				/* Unlocked, as a sample: /proc/buddyinfo locks. */
 				s->nr_free[o] = data_race(READ_ONCE(zone->free_area[o].nr_free));
 			spin_unlock_irq(&ring_lock);
@@ -294,7 +315,7 @@ static const struct file_operations snapshot_fops = {
 
 static int counters_show(struct seq_file *m, void *v)
 {
-	unsigned long alloc[TOY_NR_ORDERS][LIVE_MT] = {}, freed[TOY_NR_ORDERS] = {};
+	unsigned long alloc[LIVE_ORDERS][LIVE_MT] = {}, freed[LIVE_ORDERS] = {};
 	unsigned long cnt[LIVE_CLASSES] = {}, req[LIVE_CLASSES] = {}, all[LIVE_CLASSES] = {};
 	unsigned long cache_allocs = 0;
 	struct live_cpu *lc;
@@ -302,7 +323,7 @@ static int counters_show(struct seq_file *m, void *v)
 
 	for_each_possible_cpu(cpu) {
 		lc = per_cpu_ptr(live_cpu, cpu);
-		for (o = 0; o < TOY_NR_ORDERS; o++) {
+		for (o = 0; o < LIVE_ORDERS; o++) {
 			for (t = 0; t < LIVE_MT; t++)
 				alloc[o][t] += READ_ONCE(lc->page_alloc[o][t]);
 			freed[o] += READ_ONCE(lc->page_free[o]);
@@ -315,7 +336,7 @@ static int counters_show(struct seq_file *m, void *v)
 		cache_allocs += READ_ONCE(lc->cache_allocs);
 	}
 	seq_printf(m, "enabled %d\n", READ_ONCE(live_enabled));
-	for (o = 0; o < TOY_NR_ORDERS; o++) {
+	for (o = 0; o < LIVE_ORDERS; o++) {
 		seq_printf(m, "page_alloc order=%d", o);
 		for (t = 0; t < LIVE_MT; t++)
 			seq_printf(m, " mt%d=%lu", t, alloc[o][t]);
@@ -394,16 +415,16 @@ static int zone_frag_show(struct seq_file *m, void *v)
 			continue;
 		seq_printf(m, "seq=%llu time_ms=%llu node=%d zone=%s free=", s.seq,
 			   div_u64(s.time_ns, NSEC_PER_MSEC), s.nid, s.zone);
-		for (o = 0; o < TOY_NR_ORDERS; o++)
-			seq_printf(m, "%lu%c", s.nr_free[o], o < TOY_MAX_ORDER ? ',' : ' ');
+		for (o = 0; o < LIVE_ORDERS; o++)
+			seq_printf(m, "%lu%c", s.nr_free[o], o < LIVE_ORDERS - 1 ? ',' : ' ');
 		seq_puts(m, "unusable=");
-		for (o = 0; o < TOY_NR_ORDERS; o++)
-			seq_printf(m, "%d%c", toy_unusable_index(s.nr_free, TOY_NR_ORDERS, o),
-				   o < TOY_MAX_ORDER ? ',' : ' ');
+		for (o = 0; o < LIVE_ORDERS; o++)
+			seq_printf(m, "%d%c", toy_unusable_index(s.nr_free, LIVE_ORDERS, o),
+				   o < LIVE_ORDERS - 1 ? ',' : ' ');
 		seq_puts(m, "extfrag=");
-		for (o = 0; o < TOY_NR_ORDERS; o++)
-			seq_printf(m, "%d%c", toy_extfrag_index(s.nr_free, TOY_NR_ORDERS, o),
-				   o < TOY_MAX_ORDER ? ',' : '\n');
+		for (o = 0; o < LIVE_ORDERS; o++)
+			seq_printf(m, "%d%c", toy_extfrag_index(s.nr_free, LIVE_ORDERS, o),
+				   o < LIVE_ORDERS - 1 ? ',' : '\n');
 		cond_resched();
 	}
 	return 0;

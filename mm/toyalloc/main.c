@@ -14,6 +14,8 @@
 #include <linux/seq_file.h>
 #include <linux/vmalloc.h>
 
+#include <compat/mm.h>
+
 #include "toyalloc.h"
 
 #define CREATE_TRACE_POINTS
@@ -88,6 +90,9 @@ int toy_destroy_registered_cache(struct toy_cache *c, bool force,
 	mutex_unlock(&toy.caches_lock);
 	return ret;
 }
+
+/* The pool is made of the real buddy's blocks of the toy's largest order. */
+static_assert(TOY_NR_ORDERS <= COMPAT_NR_PAGE_ORDERS);
 
 static void free_pool(void)
 {
