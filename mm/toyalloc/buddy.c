@@ -17,6 +17,12 @@
 
 #include "buddy.h"
 
+const char * const toy_policy_names[TOYALLOC_NR_POLICIES] = {
+	[TOYALLOC_POLICY_LIFO] = "lifo",
+	[TOYALLOC_POLICY_FIFO] = "fifo",
+	[TOYALLOC_POLICY_ADDR] = "addr",
+};
+
 static unsigned long map_longs(unsigned long nr_pages, unsigned int order)
 {
 	return BITS_TO_LONGS(nr_pages >> order);

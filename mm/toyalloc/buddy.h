@@ -75,6 +75,8 @@ static inline unsigned long toy_buddy_report_total(const struct toy_buddy_report
 	       r->bad_list + r->lost_pages;
 }
 
+extern const char * const toy_policy_names[TOYALLOC_NR_POLICIES];
+
 /* Memory for pages[] and the free maps, sized by toy_buddy_meta_size(). */
 size_t toy_buddy_meta_size(unsigned long nr_pages);
 void toy_buddy_init(struct toy_buddy *b, unsigned long nr_pages, void *meta,

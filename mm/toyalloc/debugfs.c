@@ -12,12 +12,6 @@
 #include "frag.h"
 #include "toyalloc.h"
 
-const char * const toy_policy_names[TOYALLOC_NR_POLICIES] = {
-	[TOYALLOC_POLICY_LIFO] = "lifo",
-	[TOYALLOC_POLICY_FIFO] = "fifo",
-	[TOYALLOC_POLICY_ADDR] = "addr",
-};
-
 static const char * const stat_names[TOY_NR_CACHE_STATS] = {
 	[TOY_ALLOC_FAST] = "alloc_fast",
 	[TOY_ALLOC_SLOW] = "alloc_slow",

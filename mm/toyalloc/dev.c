@@ -203,7 +203,7 @@ static long ioc_cache_create(struct toy_session *s, void __user *uarg)
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
-	ret = toy_cache_init(c, &toy.buddy, arg.name, arg.object_size, arg.align,
+	ret = toy_cache_init(c, &toy.slab_pool, arg.name, arg.object_size, arg.align,
 			     arg.order, arg.flags);
 	if (ret)
 		goto err_free;
@@ -318,7 +318,7 @@ static long ioc_corrupt(struct toy_session *s, void __user *uarg)
 	p = lookup_handle(s, arg.handle);
 	if (!p)
 		return -ENOENT;
-	c = toy_cache_of(&toy.buddy, p);
+	c = toy_cache_of(&toy.slab_pool, p);
 	if (!c)
 		return -EINVAL;		/* pages, not an object */
 	ret = toy_cache_corrupt(c, p, arg.kind);
@@ -341,7 +341,7 @@ static long ioc_peek(struct toy_session *s, void __user *uarg)
 	p = lookup_handle(s, arg.handle);
 	if (!p)
 		return -ENOENT;
-	c = toy_cache_of(&toy.buddy, p);
+	c = toy_cache_of(&toy.slab_pool, p);
 	if (c) {
 		size = toy_cache_object_size(c, p);
 	} else {
@@ -482,7 +482,7 @@ static long ioc_bench(void __user *uarg)
 	if (arg.kind == TOYALLOC_BENCH_TOY_CACHE) {
 		b.toy_cache = kzalloc(sizeof(*b.toy_cache), GFP_KERNEL);
 		if (!b.toy_cache ||
-		    toy_cache_init(b.toy_cache, &toy.buddy, "bench", arg.param, 0, -1, 0))
+		    toy_cache_init(b.toy_cache, &toy.slab_pool, "bench", arg.param, 0, -1, 0))
 			goto out;
 	} else if (arg.kind == TOYALLOC_BENCH_REAL_CACHE) {
 		b.real_cache = kmem_cache_create("toyalloc_bench", arg.param, 0, 0, NULL);

@@ -77,13 +77,13 @@ static unsigned long slab_index(struct toy_cache *c, struct toy_page *slab)
 
 static void *slab_base(struct toy_cache *c, struct toy_page *slab)
 {
-	return toy_pool_addr(slab_index(c, slab));
+	return c->ops->page_addr(slab_index(c, slab));
 }
 
 /* Object number of @p in @slab, or -1 if @p is not an object start. */
 static long object_nr(struct toy_cache *c, struct toy_page *slab, const void *p)
 {
-	long idx = toy_pool_index(p);
+	long idx = c->ops->page_index(p);
 	unsigned long off;
 
 	if (idx < 0 || slab_head(c, idx) != slab)
@@ -97,11 +97,11 @@ static long object_nr(struct toy_cache *c, struct toy_page *slab, const void *p)
 static void report(struct toy_cache *c, enum toyalloc_slab_error err,
 		   const void *p)
 {
-	long idx = toy_pool_index(p);
+	long idx = c->ops->page_index(p);
 
 	c->errors[err]++;
 	c->errors_total[err]++;
-	toy_slab_report(c, err, idx < 0 ? -1 : (idx << PAGE_SHIFT) + offset_in_page(p));
+	c->ops->report(c, err, idx < 0 ? -1 : (idx << PAGE_SHIFT) + offset_in_page(p));
 }
 
 static void poison(struct toy_cache *c, u8 *obj)
@@ -183,9 +183,9 @@ static int calculate_layout(struct toy_cache *c, int order)
 	return c->objects ? 0 : -EINVAL;
 }
 
-int toy_cache_init(struct toy_cache *c, struct toy_buddy *b, const char *name,
-		   unsigned int object_size, unsigned int align, int order,
-		   unsigned int flags)
+int toy_cache_init(struct toy_cache *c, const struct toy_slab_pool *pool,
+		   const char *name, unsigned int object_size, unsigned int align,
+		   int order, unsigned int flags)
 {
 	int cpu;
 
@@ -202,7 +202,8 @@ int toy_cache_init(struct toy_cache *c, struct toy_buddy *b, const char *name,
 	c->object_size = object_size;
 	c->align = align;
 	c->flags = flags;
-	c->buddy = b;
+	c->buddy = pool->buddy;
+	c->ops = pool->ops;
 	if (calculate_layout(c, order))
 		return -EINVAL;
 
@@ -234,7 +235,7 @@ static struct toy_page *new_slab(struct toy_cache *c)
 	slab->inuse = 0;
 	slab->frozen = 0;
 	slab->corrupt = 0;
-	base = toy_pool_addr(idx);
+	base = c->ops->page_addr(idx);
 	next = NULL;
 	for (i = c->objects; i-- > 0; ) {
 		obj = base + i * c->size;
@@ -526,7 +527,7 @@ int toy_cache_free(struct toy_cache *c, void *obj)
 {
 	struct toy_cpu_slab *slot;
 	struct toy_page *slab;
-	long idx = toy_pool_index(obj);
+	long idx = c->ops->page_index(obj);
 	int ret = 0;
 
 	if (idx < 0 || c->buddy->pages[idx].cache != c ||
@@ -785,16 +786,16 @@ void toy_cache_info(struct toy_cache *c, struct toy_cache_info *info)
 	info->active_slabs = info->num_slabs;
 }
 
-struct toy_cache *toy_cache_of(struct toy_buddy *b, const void *obj)
+struct toy_cache *toy_cache_of(const struct toy_slab_pool *pool, const void *obj)
 {
-	long idx = toy_pool_index(obj);
+	long idx = pool->ops->page_index(obj);
 
-	return idx < 0 ? NULL : b->pages[idx].cache;
+	return idx < 0 ? NULL : pool->buddy->pages[idx].cache;
 }
 
 unsigned int toy_cache_object_size(struct toy_cache *c, const void *obj)
 {
-	long idx = toy_pool_index(obj);
+	long idx = c->ops->page_index(obj);
 
 	if (idx < 0 || object_nr(c, slab_head(c, idx), obj) < 0)
 		return 0;
@@ -837,15 +838,16 @@ int toy_cache_corrupt(struct toy_cache *c, void *obj,
 	return 0;
 }
 
-int toy_kmalloc_init(struct toy_kmalloc *km, struct toy_buddy *b)
+int toy_kmalloc_init(struct toy_kmalloc *km, const struct toy_slab_pool *pool)
 {
 	char name[TOYALLOC_NAME_LEN];
 	int i, ret;
 
 	memset(km, 0, sizeof(*km));
+	km->pool = pool;
 	for (i = 0; i < TOY_NR_KMALLOC; i++) {
 		snprintf(name, sizeof(name), "kmalloc-%u", toy_kmalloc_sizes[i]);
-		ret = toy_cache_init(&km->caches[i], b, name,
+		ret = toy_cache_init(&km->caches[i], pool, name,
 				     toy_kmalloc_sizes[i], 0, -1, 0);
 		if (ret) {
 			while (i--)
@@ -874,7 +876,7 @@ void toy_kmalloc_destroy(struct toy_kmalloc *km)
 
 void *toy_kmalloc(struct toy_kmalloc *km, size_t size)
 {
-	struct toy_buddy *b = km->caches[0].buddy;
+	struct toy_buddy *b = km->pool->buddy;
 	unsigned int order;
 	long idx;
 	int i;
@@ -894,15 +896,15 @@ void *toy_kmalloc(struct toy_kmalloc *km, size_t size)
 	km->large_requested += size;
 	km->large_allocated += PAGE_SIZE << order;
 	spin_unlock(&b->lock);
-	return toy_pool_addr(idx);
+	return km->pool->ops->page_addr(idx);
 }
 
 /* Free what toy_kmalloc() returned: a class object or a block of pages. */
 int toy_kfree(struct toy_kmalloc *km, void *obj)
 {
-	struct toy_buddy *b = km->caches[0].buddy;
-	struct toy_cache *c = toy_cache_of(b, obj);
-	long idx = toy_pool_index(obj);
+	struct toy_buddy *b = km->pool->buddy;
+	struct toy_cache *c = toy_cache_of(km->pool, obj);
+	long idx = km->pool->ops->page_index(obj);
 	int order;
 
 	if (c)

@@ -16,6 +16,31 @@
 #define TOY_MIN_PARTIAL		4	/* empty slabs kept before freeing */
 #define TOY_NR_KMALLOC		13
 
+/*
+ * What the slab allocator needs to know about the memory its buddy
+ * hands out, from whoever owns it (pool.c in the module, a shim in the
+ * unit tests), as mm/damon takes its damon_operations: slab.c calls
+ * nothing but the toy buddy and these.
+ */
+struct toy_slab_ops {
+	/* The address of buddy page @idx. */
+	void *(*page_addr)(unsigned long idx);
+	/* The buddy page holding @addr, or -1 if no buddy page does. */
+	long (*page_index)(const void *addr);
+	/*
+	 * A corruption found in @c at @pool_offset (-1: not in the pool);
+	 * called with @c's list_lock held, so it must not sleep.
+	 */
+	void (*report)(struct toy_cache *c, enum toyalloc_slab_error err,
+		       long pool_offset);
+};
+
+/* The memory slabs are made of: a toy buddy and what its pages are. */
+struct toy_slab_pool {
+	struct toy_buddy *buddy;
+	const struct toy_slab_ops *ops;
+};
+
 enum toy_cache_stat {
 	TOY_ALLOC_FAST,		/* from the CPU slot's freelist */
 	TOY_ALLOC_SLOW,		/* refill, new slab, or a debug cache */
@@ -47,6 +72,7 @@ struct toy_cache {
 	unsigned int meta_offset;	/* struct toy_obj_meta */
 	unsigned int order, objects, flags;
 	struct toy_buddy *buddy;
+	const struct toy_slab_ops *ops;
 	struct toy_cpu_slab __percpu *cpu_slab;
 
 	spinlock_t list_lock;		/* lists, slabs off-CPU, fields below */
@@ -69,6 +95,7 @@ struct toy_cache_info {
 };
 
 struct toy_kmalloc {
+	const struct toy_slab_pool *pool;
 	struct toy_cache caches[TOY_NR_KMALLOC];
 	u64 large_allocs, large_requested, large_allocated;
 };
@@ -76,15 +103,9 @@ struct toy_kmalloc {
 extern const unsigned int toy_kmalloc_sizes[TOY_NR_KMALLOC];
 extern const char * const toy_slab_error_names[TOYALLOC_NR_ERRORS];
 
-/* Supplied by the pool (pool.c in the module, a shim in the unit tests). */
-void *toy_pool_addr(unsigned long idx);
-long toy_pool_index(const void *addr);
-void toy_slab_report(struct toy_cache *c, enum toyalloc_slab_error err,
-		     long pool_offset);
-
-int toy_cache_init(struct toy_cache *c, struct toy_buddy *b, const char *name,
-		   unsigned int object_size, unsigned int align, int order,
-		   unsigned int flags);
+int toy_cache_init(struct toy_cache *c, const struct toy_slab_pool *pool,
+		   const char *name, unsigned int object_size, unsigned int align,
+		   int order, unsigned int flags);
 int toy_cache_destroy(struct toy_cache *c, bool force, unsigned long *live);
 void toy_cache_shrink(struct toy_cache *c);
 void *toy_cache_alloc(struct toy_cache *c, unsigned int requested);
@@ -99,9 +120,9 @@ int toy_cache_corrupt(struct toy_cache *c, void *obj,
 /* Bytes of a live object a caller may read: its requested size, or 0. */
 unsigned int toy_cache_object_size(struct toy_cache *c, const void *obj);
 /* The cache a pool address belongs to, or NULL. */
-struct toy_cache *toy_cache_of(struct toy_buddy *b, const void *obj);
+struct toy_cache *toy_cache_of(const struct toy_slab_pool *pool, const void *obj);
 
-int toy_kmalloc_init(struct toy_kmalloc *km, struct toy_buddy *b);
+int toy_kmalloc_init(struct toy_kmalloc *km, const struct toy_slab_pool *pool);
 void toy_kmalloc_shrink(struct toy_kmalloc *km);
 void toy_kmalloc_destroy(struct toy_kmalloc *km);
 void *toy_kmalloc(struct toy_kmalloc *km, size_t size);

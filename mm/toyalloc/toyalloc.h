@@ -18,6 +18,7 @@ struct toy_report {
 
 struct toyalloc {
 	struct toy_buddy buddy;
+	struct toy_slab_pool slab_pool;	/* the buddy, and pool addresses */
 	struct toy_kmalloc kmalloc;
 	struct page **chunks;		/* max-order blocks of real pages */
 	unsigned long nr_chunks;
@@ -33,6 +34,12 @@ struct toyalloc {
 
 extern struct toyalloc toy;
 
+/* pool.c */
+int toy_pool_init(unsigned int pool_mb);
+void toy_pool_exit(void);
+void *toy_pool_addr(unsigned long idx);
+/* The pool page holding @addr, or -1. */
+long toy_pool_index(const void *addr);
 void toy_register_cache(struct toy_cache *c);
 int toy_destroy_registered_cache(struct toy_cache *c, bool force,
 				 unsigned long *live);
@@ -47,7 +54,6 @@ void toy_replay_exit(void);
 int toy_live_init(struct dentry *dir);
 void toy_live_exit(void);
 
-extern const char * const toy_policy_names[TOYALLOC_NR_POLICIES];
 /*
  * A debugfs file shown by NAME_show() and written by NAME_write(), like
  * DEFINE_SHOW_ATTRIBUTE() for a file that is also written.

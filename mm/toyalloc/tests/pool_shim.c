@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The pool of the unit tests: one aligned allocation, and a report counter. */
+/*
+ * The pool of the unit tests: one aligned allocation, and a report
+ * counter, given to the slab allocator as its toy_slab_ops.
+ */
 #include <linux/kernel.h>
 #include "../slab.h"
 #include "pool_shim.h"
@@ -22,13 +25,13 @@ void shim_pool_destroy(void)
 	pool_base = NULL;
 }
 
-void *toy_pool_addr(unsigned long idx)
+static void *shim_page_addr(unsigned long idx)
 {
 	assert(idx < pool_pages);
 	return pool_base + idx * PAGE_SIZE;
 }
 
-long toy_pool_index(const void *addr)
+static long shim_page_index(const void *addr)
 {
 	const char *p = addr;
 
@@ -37,8 +40,14 @@ long toy_pool_index(const void *addr)
 	return (p - pool_base) / PAGE_SIZE;
 }
 
-void toy_slab_report(struct toy_cache *c, enum toyalloc_slab_error err,
-		     long pool_offset)
+static void shim_report(struct toy_cache *c, enum toyalloc_slab_error err,
+			long pool_offset)
 {
 	shim_reports[err]++;
 }
+
+const struct toy_slab_ops shim_slab_ops = {
+	.page_addr = shim_page_addr,
+	.page_index = shim_page_index,
+	.report = shim_report,
+};

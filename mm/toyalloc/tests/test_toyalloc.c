@@ -35,6 +35,7 @@ static void run(const char *name, void (*fn)(void))
 
 static struct toy_buddy buddy;
 static void *meta;
+static const struct toy_slab_pool slab_pool = { &buddy, &shim_slab_ops };
 
 static void buddy_setup(enum toyalloc_policy policy)
 {
@@ -232,7 +233,7 @@ static void slab_setup(unsigned int size, unsigned int flags)
 	CHECK(shim_pool_create(POOL_PAGES));
 	buddy_setup(TOYALLOC_POLICY_LIFO);
 	memset(shim_reports, 0, sizeof(shim_reports));
-	CHECK(toy_cache_init(&cache, &buddy, "test", size, 0, -1, flags) == 0);
+	CHECK(toy_cache_init(&cache, &slab_pool, "test", size, 0, -1, flags) == 0);
 }
 
 static void test_slab_basic(void)
@@ -273,17 +274,17 @@ static void test_slab_layout_limits(void)
 	struct toy_cache c;
 
 	buddy_setup(TOYALLOC_POLICY_LIFO);
-	CHECK(toy_cache_init(&c, &buddy, "x", 0, 0, -1, 0) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8193, 0, -1, 0) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8, 3, -1, 0) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8, 8192, -1, 0) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8, 0, 4, 0) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8, 0, -2, 0) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8, 0, -1, 0x10) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8, 0, -1,
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 0, 0, -1, 0) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8193, 0, -1, 0) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8, 3, -1, 0) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8, 8192, -1, 0) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8, 0, 4, 0) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8, 0, -2, 0) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8, 0, -1, 0x10) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8, 0, -1,
 			     TOYALLOC_CACHE_CTOR | TOYALLOC_CACHE_POISON) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 8192, 0, 0, 0) == -EINVAL);
-	CHECK(toy_cache_init(&c, &buddy, "x", 100, 64, -1, 0) == 0);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 8192, 0, 0, 0) == -EINVAL);
+	CHECK(toy_cache_init(&c, &slab_pool, "x", 100, 64, -1, 0) == 0);
 	CHECK(c.size == 128);
 	CHECK(toy_cache_destroy(&c, false, NULL) == 0);
 }
@@ -334,7 +335,7 @@ static void test_slab_layout_model(void)
 					if ((flags & TOYALLOC_CACHE_CTOR) &&
 					    (flags & TOYALLOC_CACHE_POISON))
 						continue;
-					ret = toy_cache_init(&c, &buddy, "x", size, aligns[a],
+					ret = toy_cache_init(&c, &slab_pool, "x", size, aligns[a],
 							     order, flags);
 					if (toy_model_cache_layout(size, aligns[a], order, flags,
 								   &l)) {
@@ -496,7 +497,7 @@ static void test_kmalloc(void)
 	shim_pool_destroy();
 	CHECK(shim_pool_create(POOL_PAGES));
 	buddy_setup(TOYALLOC_POLICY_LIFO);
-	CHECK(toy_kmalloc_init(&km, &buddy) == 0);
+	CHECK(toy_kmalloc_init(&km, &slab_pool) == 0);
 	p[0] = toy_kmalloc(&km, 1);
 	p[1] = toy_kmalloc(&km, 100);
 	p[2] = toy_kmalloc(&km, 8192);
@@ -506,7 +507,7 @@ static void test_kmalloc(void)
 	for (i = 0; i < 5; i++)
 		CHECK(p[i]);
 	CHECK(!p[5] && !toy_kmalloc(&km, TOYALLOC_KMALLOC_MAX + 1));
-	CHECK(toy_cache_of(&buddy, p[1]) == &km.caches[5]);	/* kmalloc-128 */
+	CHECK(toy_cache_of(&slab_pool, p[1]) == &km.caches[5]);	/* kmalloc-128 */
 	toy_cache_info(&km.caches[5], &info);
 	CHECK(info.live_requested == 100);
 	CHECK(info.stats[TOY_BYTES_ALLOCATED] - info.stats[TOY_BYTES_REQUESTED] ==
