@@ -27,6 +27,7 @@
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
+#include <trace/events/kmem.h>
 
 #include <compat/mm.h>
 
@@ -442,6 +443,16 @@ int toy_live_init(struct dentry *parent)
 		kvfree(ring);
 		return -ENOMEM;
 	}
+	/*
+	 * Each probe's prototype must be its event's TP_PROTO on this
+	 * kernel: checked when compiling against its <trace/events/kmem.h>
+	 * (as lttng-modules does), since a probe registered by name is
+	 * not type-checked.
+	 */
+	check_trace_callback_type_mm_page_alloc(probe_page_alloc);
+	check_trace_callback_type_mm_page_free(probe_page_free);
+	check_trace_callback_type_kmalloc(probe_kmalloc);
+	check_trace_callback_type_kmem_cache_alloc(probe_cache_alloc);
 	for_each_kernel_tracepoint(find_tracepoint, NULL);
 
 	dir = debugfs_create_dir("live", parent);
