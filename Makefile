@@ -9,8 +9,12 @@
 #   make vm           a shell in the guest with the modules available
 #   make deps         install the Debian packages everything here needs
 #
-#   KERNEL=stock|debug  which kernel's build directory KDIR defaults to,
-#                       and the kernel bench and vm boot
+#   KERNEL=6.1|6.12|7.3|6.1-debug
+#                       a kernel line of scripts/kernels.conf (or a line's
+#                       debug kernel): which kernel's build directory KDIR
+#                       defaults to, and the kernel demo, bench and vm
+#                       boot. Default: the newest line for demo, 6.1
+#                       ("stock"; "debug" is 6.1-debug) for the others
 #   KDIR=<dir>          build against any kernel build directory
 #   PAGING=4|5          page-table levels for demo/bench/vm (default 5)
 #
@@ -19,7 +23,7 @@
 # line to run), so each works on a fresh Debian 12 machine. make clean
 # needs nothing.
 
-KERNEL ?= stock
+KERNEL ?=
 PAGING ?= 5
 
 # The kernel build directory is looked up when a recipe first uses it,
@@ -30,7 +34,7 @@ ifdef KDIR
 KDIR_DEPS := deps-build
 else
 KDIR_DEPS := deps
-KDIR_CMD := $(if $(filter debug,$(KERNEL)),scripts/debug-kernel.sh,scripts/kdir.sh)
+KDIR_CMD := scripts/kdir.sh $(or $(KERNEL),stock)
 KDIR = $(eval KDIR := $$(shell $(KDIR_CMD)))$(or $(KDIR),$(error $(KDIR_CMD) found no kernel build directory))
 endif
 
@@ -69,13 +73,13 @@ lint: deps
 	scripts/lint.sh $(KDIR)
 
 demo: deps
-	scripts/demo.sh
+	KERNEL=$(KERNEL) scripts/demo.sh
 
 bench: deps
-	KERNEL=$(KERNEL) scripts/bench.sh $(BENCH)
+	KERNEL=$(or $(KERNEL),stock) scripts/bench.sh $(BENCH)
 
 vm: deps modules selftests tools
-	scripts/vm.sh --kernel $(KERNEL) --paging $(PAGING) --no-build --interactive
+	scripts/vm.sh --kernel $(or $(KERNEL),stock) --paging $(PAGING) --no-build --interactive
 
 # Needs nothing installed: kbuild's own clean needs a kernel build
 # directory, so the files kbuild writes for an external module go by name;

@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The test command (make check): dependencies, zero-warning lint, user-space
-# unit tests, the rig self-test, then every kselftest suite in QEMU on the
-# stock and the debug kernel, each with 5- and 4-level paging (a walker bug
+# The test command (make check): dependencies, zero-warning lint on every
+# kernel line, user-space unit tests, the rig self-test, then every
+# kselftest suite in QEMU on each line's stock kernel (scripts/kernels.conf)
+# and on the debug kernel, each with 5- and 4-level paging (a walker bug
 # showed only on a 5-level kernel running 4-level), then the stage times
-# (also in results/check/stages.txt) and one summary. Exits non-zero on any
-# failure, timeout or kernel report.
+# (also in results/check/stages.txt) and one summary, each run named by
+# kernel release and paging. Exits non-zero on any failure, timeout or
+# kernel report.
 set -eu
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -28,12 +30,19 @@ stage() {	# stage <name> <command...>
 }
 
 run_suites() {	# run_suites <kernel> <paging>: a failing run is summarised, not fatal
-	kdir=$(if [ "$1" = debug ]; then scripts/debug-kernel.sh; else stock_kdir; fi)
+	kdir=$(kernel_kdir "$1") || return 1
 	make -s KDIR="$kdir" modules
+	release=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+		"$kdir/include/generated/utsrelease.h")
+	run=$results/${release}_$2-level
+	mkdir -p "$run"
+	suites=$(suites_for "$release" | grep -v '^skip ' | tr '\n' ' ')
+	suites_for "$release" | sed -n "s/^skip \([^ ]*\) \(.*\)/\1: not run: \2 not built for $release/p" \
+		> "$run/not-run"
 	scripts/vm.sh --kernel "$1" --paging "$2" --no-build --quiet \
 		--timeout "${MMSUITE_RUN_TIMEOUT:-2400}" --mem 2048 \
-		--out "$results/$1-$2" run-selftests || true
-	cat "$results/$1-$2/verdict"
+		--out "$run" run-selftests $suites || true
+	cat "$run/verdict"
 }
 
 unit_tests() {
@@ -48,19 +57,25 @@ unit_tests() {
 rm -rf "$results"
 mkdir -p "$results"
 stage "dependencies" scripts/install-deps.sh
-stage "lint: W=1, sparse, checkpatch" scripts/lint.sh "$(stock_kdir)"
+for line in $(lines); do
+	stage "kernel $line (fetched once)" scripts/kernel-line.sh "$line"
+done
+stage "lint: W=1, sparse on every line, checkpatch" scripts/lint.sh $(for line in $(lines); do kernel_kdir "$line"; done)
 stage "user-space unit tests" unit_tests
 stage "selftests build" make -s selftests
 stage "rig self-test" sh -c 'make -s KDIR="$1" modules && scripts/rig-selftest.sh stock' \
 	_ "$(stock_kdir)"
-stage "kselftests: stock kernel, 5-level paging" run_suites stock 5
-stage "kselftests: stock kernel, 4-level paging" run_suites stock 4
+for line in $(lines); do
+	stage "kselftests: $line, 5-level paging" run_suites "$line" 5
+	stage "kselftests: $line, 4-level paging" run_suites "$line" 4
+done
 stage "debug kernel (cached after the first build)" scripts/debug-kernel.sh
-stage "kselftests: debug kernel, 4-level paging" run_suites debug 4
-stage "kselftests: debug kernel, 5-level paging" run_suites debug 5
+stage "kselftests: $(lines | head -n 1)-debug, 4-level paging" run_suites debug 4
+stage "kselftests: $(lines | head -n 1)-debug, 5-level paging" run_suites debug 5
 
 printf '%6ss  %s\n' "$(($(now) - T0))" total >> "$results/stages.txt"
 echo "==> stage times (results/check/stages.txt)"
 cat "$results/stages.txt"
 echo "==> summary (logs in results/check/, total $(($(now) - T0))s)"
+cat "$results"/*/not-run 2>/dev/null || true
 scripts/ktap-summary.sh "$results"/*/output.txt

@@ -15,6 +15,8 @@ fi
 for m in /lib/mmsuite/*.ko; do
 	insmod "$m" && echo "loaded ${m##*/}"
 done
+[ -f /lib/mmsuite/mshare.ko ] ||
+	say "mshare: not built for $(uname -r) (proven on 6.1 only; make demo KERNEL=6.1)"
 
 if [ -e /sys/kernel/debug/ptwalk/walk ]; then
 	sleep 1000 &

@@ -15,7 +15,7 @@ mkdir -p /dev/shm /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t devpts devpts /dev/pts
 . /etc/mmsuite/env
-export MMSUITE_KERNEL MMSUITE_PAGING
+export MMSUITE_KERNEL MMSUITE_RELEASE MMSUITE_PAGING
 hostname mmsuite
 
 kmemleak=/sys/kernel/debug/kmemleak

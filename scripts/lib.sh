@@ -71,3 +71,82 @@ debug_kdir() {
 now() {
 	date +%s
 }
+
+# Kernel lines (scripts/kernels.conf). A kernel name is a line (6.1,
+# 6.12, 7.3) or a line's debug kernel (6.1-debug); "stock" and "debug"
+# name the oldest line's, as before there were lines.
+KERNELS_CONF=$REPO_ROOT/scripts/kernels.conf
+
+lines() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KERNELS_CONF" | awk '{ print $1 }'
+}
+
+newest_line() {
+	lines | sort -V | tail -n 1
+}
+
+line_field() {	# line_field <line> <field number>
+	v=$(sed -e 's/#.*//' "$KERNELS_CONF" | awk -v l="$1" -v f="$2" '$1 == l { print $f }')
+	[ -n "$v" ] || die "kernel line '$1' is not in scripts/kernels.conf (lines: $(lines | tr '\n' ' '))"
+	echo "$v"
+}
+
+kernel_name() {	# kernel_name <name>: canonical <line> or <line>-debug
+	case "$1" in
+	stock) lines | head -n 1 ;;
+	debug) echo "$(lines | head -n 1)-debug" ;;
+	*-debug) line_field "${1%-debug}" 1 >/dev/null && echo "$1" ;;
+	*) line_field "$1" 1 >/dev/null && echo "$1" ;;
+	esac
+}
+
+is_debug_kernel() {
+	case "$1" in *-debug|debug) return 0 ;; esac
+	return 1
+}
+
+# The build directory of a kernel, fetching or building it first.
+kernel_kdir() {
+	k=$(kernel_name "$1") || exit 1
+	if is_debug_kernel "$k"; then
+		[ "${k%-debug}" = "$(lines | head -n 1)" ] ||
+			die "no debug kernel for the $k line yet (only $(lines | head -n 1)-debug)"
+		"$REPO_ROOT/scripts/debug-kernel.sh"
+	else
+		d=$("$REPO_ROOT/scripts/kernel-line.sh" "$k") || exit 1
+		cd "$d/kdir" && pwd -P
+	fi
+}
+
+# The project's modules in the tree that were built for <release>.
+built_modules() {
+	for ko in $(find "$REPO_ROOT/mm" "$REPO_ROOT/drivers" -name '*.ko' 2>/dev/null); do
+		v=$(/sbin/modinfo -F vermagic "$ko" 2>/dev/null)
+		[ "${v%% *}" = "$1" ] && echo "$ko"
+	done
+}
+
+# The selftest suites whose modules are built for <release>: a suite
+# named after a module needs it; a suite of no module of its own
+# (mshare_preload) needs the modules its "requires" file names, which for
+# the others are loaded when built. Prints "skip <suite> <module>..." for
+# the suites that cannot run.
+suites_for() {
+	mods=$(built_modules "$1" | sed 's|.*/||; s|\.ko$||')
+	for s in $(ls "$REPO_ROOT/selftests/out"); do
+		if [ -d "$REPO_ROOT/mm/$s" ] || [ -d "$REPO_ROOT/drivers/$s" ]; then
+			need=$s
+		else
+			need=$(cat "$REPO_ROOT/selftests/$s/requires" 2>/dev/null || true)
+		fi
+		missing=""
+		for m in $need; do
+			echo "$mods" | grep -qx "$m" || missing="$missing $m"
+		done
+		if [ -z "$missing" ]; then
+			echo "$s"
+		else
+			echo "skip $s$missing"
+		fi
+	done
+}

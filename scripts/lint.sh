@@ -1,23 +1,27 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Zero-warning gate: W=1 build with sparse (C=2) against KDIR, then
+# Zero-warning gate: W=1 build with sparse (C=2) against each KDIR given
+# (default: the stock kernel's), then
 # checkpatch.pl --strict on every C source and header, docutils on every
 # Documentation/*.rst. Any output fails.
 set -eu
 . "$(dirname "$0")/lib.sh"
-kdir=${1:-$(stock_kdir)}
+[ $# -gt 0 ] || set -- "$(stock_kdir)"
 cd "$REPO_ROOT"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-make -s -C "$kdir" M="$REPO_ROOT" clean >/dev/null
-make -s -C "$kdir" M="$REPO_ROOT" W=1 C=2 CONFIG_DEBUG_INFO_BTF_MODULES= \
-	modules >"$log" 2>&1 || { cat "$log"; die "build failed"; }
-if [ -s "$log" ]; then
-	cat "$log"
-	die "W=1/sparse build printed warnings"
-fi
-echo "lint: W=1 + sparse: clean"
+for kdir in "$@"; do
+	scripts/compat-probe.sh "$kdir"
+	make -s -C "$kdir" M="$REPO_ROOT" clean >/dev/null
+	make -s -C "$kdir" M="$REPO_ROOT" W=1 C=2 CONFIG_DEBUG_INFO_BTF_MODULES= \
+		modules >"$log" 2>&1 || { cat "$log"; die "build against $kdir failed"; }
+	if [ -s "$log" ]; then
+		cat "$log"
+		die "W=1/sparse build against $kdir printed warnings"
+	fi
+	echo "lint: W=1 + sparse against $(basename "$kdir"): clean"
+done
 
 checkpatch="$(ensure_ksrc_extract)/scripts/checkpatch.pl"
 # User-space code: selftests, tools, benchmarks, unit tests. The unit

@@ -38,4 +38,21 @@ grep -q 'timed out' "$out/hang-caught.log" ||
 	{ echo "rig self-test: hang not reported as a timeout" >&2; bad=1; }
 grep -q 'WARNING: .*rig_warn' "$out/warn-caught.log" ||
 	{ echo "rig self-test: WARN not shown in the report" >&2; bad=1; }
+
+# A module built for another kernel line is refused by the kernel's own
+# check, with its usual message, and nothing is reported.
+this=$(kernel_name "$kernel")
+this=${this%-debug}
+for other in $(lines); do
+	[ "$other" != "$this" ] || continue
+	odir=$out/built-for-$other
+	rm -rf "$odir"
+	mkdir -p "$odir"
+	cp "$mods"/Kbuild "$mods"/*.c "$odir/"
+	make -s -C "$(kernel_kdir "$other")" M="$odir" CONFIG_DEBUG_INFO_BTF_MODULES= \
+		modules >"$odir/build.log" 2>&1 || { cat "$odir/build.log" >&2; bad=1; continue; }
+	expect pass "refused-$other-module" --ko "$odir/rig_warn.ko" \
+		'! insmod /lib/mmsuite/rig_warn.ko && ! grep -q "^rig_warn " /proc/modules &&
+		 dmesg | grep -E "rig_warn: (version magic|disagrees about version of symbol)"'
+done
 exit $bad

@@ -6,7 +6,9 @@
 # kernel report in the console log, even if the command succeeded.
 #
 #   scripts/vm.sh [options] [--] 'guest shell command'
-#     --kernel stock|debug   kernel to boot (default stock)
+#     --kernel NAME          kernel to boot: a line of scripts/kernels.conf
+#                            (6.1, 6.12, 7.3), <line>-debug, or stock and
+#                            debug for the oldest line's (default stock)
 #     --paging 4|5           page-table levels (default 5)
 #     --mem MIB              guest memory (default 2048)
 #     --timeout SEC          hard limit for the whole run (default 600)
@@ -45,19 +47,19 @@ while [ $# -gt 0 ]; do
 done
 cmd=${*:-true}
 
-case "$kernel" in
-stock)
-	release=$(stock_kernel_release)
-	image=/boot/vmlinuz-$release
-	kdir=$(stock_kdir)
-	;;
-debug)
-	kdir=$("$REPO_ROOT/scripts/debug-kernel.sh")
+kernel=$(kernel_name "$kernel") || exit 1
+if is_debug_kernel "$kernel"; then
+	kdir=$(kernel_kdir "$kernel") || exit 1
 	image=$kdir/arch/x86/boot/bzImage
 	release=$(cat "$kdir/include/config/kernel.release")
-	;;
-*) die "--kernel must be stock or debug" ;;
-esac
+	moddir=""	# what the tests use is built in
+else
+	line_dir=$("$REPO_ROOT/scripts/kernel-line.sh" "$kernel") || exit 1
+	kdir=$(cd "$line_dir/kdir" && pwd -P)
+	image=$line_dir/vmlinuz
+	release=$(cat "$line_dir/release")
+	moddir=$line_dir/modules
+fi
 case "$paging" in
 4) cpu=max,la57=off ;;
 5) cpu=max ;;
@@ -85,7 +87,12 @@ cp "$REPO_ROOT/scripts/guest-init.sh" "$root/init"
 cp "$REPO_ROOT/scripts/guest-selftests.sh" "$root/bin/run-selftests"
 cp "$REPO_ROOT/scripts/guest-demo.sh" "$root/bin/guest-demo"
 chmod +x "$root/init" "$root/bin/run-selftests" "$root/bin/guest-demo"
-for ko in $(find "$REPO_ROOT/mm" "$REPO_ROOT/drivers" -name '*.ko' 2>/dev/null) $extra_ko; do
+# Only modules built for this kernel: a tree built for another line
+# before keeps that line's objects (mshare is built for some lines only).
+for ko in $(built_modules "$release"); do
+	cp "$ko" "$root/lib/mmsuite/"
+done
+for ko in $extra_ko; do
 	cp "$ko" "$root/lib/mmsuite/"
 done
 if [ -d "$REPO_ROOT/selftests/out" ]; then
@@ -95,24 +102,32 @@ fi
 [ -d "$REPO_ROOT/tools/out" ] && cp "$REPO_ROOT"/tools/out/* "$root/bin/"
 
 # Distribution modules the tests use (zram for swap; loop and vfat for a
-# filesystem with writeback); built in on debug.
-moddir=/lib/modules/$release
-if [ "$kernel" = stock ] && [ -f "$moddir/modules.dep" ]; then
+# filesystem with writeback); built in on debug. Newer lines ship them
+# xz-compressed: unpacked here, busybox's insmod reads plain ELF only.
+if [ -n "$moddir" ] && [ -f "$moddir/modules.dep" ]; then
 	mods="mm/zsmalloc drivers/block/zram/zram drivers/block/loop fs/fat/fat
 		fs/fat/vfat fs/nls/nls_cp437 fs/nls/nls_ascii fs/nls/nls_utf8"
-	mkdir -p "$root$moddir"
-	: > "$root$moddir/modules.dep"
+	gmoddir=$root/lib/modules/$release
+	mkdir -p "$gmoddir"
+	: > "$gmoddir/modules.dep"
 	for m in $mods; do
 		m=kernel/$m.ko
-		[ -f "$moddir/$m" ] || continue
-		mkdir -p "$root$moddir/$(dirname "$m")"
-		cp "$moddir/$m" "$root$moddir/$m"
-		grep "^$m:" "$moddir/modules.dep" >> "$root$moddir/modules.dep"
+		mkdir -p "$gmoddir/$(dirname "$m")"
+		if [ -f "$moddir/$m" ]; then
+			cp "$moddir/$m" "$gmoddir/$m"
+		elif [ -f "$moddir/$m.xz" ]; then
+			xz -dc "$moddir/$m.xz" > "$gmoddir/$m"
+		else
+			continue
+		fi
+		grep "^$m\(\.xz\)\?:" "$moddir/modules.dep" | sed 's/\.ko\.xz/.ko/g' \
+			>> "$gmoddir/modules.dep"
 	done
 fi
 
 cat > "$root/etc/mmsuite/env" <<ENV
 MMSUITE_KERNEL=$kernel
+MMSUITE_RELEASE=$release
 MMSUITE_PAGING=$paging
 MMSUITE_INTERACTIVE=$interactive
 ENV

@@ -1,0 +1,123 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Fetch (once) the stock kernel of one line of scripts/kernels.conf from
+# the Debian archive, without touching the machine's apt configuration or
+# installing any package: a private apt state in the cache, apt-get
+# download, dpkg-deb -x. Prints the line's cache directory, which holds
+#   release   the kernel release (uname -r in the guest, vermagic)
+#   vmlinuz   the kernel image
+#   kdir      a symlink to the build directory modules are built against
+#   modules/  lib/modules/<release> of the image, with modules.dep
+# The 6.1 line is the machine's own packages: only links are made.
+#
+#   scripts/kernel-line.sh LINE
+set -eu
+. "$(dirname "$0")/lib.sh"
+line=${1:?usage: $0 LINE}
+suite=$(line_field "$line" 2) || exit 1
+kind=$(line_field "$line" 3) || exit 1
+dir=$CACHE_DIR/lines/$line
+
+if [ "$kind" = system ]; then
+	rel=$(stock_kernel_release) || exit 1
+	kdir=$(stock_kdir) || exit 1
+	if [ "$(cat "$dir/release" 2>/dev/null)" != "$rel" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		ln -s "/boot/vmlinuz-$rel" "$dir/vmlinuz"
+		ln -s "$kdir" "$dir/kdir"
+		ln -s "/lib/modules/$rel" "$dir/modules"
+		echo "$rel" > "$dir/release"
+	fi
+	echo "$dir"
+	exit 0
+fi
+if [ -f "$dir/.done" ]; then
+	echo "$dir"
+	exit 0
+fi
+
+t0=$(now)
+echo "kernel $line: fetching from Debian $suite" >&2
+rm -rf "$dir"
+mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/debs" "$dir/root"
+echo "deb http://deb.debian.org/debian $suite main" > "$dir/apt/sources.list"
+set -- -q -o Dir::Etc::SourceList="$dir/apt/sources.list" \
+	-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$dir/apt/lists" \
+	-o Dir::Cache="$dir/apt/cache" -o Dir::State::Status=/dev/null \
+	-o APT::Sandbox::User=root
+apt-get "$@" update >&2 || die "apt-get update of $suite failed"
+
+# The newest release of the line: linux-headers-6.12.95+deb12-amd64.
+esc=$(echo "$line" | sed 's/\./\\./g')
+rel=$(apt-cache "$@" pkgnames linux-headers- |
+      sed -n "s/^linux-headers-\\($esc\\.[0-9]*+deb[0-9]*-amd64\\)\$/\\1/p" |
+      sort -V | tail -n 1)
+[ -n "$rel" ] || die "no linux-headers-$line.*-amd64 in $suite"
+abi=${rel%-amd64}
+pkgs="linux-headers-$rel linux-headers-$abi-common"
+if apt-cache "$@" show "linux-binary-$rel" >/dev/null 2>&1; then
+	# 7.x: the image package is a meta package; the kernel and the
+	# modules come in linux-binary-* and linux-modules-*.
+	pkgs="$pkgs linux-binary-$rel linux-modules-$rel"
+else
+	pkgs="$pkgs linux-image-$rel-unsigned"
+fi
+case "$kind" in
+headers) pkgs="$pkgs linux-kbuild-$abi" ;;
+source)
+	# The source package of exactly this version (a suite may carry several).
+	ver=$(apt-cache "$@" show "linux-headers-$rel" | sed -n 's/^Version: //p' | head -n 1)
+	pkgs="$pkgs linux-source-$line=$ver"
+	;;
+*) die "kernels.conf: unknown kind $kind for $line" ;;
+esac
+# shellcheck disable=SC2086
+(cd "$dir/debs" && apt-get "$@" download $pkgs >&2) || die "download of $pkgs failed"
+for deb in "$dir"/debs/*.deb; do
+	case "$deb" in
+	*/linux-source-*) ;;
+	*) dpkg-deb -x "$deb" "$dir/root" ;;
+	esac
+done
+
+moddir=$dir/root/lib/modules/$rel
+[ -d "$moddir" ] || moddir=$dir/root/usr/lib/modules/$rel
+image=$moddir/vmlinuz
+[ -f "$image" ] || image=$dir/root/boot/vmlinuz-$rel
+[ -f "$image" ] || die "no kernel image in the packages of $rel"
+/sbin/depmod -b "${moddir%/lib/modules/*}" "$rel" 2>"$dir/depmod.log" ||
+	die "depmod of $rel failed"
+hdr=$dir/root/usr/src/linux-headers-$rel
+
+case "$kind" in
+headers)
+	# The headers' Makefile includes the common part by absolute path.
+	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$hdr/Makefile"
+	kdir=$hdr
+	;;
+source)
+	src=$dir/src
+	mkdir -p "$src"
+	dpkg-deb --fsys-tarfile "$dir"/debs/linux-source-*.deb |
+		tar -xO --wildcards './usr/src/linux-source-*.tar.xz' | tar -xJ -C "$src"
+	kdir=$(echo "$src"/linux-source-*)
+	cp "$hdr/.config" "$hdr/Module.symvers" "$kdir/"
+	# Debian's own compiler for this line may be newer than Debian 12's:
+	# only the compiler-probe options change (CONFIG_CC_*, GCC_VERSION).
+	make -s -C "$kdir" olddefconfig >&2
+	make -s -C "$kdir" -j"$(($(nproc) + 1))" KERNELRELEASE="$rel" \
+		modules_prepare >&2 || die "modules_prepare of $rel failed"
+	cp "$hdr/Module.symvers" "$kdir/"
+	rm -f "$dir"/debs/linux-source-*.deb
+	;;
+esac
+got=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$kdir/include/generated/utsrelease.h")
+[ "$got" = "$rel" ] || die "build directory of $line says $got, not $rel"
+ln -s "$image" "$dir/vmlinuz"
+ln -s "$kdir" "$dir/kdir"
+ln -s "$moddir" "$dir/modules"
+echo "$rel" > "$dir/release"
+touch "$dir/.done"
+echo "kernel $line: $rel ready in $(($(now) - t0)) s" >&2
+echo "$dir"
