@@ -30,6 +30,8 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
+#include <compat/pgtable.h>
+
 #include "ptwalk.h"
 
 #define CENSUS_MAX_RECS		BIT(22)	/* 96 MiB of records */
@@ -37,8 +39,12 @@
 #define CENSUS_MAX_PIDS		64		/* in a pid= list */
 #define CENSUS_NAME_LEN		96
 #define MSHAREFS_MAGIC		0x4d534852
-/* Bits the MMU or Linux set per process; they do not make tables differ. */
-#define CENSUS_VOLATILE		(_PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFT_DIRTY)
+/*
+ * Bits the MMU or Linux set per process; they do not make tables differ.
+ * SAVED_DIRTY (6.6+) is the dirty bit of a write-protected entry.
+ */
+#define CENSUS_VOLATILE		(_PAGE_ACCESSED | _PAGE_DIRTY | \
+				 _PAGE_SOFT_DIRTY | COMPAT_PAGE_SAVED_DIRTY)
 
 enum census_kind {
 	CK_OTHER, CK_ANON, CK_ANON_SHARED, CK_SHMEM, CK_FILE, CK_HUGETLB,
@@ -175,8 +181,8 @@ static u16 census_vma_label(struct ptw_census *c, struct vm_area_struct *vma)
 	if (IS_ERR(name))
 		name = "[unnamed]";
 	if (kind == CK_ANON_SHARED) {
-		snprintf(buf, sizeof(buf), "[anon shared ino=%lu]",
-			 file_inode(file)->i_ino);
+		snprintf(buf, sizeof(buf), "[anon shared ino=%llu]",
+			 (unsigned long long)file_inode(file)->i_ino);
 		name = buf;
 	}
 	return census_label_of(c, kind, file_inode(file), name);
@@ -199,9 +205,10 @@ static unsigned int census_fill_bucket(unsigned int present)
 
 /*
  * A 64-bit hash of a table's entries, position by position, leaving out
- * Accessed, Dirty and soft-dirty (swap entries do not use bits 5 and 6;
- * bit 58 of a swap offset is lost, which can only merge two tables that
- * differ in nothing else). The entries are read once each without the
+ * Accessed, Dirty and soft-dirty, and on 6.6+ SAVED_DIRTY (swap entries do
+ * not use bits 5 and 6; bits 58 and, on 6.6+, 11 of a swap entry's offset
+ * are lost, which can only merge two tables that differ in nothing else).
+ * The entries are read once each without the
  * table's lock: a table that changes during the census is hashed in one
  * of its states. This loop is the census's cost: no branches in it.
  */
@@ -232,13 +239,18 @@ static unsigned int census_first_present(const u64 *ent)
 	return i;
 }
 
-static unsigned int census_present(const u64 *ent)
-{
-	unsigned int i, n = 0;
+/* What a table holds: its hash, its present entries, the first of them. */
+struct census_meas {
+	u64 hash;
+	unsigned int present, first;
+};
 
-	for (i = 0; i < PTRS_PER_PTE; i++)
-		n += !!(READ_ONCE(ent[i]) & _PAGE_PRESENT);
-	return n;
+static void census_measure(const void *table, struct census_meas *m)
+{
+	const u64 *ent = (const u64 *)((unsigned long)table & PAGE_MASK);
+
+	m->hash = census_hash(ent, &m->present);
+	m->first = m->present ? census_first_present(ent) : 0;
 }
 
 static int census_add_rec(struct ptw_census *c, const struct census_rec *r)
@@ -265,49 +277,90 @@ static int census_add_rec(struct ptw_census *c, const struct census_rec *r)
 	return 0;
 }
 
+/* Was the @level table for @va counted already (another VMA in it)? */
+static bool census_seen(struct census_walk *cw, enum ptw_level level,
+			unsigned long va, unsigned long span)
+{
+	unsigned long last = (va & ~(span - 1)) + span - 1;
+
+	return cw->seen[level] && last <= cw->seen[level];
+}
+
 /*
- * Count the table at @table (spanning @span from @va) once per process;
- * PTE and PMD tables also leave a record. Returns false if it was counted
- * before (another VMA in the same table).
+ * Count the table @pfn spanning @span from @va, holding @m, once per
+ * process; PTE and PMD tables also leave a record.
  */
 static int census_table(struct census_walk *cw, enum ptw_level level,
-			const void *table, unsigned long va,
-			unsigned long span)
+			unsigned long pfn, const struct census_meas *m,
+			unsigned long va, unsigned long span)
 {
-	const u64 *ent = (const u64 *)((unsigned long)table & PAGE_MASK);
-	unsigned long first = va & ~(span - 1), last = first + span - 1;
+	unsigned int bucket = census_fill_bucket(m->present);
+	unsigned long first = va & ~(span - 1);
 	struct ptw_census *c = cw->c;
-	unsigned int present, idx;
 	struct census_rec r;
 
-	if (cw->seen[level] && last <= cw->seen[level])
-		return 0;
-	cw->seen[level] = last;
+	cw->seen[level] = first + span - 1;
 	cw->p->tables[level]++;
 	c->reached++;
-	if (level > PTW_PMD) {
-		present = census_present(ent);
-		c->fill[level][census_fill_bucket(present)]++;
+	c->fill[level][bucket]++;
+	if (level > PTW_PMD)
 		return 0;
-	}
-	r.hash = census_hash(ent, &present);
-	r.pfn = __pa(ent) >> PAGE_SHIFT;
+	cw->p->fill[level][bucket]++;
+	r.hash = m->hash;
+	r.pfn = pfn;
 	r.level = level;
-	r.empty = !present;
+	r.empty = !m->present;
 	r.proc = cw->proc;
 	r.label = cw->label;
 	/* A table is labelled with what its first present entry maps. */
-	idx = present ? census_first_present(ent) : 0;
-	va = first + idx * (span / PTRS_PER_PTE);
-	if (present && (va < cw->vma->vm_start || va >= cw->vma->vm_end)) {
+	va = first + m->first * (span / PTRS_PER_PTE);
+	if (m->present && (va < cw->vma->vm_start || va >= cw->vma->vm_end)) {
 		struct vm_area_struct *vma = find_vma(cw->mm, va);
 
 		if (vma && vma->vm_start <= va)
 			r.label = census_vma_label(c, vma);
 	}
-	c->fill[level][census_fill_bucket(present)]++;
-	cw->p->fill[level][census_fill_bucket(present)]++;
 	return census_add_rec(c, &r);
+}
+
+/* A PMD, PUD or P4D table: only munmap() frees those, under mmap_lock. */
+static int census_upper_table(struct census_walk *cw, enum ptw_level level,
+			      const void *table, unsigned long va,
+			      unsigned long span)
+{
+	struct census_meas m;
+
+	if (census_seen(cw, level, va, span))
+		return 0;
+	census_measure(table, &m);
+	return census_table(cw, level, __pa(table) >> PAGE_SHIFT, &m, va,
+			    span);
+}
+
+/*
+ * Measure the PTE table *@pmd points to without its lock, as
+ * pte_offset_map() reads one: under RCU (since 6.6 PTE tables are freed
+ * while mmap_lock is read-held, after a grace period: khugepaged,
+ * PT_RECLAIM), through a snapshot of the PMD that must still be there once
+ * the table has been read (compat/pgtable.h). False if *@pmd is not, or no
+ * longer, that table.
+ */
+static bool census_read_pte_table(pmd_t *pmd, unsigned long addr,
+				  struct census_meas *m, unsigned long *pfn)
+{
+	bool same = false;
+	pmd_t pmdval;
+	pte_t *pte;
+
+	compat_pte_map_begin();
+	pte = compat_pte_offset_map(pmd, addr, &pmdval);
+	if (pte) {
+		census_measure(pte, m);
+		*pfn = pmd_pfn(pmdval);
+		same = pmd_same(pmdval, compat_pmdp_get_lockless(pmd));
+	}
+	compat_pte_map_end();
+	return same;
 }
 
 static int census_pmd(struct census_walk *cw, pud_t *pud, unsigned long addr,
@@ -317,11 +370,15 @@ static int census_pmd(struct census_walk *cw, pud_t *pud, unsigned long addr,
 	unsigned long next;
 	int ret;
 
-	ret = census_table(cw, PTW_PMD, pmd, addr, PUD_SIZE);
+	ret = census_upper_table(cw, PTW_PMD, pmd, addr, PUD_SIZE);
 	for (; !ret && addr < end; pmd++, addr = next) {
-		u64 v = pmd_val(READ_ONCE(*pmd));
+		struct census_meas m;
+		unsigned long pfn;
+		u64 v;
 
 		next = pmd_addr_end(addr, end);
+again:
+		v = pmd_val(compat_pmdp_get_lockless(pmd));
 		if (!v)
 			continue;
 		/* A THP (or its migration entry) has a PTE table deposited. */
@@ -329,8 +386,11 @@ static int census_pmd(struct census_walk *cw, pud_t *pud, unsigned long addr,
 			cw->p->deposit += cw->anon;
 			continue;
 		}
-		ret = census_table(cw, PTW_PTE, __va(v & PTE_PFN_MASK), addr,
-				   PMD_SIZE);
+		if (census_seen(cw, PTW_PTE, addr, PMD_SIZE))
+			continue;
+		if (!census_read_pte_table(pmd, addr, &m, &pfn))
+			goto again;
+		ret = census_table(cw, PTW_PTE, pfn, &m, addr, PMD_SIZE);
 	}
 	return ret;
 }
@@ -342,7 +402,7 @@ static int census_pud(struct census_walk *cw, p4d_t *p4d, unsigned long addr,
 	unsigned long next;
 	int ret;
 
-	ret = census_table(cw, PTW_PUD, pud, addr, P4D_SIZE);
+	ret = census_upper_table(cw, PTW_PUD, pud, addr, P4D_SIZE);
 	for (; !ret && addr < end; pud++, addr = next) {
 		u64 v = pud_val(READ_ONCE(*pud));
 
@@ -368,7 +428,8 @@ static int census_range(struct census_walk *cw, struct mm_struct *mm,
 			continue;
 		p4d = p4d_offset(pgd, addr);
 		if (ptw_levels5())
-			ret = census_table(cw, PTW_P4D, p4d, addr, PGDIR_SIZE);
+			ret = census_upper_table(cw, PTW_P4D, p4d, addr,
+						 PGDIR_SIZE);
 		for (; !ret && addr < next; p4d++, addr = p4next) {
 			p4next = p4d_addr_end(addr, next);
 			if (p4d_val(READ_ONCE(*p4d)) & _PAGE_PRESENT)
@@ -386,13 +447,15 @@ static int census_mm(struct ptw_census *c, u32 proc, struct mm_struct *mm)
 		.c = c, .p = &c->procs[proc], .mm = mm, .proc = proc,
 	};
 	unsigned long addr = c->start;
+	struct census_meas m;
 	int ret = 0;
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
+	census_measure(mm->pgd, &m);
 	cw.p->tables[PTW_PGD] = 1;
 	c->reached++;
-	c->fill[PTW_PGD][census_fill_bucket(census_present((u64 *)mm->pgd))]++;
+	c->fill[PTW_PGD][census_fill_bucket(m.present)]++;
 	while (!ret && addr < c->end) {
 		struct vm_area_struct *vma = find_vma(mm, addr);
 
@@ -735,27 +798,6 @@ out:
 
 /* ------------------------------------------------------------ output */
 
-/*
- * Records: 0 the header, 1..nr_procs the processes, then the labels with
- * duplicates or shared tables, then the totals.
- */
-static void *census_seq_start(struct seq_file *m, loff_t *pos)
-{
-	struct ptw_census *c = ptw_file_census(m);
-
-	return c && *pos <= c->nr_procs + c->nr_labels + 1 ? c : NULL;
-}
-
-static void *census_seq_next(struct seq_file *m, void *v, loff_t *pos)
-{
-	++*pos;
-	return census_seq_start(m, pos);
-}
-
-static void census_seq_stop(struct seq_file *m, void *v)
-{
-}
-
 static void census_show_fill(struct seq_file *m, const unsigned long *fill,
 			     char sep, char end)
 {
@@ -886,31 +928,31 @@ static void census_show_totals(struct seq_file *m, struct ptw_census *c)
 		seq_printf(m, "# census ended early: %s\n", c->status);
 }
 
-static int census_seq_show(struct seq_file *m, void *v)
+/*
+ * The answer is ptw_census_records() records: 0 the header, 1..nr_procs
+ * the processes, then the labels with duplicates or shared tables, then
+ * the totals. ptw_census_show() prints record @rec.
+ */
+unsigned int ptw_census_records(const struct ptw_census *c)
 {
-	struct ptw_census *c = v;
-	loff_t pos = m->index;
-
-	if (pos == 0) {
-		if (!c->kv)
-			seq_puts(m, "    pid comm            status  p4d pud pmd   pte deposited  all tables shared  pte tables by present entries 0/1-7/8-63/64-255/256-511/512\n");
-		return 0;
-	}
-	if (pos <= c->nr_procs) {
-		census_show_proc(m, c, &c->procs[pos - 1]);
-		return 0;
-	}
-	pos -= c->nr_procs + 1;
-	if (pos < c->nr_labels)
-		census_show_label(m, c, &c->labels[pos]);
-	else
-		census_show_totals(m, c);
-	return 0;
+	return c->nr_procs + c->nr_labels + 2;
 }
 
-const struct seq_operations ptw_census_seq_ops = {
-	.start = census_seq_start,
-	.next = census_seq_next,
-	.stop = census_seq_stop,
-	.show = census_seq_show,
-};
+void ptw_census_show(struct seq_file *m, struct ptw_census *c,
+		     unsigned int rec)
+{
+	if (rec == 0) {
+		if (!c->kv)
+			seq_puts(m, "    pid comm            status  p4d pud pmd   pte deposited  all tables shared  pte tables by present entries 0/1-7/8-63/64-255/256-511/512\n");
+		return;
+	}
+	if (rec <= c->nr_procs) {
+		census_show_proc(m, c, &c->procs[rec - 1]);
+		return;
+	}
+	rec -= c->nr_procs + 1;
+	if (rec < c->nr_labels)
+		census_show_label(m, c, &c->labels[rec]);
+	else
+		census_show_totals(m, c);
+}

@@ -130,7 +130,7 @@ static void emit_record(struct ptw_file *f, const struct ptw_entry *e)
 		.swap_offset = e->swap_offset, .size_shift = ilog2(e->size),
 		.level = e->level, .kind = e->kind, .order = e->page.order,
 		.refcount = e->page.refcount, .mapcount = e->page.mapcount,
-		.swap_type = e->swap_type,
+		.swap_type = e->swap_type, .flags = e->flags,
 	};
 
 	if (e->eff & _PAGE_USER)
@@ -662,10 +662,36 @@ static int query_mm(pid_t nr, struct mm_struct **mmp)
 
 /* ------------------------------------------------------------ census */
 
-struct ptw_census *ptw_file_census(struct seq_file *m)
+/* view=census: the records of census.c's answer, one by one. */
+static void *census_seq_start(struct seq_file *m, loff_t *pos)
 {
-	return ((struct ptw_file *)m->private)->census;
+	struct ptw_census *c = ((struct ptw_file *)m->private)->census;
+
+	return c && *pos < ptw_census_records(c) ? c : NULL;
 }
+
+static void *census_seq_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return census_seq_start(m, pos);
+}
+
+static void census_seq_stop(struct seq_file *m, void *v)
+{
+}
+
+static int census_seq_show(struct seq_file *m, void *v)
+{
+	ptw_census_show(m, v, m->index);
+	return 0;
+}
+
+static const struct seq_operations census_seq_ops = {
+	.start = census_seq_start,
+	.next = census_seq_next,
+	.stop = census_seq_stop,
+	.show = census_seq_show,
+};
 
 /* Under m->lock: answer reads with @c through @ops from now on. */
 static void census_replace(struct seq_file *m, struct ptw_census *c,
@@ -691,7 +717,7 @@ static ssize_t census_write(struct file *file, char *buf, size_t count,
 	if (ret)
 		return ret;
 	mutex_lock(&m->lock);
-	census_replace(m, c, &ptw_census_seq_ops);
+	census_replace(m, c, &census_seq_ops);
 	mutex_unlock(&m->lock);
 	seq_lseek(file, 0, SEEK_SET);
 	*ppos = 0;

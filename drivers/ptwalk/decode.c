@@ -2,20 +2,17 @@
 /*
  * Naming what page-table entries and the pages behind them hold.
  *
- * Page flags follow fs/proc/page.c:stable_page_flags() bit for bit, so a
- * leaf's "kpf" equals what /proc/kpageflags reports for the same PFN,
- * except that the huge zero page is recognised from the walk (a PMD leaf
- * in an anonymous VMA whose page is not anonymous) because the kernel does
- * not export it.
+ * Page flags and the mapcount are what /proc/kpageflags and
+ * /proc/kpagecount report for the same PFN, by the rules of the running
+ * kernel (compat/pageflags.h): on kernels that do not export the huge
+ * zero page it is recognised from the walk (a PMD leaf in an anonymous
+ * VMA whose page is neither anonymous nor an ordinary THP).
  */
 #include <linux/mm.h>
-#include <linux/huge_mm.h>
-#include <linux/hugetlb.h>
-#include <linux/kernel-page-flags.h>
-#include <linux/ksm.h>
-#include <linux/page_idle.h>
-#include <linux/swap.h>
-#include <linux/swapops.h>
+
+#include <compat/leaf.h>
+#include <compat/pageflags.h>
+#include <compat/pgtable.h>
 
 #include "ptwalk.h"
 
@@ -39,16 +36,9 @@ const char *const ptw_kind_names[PTW_NR_KINDS] = {
 	[PTW_REPEAT] = "repeat",
 };
 
-static inline u64 kpf_bit(unsigned long flags, int kpf, int pg)
-{
-	return ((flags >> pg) & 1) ? BIT_ULL(kpf) : 0;
-}
-
 void ptw_decode_page(unsigned long pfn, bool anon_vma, struct ptw_page *p)
 {
-	struct page *page, *head;
-	unsigned long k;
-	u64 u = 0;
+	struct page *page;
 
 	memset(p, 0, sizeof(*p));
 	if (!pfn_valid(pfn)) {
@@ -56,70 +46,11 @@ void ptw_decode_page(unsigned long pfn, bool anon_vma, struct ptw_page *p)
 		return;
 	}
 	page = pfn_to_page(pfn);
-	head = compound_head(page);
-	k = READ_ONCE(page->flags);
 	p->valid = true;
 	p->refcount = page_ref_count(page);
-	if (!PageSlab(page) && !page_has_type(page))
-		p->mapcount = page_mapcount(page);
-	if (PageCompound(page))
-		p->order = compound_order(head);
-
-	if (!PageSlab(page) && page_mapped(page))
-		u |= BIT_ULL(KPF_MMAP);
-	if (PageAnon(page))
-		u |= BIT_ULL(KPF_ANON);
-	if (PageKsm(page))
-		u |= BIT_ULL(KPF_KSM);
-	if (PageHead(page))
-		u |= BIT_ULL(KPF_COMPOUND_HEAD);
-	if (PageTail(page))
-		u |= BIT_ULL(KPF_COMPOUND_TAIL);
-	if (PageHuge(page)) {
-		u |= BIT_ULL(KPF_HUGE);
-	} else if (PageTransCompound(page)) {
-		if (PageLRU(head) || PageAnon(head))
-			u |= BIT_ULL(KPF_THP);
-		else if (anon_vma)	/* the huge zero page */
-			u |= BIT_ULL(KPF_ZERO_PAGE) | BIT_ULL(KPF_THP);
-	} else if (is_zero_pfn(pfn)) {
-		u |= BIT_ULL(KPF_ZERO_PAGE);
-	}
-	if (PageBuddy(page))
-		u |= BIT_ULL(KPF_BUDDY);
-	if (PageOffline(page))
-		u |= BIT_ULL(KPF_OFFLINE);
-	if (PageTable(page))
-		u |= BIT_ULL(KPF_PGTABLE);
-	if (page_is_idle(page))
-		u |= BIT_ULL(KPF_IDLE);
-	u |= kpf_bit(k, KPF_LOCKED, PG_locked);
-	u |= kpf_bit(k, KPF_SLAB, PG_slab);
-	if (PageTail(page) && PageSlab(head))
-		u |= BIT_ULL(KPF_SLAB);
-	u |= kpf_bit(k, KPF_ERROR, PG_error);
-	u |= kpf_bit(k, KPF_DIRTY, PG_dirty);
-	u |= kpf_bit(k, KPF_UPTODATE, PG_uptodate);
-	u |= kpf_bit(k, KPF_WRITEBACK, PG_writeback);
-	u |= kpf_bit(k, KPF_LRU, PG_lru);
-	u |= kpf_bit(k, KPF_REFERENCED, PG_referenced);
-	u |= kpf_bit(k, KPF_ACTIVE, PG_active);
-	u |= kpf_bit(k, KPF_RECLAIM, PG_reclaim);
-	if (PageSwapCache(page))
-		u |= BIT_ULL(KPF_SWAPCACHE);
-	u |= kpf_bit(k, KPF_SWAPBACKED, PG_swapbacked);
-	u |= kpf_bit(k, KPF_UNEVICTABLE, PG_unevictable);
-	u |= kpf_bit(k, KPF_MLOCKED, PG_mlocked);
-#ifdef CONFIG_MEMORY_FAILURE
-	u |= kpf_bit(k, KPF_HWPOISON, PG_hwpoison);
-#endif
-	u |= kpf_bit(k, KPF_RESERVED, PG_reserved);
-	u |= kpf_bit(k, KPF_MAPPEDTODISK, PG_mappedtodisk);
-	u |= kpf_bit(k, KPF_PRIVATE, PG_private);
-	u |= kpf_bit(k, KPF_PRIVATE_2, PG_private_2);
-	u |= kpf_bit(k, KPF_OWNER_PRIVATE, PG_owner_priv_1);
-	u |= kpf_bit(k, KPF_ARCH, PG_arch_1);
-	p->kpf = u;
+	p->mapcount = compat_kpagecount(page);
+	p->order = folio_order(page_folio(page));
+	p->kpf = compat_kpageflags(page, anon_vma);
 }
 
 /* The PFN field of a leaf entry at @level, as the kernel reads it. */
@@ -137,31 +68,37 @@ unsigned long ptw_entry_pfn(enum ptw_level level, u64 raw)
 	}
 }
 
-/* The arch-independent swap entry in @raw, read as the kernel reads it. */
-static swp_entry_t swp_entry_of(enum ptw_level level, u64 raw)
-{
-#ifdef CONFIG_ARCH_ENABLE_THP_MIGRATION
-	if (level == PTW_PMD)
-		return pmd_to_swp_entry(__pmd(raw));
-#endif
-	/* PTEs, and hugetlb's PMD and PUD entries (PTE format at any level) */
-	return pte_to_swp_entry(__pte(raw));
-}
-
 /*
  * Decode an entry that is neither none nor present to the MMU, at any
- * level, exactly as the kernel does: pte_protnone(), then the swapops.h
- * helpers on pte_to_swp_entry() (pmd_to_swp_entry() for a PMD). A PFN
- * swap entry (migration, hwpoison, device) names swp_offset_pfn(): 6.1
- * keeps a migration entry's young and dirty bits above the PFN. type and
- * offset are what /proc/PID/pagemap reports for the entry. P4D and PGD
- * entries, and the kernel's own tables, never hold swap entries: those are
- * "other", with the PFN field read as it stands.
+ * level, exactly as the kernel does: pte_protnone()-style PROT_NONE
+ * first, then the running kernel's soft-leaf decoding (compat/leaf.h; the
+ * PMD format for a PMD, the PTE format elsewhere: hugetlb keeps PTE-format
+ * entries in its PMDs and PUDs). A PFN entry (migration, hwpoison,
+ * device) names the PFN without the young and dirty bits 6.1+ may keep
+ * above it. type and offset are what /proc/PID/pagemap reports for the
+ * entry. P4D and PGD entries, and the kernel's own tables, never hold
+ * swap entries: those are "other", with the PFN field read as it stands.
  */
 void ptw_decode_nonpresent(u64 raw, enum ptw_level level, bool user,
 			   struct ptw_entry *e)
 {
-	swp_entry_t entry;
+	static const unsigned int markers[][2] = {
+		{ COMPAT_MARKER_UFFD_WP, PTWALK_F_MARKER_UFFD_WP },
+		{ COMPAT_MARKER_POISONED, PTWALK_F_MARKER_POISONED },
+		{ COMPAT_MARKER_GUARD, PTWALK_F_MARKER_GUARD },
+	};
+	static const enum ptw_kind kinds[] = {
+		[COMPAT_LEAF_SWAP] = PTW_SWAP,
+		[COMPAT_LEAF_MIGRATION] = PTW_MIGRATION,
+		[COMPAT_LEAF_DEVICE_PRIVATE] = PTW_DEVICE_PRIVATE,
+		[COMPAT_LEAF_DEVICE_EXCLUSIVE] = PTW_DEVICE_EXCLUSIVE,
+		[COMPAT_LEAF_HWPOISON] = PTW_HWPOISON,
+		[COMPAT_LEAF_MARKER] = PTW_MARKER,
+		[COMPAT_LEAF_SWAPIN_ERROR] = PTW_OTHER,
+		[COMPAT_LEAF_OTHER] = PTW_OTHER,
+	};
+	struct compat_leaf l;
+	unsigned int i;
 
 	e->raw = raw;
 	e->kind = PTW_OTHER;
@@ -174,49 +111,47 @@ void ptw_decode_nonpresent(u64 raw, enum ptw_level level, bool user,
 		e->pfn = ptw_entry_pfn(level, raw);
 		return;
 	}
-	entry = swp_entry_of(level, raw);
-	e->swap_type = swp_type(entry);
-	e->swap_offset = swp_offset(entry);
-	if (is_pte_marker_entry(entry)) {
-		e->kind = PTW_MARKER;
-		if (pte_marker_get(entry) & PTE_MARKER_UFFD_WP)
-			e->swp_flags |= PTW_SWP_MARKER_UFFD_WP;
-	} else if (is_migration_entry(entry)) {
-		e->kind = PTW_MIGRATION;
-		if (is_writable_migration_entry(entry))
-			e->swp_flags |= PTW_SWP_WRITE;
-		else if (is_readable_exclusive_migration_entry(entry))
-			e->swp_flags |= PTW_SWP_READ_EXCLUSIVE;
-		/*
-		 * is_migration_entry_young()/_dirty() ask the unexported
-		 * swap_migration_ad_supported() first; where it is false
-		 * the kernel never sets these bits, so they read as 0.
-		 */
-		if (swp_offset(entry) & SWP_MIG_YOUNG)
-			e->swp_flags |= PTW_SWP_YOUNG;
-		if (swp_offset(entry) & SWP_MIG_DIRTY)
-			e->swp_flags |= PTW_SWP_DIRTY;
-	} else if (is_hwpoison_entry(entry)) {
-		e->kind = PTW_HWPOISON;
-	} else if (is_device_private_entry(entry)) {
-		e->kind = PTW_DEVICE_PRIVATE;
-		if (is_writable_device_private_entry(entry))
-			e->swp_flags |= PTW_SWP_WRITE;
-	} else if (is_device_exclusive_entry(entry)) {
-		e->kind = PTW_DEVICE_EXCLUSIVE;
-		if (is_writable_device_exclusive_entry(entry))
-			e->swp_flags |= PTW_SWP_WRITE;
-	} else if (is_swapin_error_entry(entry)) {
-		e->swp_flags |= PTW_SWP_SWAPIN_ERROR;
-	} else if (!non_swap_entry(entry)) {
-		e->kind = PTW_SWAP;
-	}
+	compat_leaf_decode(raw, level == PTW_PMD, &l);
+	e->kind = kinds[l.kind];
+	e->swap_type = l.type;
+	e->swap_offset = l.offset;
+	for (i = 0; i < ARRAY_SIZE(markers); i++)
+		if (l.marker & markers[i][0])
+			e->flags |= markers[i][1];
+	if (l.kind == COMPAT_LEAF_SWAPIN_ERROR)
+		e->flags |= PTWALK_F_SWAPIN_ERROR;
+	if (l.write)
+		e->flags |= PTWALK_F_WRITE;
+	if (l.read_exclusive)
+		e->flags |= PTWALK_F_READ_EXCLUSIVE;
+	/*
+	 * The kernel's is_migration_entry_young()/_dirty() ask the
+	 * unexported swap_migration_ad_supported() first; where it is false
+	 * the kernel never sets these bits, so they read as 0.
+	 */
+	if (l.kind == COMPAT_LEAF_MIGRATION && (l.offset & SWP_MIG_YOUNG))
+		e->flags |= PTWALK_F_YOUNG;
+	if (l.kind == COMPAT_LEAF_MIGRATION && (l.offset & SWP_MIG_DIRTY))
+		e->flags |= PTWALK_F_DIRTY;
 	if (level == PTW_PTE && pte_swp_exclusive(__pte(raw)))
-		e->swp_flags |= PTW_SWP_EXCLUSIVE;
-	if (is_pfn_swap_entry(entry)) {
-		e->pfn = swp_offset_pfn(entry);
-		e->swap_offset = e->pfn;
+		e->flags |= PTWALK_F_EXCLUSIVE;
+	if (l.has_pfn) {
+		e->pfn = l.pfn;
+		e->swap_offset = l.pfn;
 	}
+}
+
+/*
+ * A present leaf with W=0 and D=1 is a shadow-stack page where the kernel
+ * has them (6.6+: write-protecting a dirty entry moves D to SAVED_DIRTY
+ * there, so no other leaf looks like this). Before, it is just a dirty
+ * read-only page.
+ */
+unsigned int ptw_leaf_flags(u64 raw)
+{
+	if (COMPAT_HAS_SHSTK && (raw & (_PAGE_RW | _PAGE_DIRTY)) == _PAGE_DIRTY)
+		return PTWALK_F_SHSTK;
+	return 0;
 }
 
 struct bit_name {
@@ -271,18 +206,26 @@ int ptw_format_hw(char *buf, size_t len, u64 raw, enum ptw_level level,
 	return pos;
 }
 
-/* Linux software bits; swap-format entries keep theirs elsewhere. */
-int ptw_format_sw(char *buf, size_t len, u64 raw, enum ptw_kind kind,
-		  char sep)
+/*
+ * Linux software bits; swap-format entries keep theirs elsewhere. Bit 58
+ * is SAVED_DIRTY only in leaves (compat/pgtable.h); leaves and PROT_NONE
+ * entries never sit in a PGD, where 6.12+ call it NOPTISHADOW.
+ */
+static int ptw_format_sw(char *buf, size_t len, u64 raw, enum ptw_kind kind,
+			 char sep)
 {
 	static const struct bit_name sw_bits[] = {
-		{ _PAGE_SPECIAL, "SPECIAL" }, { _PAGE_UFFD_WP, "UFFD_WP" },
-		{ _PAGE_SOFT_DIRTY, "SOFT_DIRTY" }, { _PAGE_DEVMAP, "DEVMAP" },
+		{ _PAGE_SPECIAL, "SPECIAL" }, { COMPAT_PAGE_UFFD, "UFFD_WP" },
+		{ _PAGE_SOFT_DIRTY, "SOFT_DIRTY" },
+		{ COMPAT_PAGE_DEVMAP, "DEVMAP" },
+		{ COMPAT_PAGE_SAVED_DIRTY, "SAVED_DIRTY" },
 	};
 	static const struct bit_name swp_bits[] = {
-		{ _PAGE_SWP_UFFD_WP, "UFFD_WP" },
+		{ COMPAT_PAGE_SWP_UFFD, "UFFD_WP" },
 		{ _PAGE_SWP_SOFT_DIRTY, "SOFT_DIRTY" },
 	};
+	u64 sw_mask = _PAGE_SPECIAL | COMPAT_PAGE_UFFD | _PAGE_SOFT_DIRTY |
+		      COMPAT_PAGE_DEVMAP | COMPAT_PAGE_SAVED_DIRTY;
 	char *p = buf;
 	int pos;
 
@@ -291,8 +234,7 @@ int ptw_format_sw(char *buf, size_t len, u64 raw, enum ptw_kind kind,
 				   ARRAY_SIZE(swp_bits), sep);
 	if (kind == PTW_PROTNONE) {
 		pos = scnprintf(p, len, "PROTNONE");
-		if (raw & (_PAGE_SPECIAL | _PAGE_UFFD_WP | _PAGE_SOFT_DIRTY |
-			   _PAGE_DEVMAP)) {
+		if (raw & sw_mask) {
 			pos += scnprintf(p + pos, len - pos, "%c", sep);
 			pos += format_bits(p + pos, len - pos, raw, sw_bits,
 					   ARRAY_SIZE(sw_bits), sep);
@@ -302,27 +244,30 @@ int ptw_format_sw(char *buf, size_t len, u64 raw, enum ptw_kind kind,
 	return format_bits(buf, len, raw, sw_bits, ARRAY_SIZE(sw_bits), sep);
 }
 
-/* ptw_format_sw() plus what a swap-format entry's type and offset say. */
+/* ptw_format_sw() plus what the kernel's helpers read from the entry. */
 int ptw_format_entry_sw(char *buf, size_t len, const struct ptw_entry *e,
 			char sep)
 {
-	static const struct bit_name swp_flags[] = {
-		{ PTW_SWP_EXCLUSIVE, "EXCLUSIVE" }, { PTW_SWP_WRITE, "WRITE" },
-		{ PTW_SWP_READ_EXCLUSIVE, "READ_EXCLUSIVE" },
-		{ PTW_SWP_YOUNG, "YOUNG" }, { PTW_SWP_DIRTY, "DIRTY" },
-		{ PTW_SWP_MARKER_UFFD_WP, "MARKER_UFFD_WP" },
-		{ PTW_SWP_SWAPIN_ERROR, "SWAPIN_ERROR" },
+	static const struct bit_name flags[] = {
+		{ PTWALK_F_EXCLUSIVE, "EXCLUSIVE" }, { PTWALK_F_WRITE, "WRITE" },
+		{ PTWALK_F_READ_EXCLUSIVE, "READ_EXCLUSIVE" },
+		{ PTWALK_F_YOUNG, "YOUNG" }, { PTWALK_F_DIRTY, "DIRTY" },
+		{ PTWALK_F_MARKER_UFFD_WP, "MARKER_UFFD_WP" },
+		{ PTWALK_F_SWAPIN_ERROR, "SWAPIN_ERROR" },
+		{ PTWALK_F_MARKER_POISONED, "MARKER_POISONED" },
+		{ PTWALK_F_MARKER_GUARD, "MARKER_GUARD" },
+		{ PTWALK_F_SHSTK, "SHSTK" },
 	};
 	int pos = ptw_format_sw(buf, len, e->raw, e->kind, sep);
 
-	if (!e->swp_flags)
+	if (!e->flags)
 		return pos;
 	if (pos == 1 && buf[0] == '-')
 		pos = 0;
 	else
 		pos += scnprintf(buf + pos, len - pos, "%c", sep);
-	return pos + format_bits(buf + pos, len - pos, e->swp_flags, swp_flags,
-				 ARRAY_SIZE(swp_flags), sep);
+	return pos + format_bits(buf + pos, len - pos, e->flags, flags,
+				 ARRAY_SIZE(flags), sep);
 }
 
 int ptw_format_kpf(char *buf, size_t len, u64 kpf, char sep)
@@ -335,8 +280,11 @@ int ptw_format_kpf(char *buf, size_t len, u64 kpf, char sep)
 		KPF(SWAPBACKED), KPF(COMPOUND_HEAD), KPF(COMPOUND_TAIL),
 		KPF(HUGE), KPF(UNEVICTABLE), KPF(HWPOISON), KPF(NOPAGE),
 		KPF(KSM), KPF(THP), KPF(OFFLINE), KPF(ZERO_PAGE), KPF(IDLE),
-		KPF(PGTABLE), KPF(RESERVED), KPF(MLOCKED), KPF(MAPPEDTODISK),
+		KPF(PGTABLE), KPF(RESERVED), KPF(MLOCKED),
+		{ BIT_ULL(34), COMPAT_KPF_34_NAME },
 		KPF(PRIVATE), KPF(PRIVATE_2), KPF(OWNER_PRIVATE), KPF(ARCH),
+		{ BIT_ULL(COMPAT_KPF_ARCH_2), "ARCH_2" },
+		{ BIT_ULL(COMPAT_KPF_ARCH_3), "ARCH_3" },
 #undef KPF
 	};
 
@@ -345,9 +293,11 @@ int ptw_format_kpf(char *buf, size_t len, u64 kpf, char sep)
 
 /*
  * The attributes two 4K leaves must share to count as one contiguous span:
- * every bit but the PFN, with A and D ignored (the MMU sets them per page).
+ * every bit but the PFN, with A and D ignored (the MMU sets them per page;
+ * SAVED_DIRTY is D of a write-protected leaf).
  */
 u64 ptw_pte_attr_key(u64 raw)
 {
-	return raw & ~PTE_PFN_MASK & ~(u64)(_PAGE_ACCESSED | _PAGE_DIRTY);
+	return raw & ~PTE_PFN_MASK &
+	       ~(u64)(_PAGE_ACCESSED | _PAGE_DIRTY | COMPAT_PAGE_SAVED_DIRTY);
 }

@@ -2,9 +2,13 @@
 /*
  * ptwalk: a page-table walker for any process or the kernel.
  *
- * walk.c walks the tables level by level and hands every entry to the
- * callbacks of a struct ptw_walk; decode.c turns raw entries and the
- * struct page behind them into names; debugfs.c is the user interface.
+ * The core: walk.c walks the tables level by level and hands every entry
+ * to the callbacks (struct ptw_ops) of a struct ptw_walk; decode.c turns
+ * raw entries and the struct page behind them into names; census.c counts
+ * and compares the page tables of many processes. debugfs.c is the user
+ * interface: it calls into the core, which never calls it but through the
+ * ptw_ops it is handed. Kernel-version differences live in
+ * include/compat/ (pgtable.h, leaf.h, pageflags.h).
  */
 #ifndef _PTWALK_H
 #define _PTWALK_H
@@ -12,6 +16,8 @@
 #include <linux/mm_types.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+
+#include <linux/ptwalk.h>
 
 enum ptw_level {
 	PTW_PTE,
@@ -58,19 +64,11 @@ struct ptw_entry {
 	unsigned long pfn;	/* leaf, table or migration target */
 	unsigned int swap_type;
 	unsigned long swap_offset;
-	unsigned int swp_flags;	/* PTW_SWP_*: what a swap-format entry says */
+	unsigned int flags;	/* PTWALK_F_*: what the entry says beyond its bits */
 	bool deposit;		/* a huge PMD with a deposited PTE table */
 	bool part;		/* a piece of a leaf begun below the floor */
 	struct ptw_page page;	/* leaves only */
 };
-
-#define PTW_SWP_EXCLUSIVE	BIT(0)	/* pte_swp_exclusive() */
-#define PTW_SWP_WRITE		BIT(1)	/* writable migration/device entry */
-#define PTW_SWP_READ_EXCLUSIVE	BIT(2)	/* readable exclusive migration */
-#define PTW_SWP_YOUNG		BIT(3)	/* migration entry: was young */
-#define PTW_SWP_DIRTY		BIT(4)	/* migration entry: was dirty */
-#define PTW_SWP_MARKER_UFFD_WP	BIT(5)	/* PTE marker: uffd-wp */
-#define PTW_SWP_SWAPIN_ERROR	BIT(6)	/* swapin error entry */
 
 struct ptw_walk;
 
@@ -145,23 +143,25 @@ void ptw_decode_page(unsigned long pfn, bool anon_vma, struct ptw_page *p);
 unsigned long ptw_entry_pfn(enum ptw_level level, u64 raw);
 void ptw_decode_nonpresent(u64 raw, enum ptw_level level, bool user,
 			   struct ptw_entry *e);
+unsigned int ptw_leaf_flags(u64 raw);
 int ptw_format_hw(char *buf, size_t len, u64 raw, enum ptw_level level,
 		  bool leaf, char sep);
-int ptw_format_sw(char *buf, size_t len, u64 raw, enum ptw_kind kind,
-		  char sep);
 int ptw_format_entry_sw(char *buf, size_t len, const struct ptw_entry *e,
 			char sep);
 int ptw_format_kpf(char *buf, size_t len, u64 kpf, char sep);
 u64 ptw_pte_attr_key(u64 raw);
 
-/* census.c: the census view, run when its query is written */
+/*
+ * census.c: the census view, run when its query is written; the interface
+ * shows its ptw_census_records() records one by one.
+ */
 struct ptw_census;
 struct seq_file;
 bool ptw_census_query(const char *buf);
 int ptw_census_run(char *buf, struct ptw_census **cp);
 void ptw_census_free(struct ptw_census *c);
-extern const struct seq_operations ptw_census_seq_ops;
-/* debugfs.c: the census of the query written to this file */
-struct ptw_census *ptw_file_census(struct seq_file *m);
+unsigned int ptw_census_records(const struct ptw_census *c);
+void ptw_census_show(struct seq_file *m, struct ptw_census *c,
+		     unsigned int rec);
 
 #endif /* _PTWALK_H */

@@ -2,21 +2,32 @@
 /*
  * The page-table walk.
  *
- * Locking (user address spaces): the caller holds mmap_lock for read. In
- * 6.1 a concurrent munmap may free page tables after downgrading its lock
- * to read, but only for VMAs it has already removed from the tree, so the
- * walk only descends below the PGD inside VMAs found under the lock. PTE
- * tables are read under their split lock and huge PMDs under the PMD lock,
- * so a leaf and its struct page are stable while they are decoded. THP
- * collapse needs mmap_lock for write and cannot happen during the walk; a
- * split can, and is handled by reading each PMD once and deciding on that
- * value. Between two chunks anything can change: a chunk only ends at a PMD
- * boundary that nothing of it has touched, so no 4K or 2M leaf made since
- * can begin below the next chunk's start (see emit()).
+ * Locking (user address spaces): the caller holds mmap_lock for read.
+ * munmap() may free page tables after downgrading its lock (6.1) or
+ * without it (VMAs already detached), but only for VMAs no longer in the
+ * tree, so the walk only descends below the PGD inside VMAs found under
+ * the lock. Since 6.6 a PTE table can still go away under a read-locked
+ * VMA: khugepaged's retract_page_tables() (no mmap_lock at all) and
+ * collapse_pte_mapped_thp() replace it, 7.3's PT_RECLAIM frees an empty one
+ * on MADV_DONTNEED. Those tables are freed after an RCU grace period, so a
+ * PTE table is mapped as pte_offset_map_lock() does (map_pte_lock():
+ * RCU, a snapshot of the PMD, the PTE lock of that table, then pmd_same()
+ * under it, else retry; compat/pgtable.h), and a PMD that is no longer a
+ * table by then is read again and decoded as what it has become. Huge
+ * PMDs are decoded under the PMD lock, so a leaf and its struct page are
+ * stable while they are decoded. Between two chunks anything can change:
+ * a chunk only ends at a PMD boundary that nothing of it has touched, so
+ * no 4K or 2M leaf made since can begin below the next chunk's start (see
+ * emit()).
  *
  * Kernel walks read the reader's PGD (its kernel half is the kernel's
- * own) with READ_ONCE and no lock, as ptdump does; x86-64 never frees
- * kernel page tables outside memory hot-remove. The kernel uses some tables
+ * own) with READ_ONCE and no lock, as ptdump does without init_mm's
+ * mmap_lock, which is not exported: they are best effort. PTE tables are
+ * read under RCU like user ones, but the kernel frees tables outside
+ * memory hot-remove too (vmap/ioremap huge mappings replacing them:
+ * pmd_free_pte_page(), pud_free_pmd_page(); 7.3's set_memory_rox()
+ * collapsing the direct map; 7.3's deferred pagetable_free_kernel()), not
+ * always after a grace period. The kernel uses some tables
  * for many ranges (KASAN's early shadow maps terabytes with one table per
  * level): a table met again at another address is reported as a "repeat"
  * entry and walked only where it was first met, as mm/ptdump.c skips it.
@@ -28,8 +39,8 @@
 #include <linux/pgtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/swap.h>
-#include <linux/swapops.h>
+
+#include <compat/pgtable.h>
 
 #include "ptwalk.h"
 
@@ -38,11 +49,6 @@
  * keeps the locking unconditional (and serialises kernel walks).
  */
 static DEFINE_SPINLOCK(ptw_kernel_lock);
-
-static spinlock_t *pte_lock_of(struct ptw_walk *w, pmd_t *pmd)
-{
-	return w->mm ? pte_lockptr(w->mm, pmd) : &ptw_kernel_lock;
-}
 
 static spinlock_t *pmd_lock_of(struct ptw_walk *w, pmd_t *pmd)
 {
@@ -189,6 +195,7 @@ static __always_inline void decode_entry(struct ptw_walk *w,
 	if (raw & _PAGE_PRESENT) {
 		e->kind = PTW_LEAF;
 		e->pfn = ptw_entry_pfn(level, raw);
+		e->flags = ptw_leaf_flags(raw);
 	} else {
 		ptw_decode_nonpresent(raw, level, !!w->mm, e);
 	}
@@ -301,14 +308,46 @@ static void flush_pte_table(struct ptw_walk *w)
 	memset(w->attr, 0, PTRS_PER_PTE * sizeof(*w->attr));
 }
 
-static void walk_pte(struct ptw_walk *w, struct vm_area_struct *vma,
+/*
+ * The PTE table *@pmd points to and its lock, between
+ * compat_pte_map_begin() and compat_pte_map_end(); NULL if there is none.
+ * Once the caller holds the lock, pmd_same(*@pmdval, *@pmd) says that the
+ * table is still in use: pte_offset_map_lock() (6.5+, not exported),
+ * open-coded.
+ */
+static pte_t *find_pte_table(struct ptw_walk *w, pmd_t *pmd,
+			     unsigned long addr, pmd_t *pmdval,
+			     spinlock_t **ptlp)
+{
+	pte_t *pte = compat_pte_offset_map(pmd, addr, pmdval);
+
+	if (pte)
+		*ptlp = w->mm ? pte_lockptr(w->mm, pmdval) : &ptw_kernel_lock;
+	return pte;
+}
+
+/* Returns false if *@pmd is no longer a PTE table. */
+static bool walk_pte(struct ptw_walk *w, struct vm_area_struct *vma,
 		     pmd_t *pmd, unsigned long addr, unsigned long end)
 {
 	unsigned long table_va = addr & PMD_MASK;
 	unsigned int first = pte_index(addr), idx = first;
-	spinlock_t *ptl = pte_lock_of(w, pmd);
+	spinlock_t *ptl;	/* of the PTE table */
 	pte_t *start, *pte;
+	pmd_t pmdval;
 
+	compat_pte_map_begin();
+	start = find_pte_table(w, pmd, addr, &pmdval, &ptl);
+	if (!start) {
+		compat_pte_map_end();
+		return false;
+	}
+	spin_lock(ptl);
+	if (unlikely(!pmd_same(pmdval, compat_pmdp_get_lockless(pmd)))) {
+		spin_unlock(ptl);
+		compat_pte_map_end();
+		return false;
+	}
 	/*
 	 * Spans are defined over the walked range, not per VMA: the leaves of
 	 * one table collect until the walk moves to another table.
@@ -317,8 +356,6 @@ static void walk_pte(struct ptw_walk *w, struct vm_area_struct *vma,
 		flush_pte_table(w);
 	w->pending = true;
 	w->pending_va = table_va;
-	start = pte_offset_map(pmd, addr);
-	spin_lock(ptl);
 	enter_table(w, PTW_PTE, start, addr, PMD_SIZE);
 	for (pte = start; addr < end; pte++, idx++, addr += PAGE_SIZE) {
 		pte_t val = ptep_get(pte);
@@ -331,8 +368,10 @@ static void walk_pte(struct ptw_walk *w, struct vm_area_struct *vma,
 		}
 		decode_and_emit(w, vma, PTW_PTE, addr, pte_val(val));
 	}
-	pte_unmap_unlock(start, ptl);
+	spin_unlock(ptl);
+	compat_pte_map_end();
 	w->budget -= idx - first;
+	return true;
 }
 
 /*
@@ -365,19 +404,24 @@ static unsigned long walk_pmd(struct ptw_walk *w, struct vm_area_struct *vma,
 
 	enter_table(w, PTW_PMD, pmd, addr, PUD_SIZE);
 	for (; addr < end; pmd++, addr = next) {
-		u64 val = pmd_val(READ_ONCE(*pmd));
+		u64 val;
 
 		next = pmd_addr_end(addr, end);
 		w->budget--;
+again:
+		val = pmd_val(compat_pmdp_get_lockless(pmd));
 		if (!val)
 			goto next;
-		if (!is_table(PTW_PMD, val) && walk_huge_pmd(w, vma, pmd, addr))
-			goto next;
-		val = pmd_val(READ_ONCE(*pmd));
-		if (!is_table(PTW_PMD, val) || repeated_table(w, PTW_PMD, addr, val))
+		if (!is_table(PTW_PMD, val)) {
+			if (walk_huge_pmd(w, vma, pmd, addr))
+				goto next;
+			goto again;	/* it has become a table */
+		}
+		if (repeated_table(w, PTW_PMD, addr, val))
 			goto next;
 		set_upper(w, PTW_PMD, val);
-		walk_pte(w, vma, pmd, addr, next);
+		if (!walk_pte(w, vma, pmd, addr, next))
+			goto again;	/* no longer a table */
 		cond_resched();
 next:
 		if (next < end && walk_should_stop(w))
@@ -567,6 +611,7 @@ void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
 {
 	struct vm_area_struct *vma = NULL;
 	spinlock_t *ptl;	/* of the PMD, then of the PTE table */
+	pmd_t pmdval;
 	pgd_t *pgd;
 	p4d_t *p4d;
 	pud_t *pud;
@@ -606,10 +651,15 @@ void ptw_walk_path(struct ptw_walk *w, unsigned long addr,
 	spin_unlock(ptl);
 	if (!down)
 		return;
-	ptl = pte_lock_of(w, pmd);
-	pte = pte_offset_map(pmd, addr);
-	spin_lock(ptl);
-	path_step(w, path, vma, PTW_PTE, pte, pte_index(addr), addr,
-		  pte_val(ptep_get(pte)));
-	pte_unmap_unlock(pte, ptl);
+	/* If the PMD has changed since, the path ends at what it was. */
+	compat_pte_map_begin();
+	pte = find_pte_table(w, pmd, addr, &pmdval, &ptl);
+	if (pte) {
+		spin_lock(ptl);
+		if (pmd_same(pmdval, compat_pmdp_get_lockless(pmd)))
+			path_step(w, path, vma, PTW_PTE, pte, pte_index(addr),
+				  addr, pte_val(ptep_get(pte)));
+		spin_unlock(ptl);
+	}
+	compat_pte_map_end();
 }

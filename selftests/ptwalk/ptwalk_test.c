@@ -1192,6 +1192,94 @@ TEST_F(ptw, uffd_wp_marker_matches_pagemap)
 	close(fd);
 }
 
+/* Debian 12's linux-libc-dev (6.1) predates UFFDIO_POISON (6.6). */
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON	(1 << 14)
+struct uffdio_poison {
+	struct uffdio_range range;
+	__u64 mode;
+	__s64 updated;
+};
+
+#define UFFDIO_POISON	_IOWR(UFFDIO, 0x08, struct uffdio_poison)
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	102	/* 6.13 */
+#endif
+
+/*
+ * A poisoned PTE marker (6.5 made swapin errors such markers; 6.6's
+ * UFFDIO_POISON installs one): kind marker, MARKER_POISONED, and the type
+ * and offset pagemap reports, whatever number this kernel gives markers.
+ */
+TEST_F(ptw, poison_marker_matches_pagemap)
+{
+	char *p = map_anon(2 * PG, PROT_READ | PROT_WRITE, true);
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_POISON };
+	struct uffdio_register reg;
+	struct uffdio_poison poison;
+	struct ptw_rec r;
+	uint64_t pm;
+	int uffd;
+
+	ASSERT_NE(NULL, p);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		close(uffd);
+		SKIP(return, "no UFFD_FEATURE_POISON (UFFDIO_POISON is 6.6+)");
+	}
+	reg = (struct uffdio_register){ .range = { (unsigned long)p, 2 * PG },
+					.mode = UFFDIO_REGISTER_MODE_MISSING };
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	poison = (struct uffdio_poison){ .range = { (unsigned long)p, PG } };
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_POISON, &poison));
+	pm = pagemap_of(self->self, (unsigned long)p);
+	ASSERT_TRUE(pm & PM_SWAP) TH_LOG("no marker: pagemap %#llx",
+					 (unsigned long long)pm);
+	ASSERT_TRUE(ptw_lookup(self->self, (unsigned long)p, &r));
+	EXPECT_STREQ("marker", r.kind);
+	EXPECT_EQ(PM_SWP_TYPE(pm), r.type);
+	EXPECT_EQ(PM_SWP_OFFSET(pm), r.offset);
+	EXPECT_TRUE(has_word(r.sw, "MARKER_POISONED")) TH_LOG("sw=%s", r.sw);
+	EXPECT_FALSE(has_word(r.sw, "MARKER_UFFD_WP"));
+	expect_path_is_leaf(_metadata, self->self, (unsigned long)p, "marker");
+	close(uffd);
+}
+
+/*
+ * A guard region (MADV_GUARD_INSTALL, 6.13): guard PTE markers, seen by
+ * pagemap as swap-format entries of the marker type; the pages around
+ * them are untouched.
+ */
+TEST_F(ptw, guard_marker_matches_pagemap)
+{
+	char *p = map_anon(4 * PG, PROT_READ | PROT_WRITE, true);
+	struct ptw_rec r;
+	uint64_t pm;
+
+	ASSERT_NE(NULL, p);
+	p[0] = 1;
+	if (madvise(p + PG, 2 * PG, MADV_GUARD_INSTALL))
+		SKIP(return, "MADV_GUARD_INSTALL: %s (guard regions are 6.13+)",
+		     strerror(errno));
+	pm = pagemap_of(self->self, (unsigned long)p + 2 * PG);
+	ASSERT_TRUE(pm & PM_SWAP);
+	ASSERT_TRUE(ptw_lookup(self->self, (unsigned long)p + 2 * PG, &r));
+	EXPECT_STREQ("marker", r.kind);
+	EXPECT_STREQ("pte", r.level);
+	EXPECT_EQ(PM_SWP_TYPE(pm), r.type);
+	EXPECT_EQ(PM_SWP_OFFSET(pm), r.offset);
+	EXPECT_TRUE(has_word(r.sw, "MARKER_GUARD")) TH_LOG("sw=%s", r.sw);
+	expect_path_is_leaf(_metadata, self->self, (unsigned long)p + PG,
+			    "marker");
+	ASSERT_TRUE(ptw_lookup(self->self, (unsigned long)p, &r));
+	EXPECT_STREQ("leaf", r.kind);
+	EXPECT_FALSE(ptw_lookup(self->self, (unsigned long)p + 3 * PG, &r));
+}
+
 /*
  * The kernel's HMM test driver (lib/test_hmm.c, CONFIG_TEST_HMM; its
  * lib/test_hmm_uapi.h is not an installed header) makes device entries:

@@ -24,6 +24,22 @@ enum ptwalk_kind {
  * at another address; pfn is the table's, swap_offset that address.
  */
 
+/*
+ * Bits of ptwalk_record.flags: what the kernel's helpers read from a
+ * swap-format entry, and what a present leaf is beyond its bits. Modules
+ * before these flags existed left the field (then "reserved") zero.
+ */
+#define PTWALK_F_EXCLUSIVE	(1U << 0)	/* pte_swp_exclusive() */
+#define PTWALK_F_WRITE		(1U << 1)	/* writable migration/device entry */
+#define PTWALK_F_READ_EXCLUSIVE	(1U << 2)	/* readable exclusive migration */
+#define PTWALK_F_YOUNG		(1U << 3)	/* migration entry: was young */
+#define PTWALK_F_DIRTY		(1U << 4)	/* migration entry: was dirty */
+#define PTWALK_F_MARKER_UFFD_WP	(1U << 5)	/* PTE marker: uffd-wp */
+#define PTWALK_F_SWAPIN_ERROR	(1U << 6)	/* 6.1's swapin-error entry */
+#define PTWALK_F_MARKER_POISONED (1U << 7)	/* PTE marker: poisoned (6.5+) */
+#define PTWALK_F_MARKER_GUARD	(1U << 8)	/* PTE marker: guard (6.13+) */
+#define PTWALK_F_SHSTK		(1U << 9)	/* leaf: shadow stack, W=0 D=1 (6.6+) */
+
 /* Bits of ptwalk_record.eff: effective permission across all levels. */
 #define PTWALK_EFF_US	(1U << 0)
 #define PTWALK_EFF_RW	(1U << 1)
@@ -43,7 +59,7 @@ struct ptwalk_record {
 	__s32 refcount;
 	__s32 mapcount;
 	__u32 swap_type;
-	__u32 reserved;		/* zero */
+	__u32 flags;		/* PTWALK_F_* */
 };
 
 /* The end of an answer: a record with kind PTWALK_NONE and this va. */

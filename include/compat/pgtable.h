@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86-64 page-table access that differs between the supported kernels
+ * (verified on 6.1, 6.12.95 and 7.3.4).
+ *
+ * Mapping a PTE table found through a PMD: since 6.5 PTE tables may be
+ * freed after an RCU grace period while only mmap_lock for read (or a VMA
+ * lock, or nothing: khugepaged's retract_page_tables(), 7.3's PT_RECLAIM)
+ * is held, so a walker reads the PMD and the table under rcu_read_lock()
+ * and, after taking the PTE lock of the table it found, checks with
+ * pmd_same() that the PMD still points there, as pte_offset_map_lock()
+ * does. None of those helpers is exported (6.5 made them out of line), so
+ * the walker does it itself:
+ *
+ *	compat_pte_map_begin();
+ *	pte = compat_pte_offset_map(pmd, addr, &pmdval);   (NULL: no table)
+ *	ptl = pte_lockptr(mm, &pmdval); spin_lock(ptl);
+ *	if (!pmd_same(pmdval, compat_pmdp_get_lockless(pmd))) retry;
+ *	...
+ *	spin_unlock(ptl);
+ *	compat_pte_map_end();
+ *
+ * In 6.1 tables go away only under mmap_lock for writing (pte_offset_map()
+ * is a macro there): begin and end are empty, the rest is the same.
+ *
+ * Software bits:
+ * COMPAT_PAGE_UFFD, COMPAT_PAGE_SWP_UFFD: _PAGE_UFFD_WP and
+ *	_PAGE_SWP_UFFD_WP, renamed _PAGE_UFFD and _PAGE_SWP_UFFD after 6.12
+ *	(same bits, 10 and 2).
+ * COMPAT_PAGE_DEVMAP: bit 58 in 6.1, bit 57 from 6.6, gone after 6.12
+ *	(0 there).
+ * COMPAT_PAGE_SAVED_DIRTY: bit 58 on leaves from 6.6 (0 before): where it
+ *	exists, write-protecting a dirty entry moves D there, so a present
+ *	leaf with W=0 and D=1 is a shadow-stack page (COMPAT_HAS_SHSTK).
+ * COMPAT_PAGE_NOPTISHADOW: the same bit 58 on the kernel's PGD entries
+ *	(6.13, backported to 6.12.y; 0 where absent).
+ */
+#ifndef _MMSUITE_COMPAT_PGTABLE_H
+#define _MMSUITE_COMPAT_PGTABLE_H
+
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
+#include <compat_config.h>
+
+#ifdef _PAGE_UFFD_WP
+#define COMPAT_PAGE_UFFD	_PAGE_UFFD_WP
+#define COMPAT_PAGE_SWP_UFFD	_PAGE_SWP_UFFD_WP
+#else
+#define COMPAT_PAGE_UFFD	_PAGE_UFFD
+#define COMPAT_PAGE_SWP_UFFD	_PAGE_SWP_UFFD
+#endif
+
+#ifdef _PAGE_DEVMAP
+#define COMPAT_PAGE_DEVMAP	_PAGE_DEVMAP
+#else
+#define COMPAT_PAGE_DEVMAP	0ULL
+#endif
+
+#ifdef _PAGE_SAVED_DIRTY
+#define COMPAT_PAGE_SAVED_DIRTY	_PAGE_SAVED_DIRTY
+#define COMPAT_HAS_SHSTK	1
+#else
+#define COMPAT_PAGE_SAVED_DIRTY	0ULL
+#define COMPAT_HAS_SHSTK	0
+#endif
+
+#ifdef _PAGE_NOPTISHADOW
+#define COMPAT_PAGE_NOPTISHADOW	_PAGE_NOPTISHADOW
+#else
+#define COMPAT_PAGE_NOPTISHADOW	0ULL
+#endif
+
+/* A PMD read without the PMD lock. */
+static inline pmd_t compat_pmdp_get_lockless(pmd_t *pmd)
+{
+#ifdef HAVE_PMDP_GET_LOCKLESS
+	return pmdp_get_lockless(pmd);
+#else
+	return READ_ONCE(*pmd);
+#endif
+}
+
+/*
+ * The section in which a PTE table found through a lockless PMD read stays
+ * valid memory: an RCU read-side section since 6.5.
+ */
+static inline void compat_pte_map_begin(void)
+{
+#ifdef HAVE_PTE_OFFSET_MAP_RCU
+	rcu_read_lock();
+#endif
+}
+
+static inline void compat_pte_map_end(void)
+{
+#ifdef HAVE_PTE_OFFSET_MAP_RCU
+	rcu_read_unlock();
+#endif
+}
+
+/**
+ * compat_pte_offset_map() - find the PTE table a PMD points to
+ * @pmd: the PMD entry
+ * @addr: an address the table maps
+ * @pmdvalp: set to the PMD value the table was found through
+ *
+ * Call between compat_pte_map_begin() and compat_pte_map_end(), as
+ * __pte_offset_map() (x86-64 has no HIGHPTE: nothing to unmap).
+ *
+ * Return: the PTE for @addr; NULL if *@pmd is not a PTE table (none, a
+ * huge leaf, a non-present entry).
+ */
+static inline pte_t *compat_pte_offset_map(pmd_t *pmd, unsigned long addr,
+					   pmd_t *pmdvalp)
+{
+	pmd_t pmdval = compat_pmdp_get_lockless(pmd);
+
+	*pmdvalp = pmdval;
+	if (unlikely(!pmd_present(pmdval) || pmd_leaf(pmdval)))
+		return NULL;
+	return pte_offset_kernel(&pmdval, addr);
+}
+
+#endif /* _MMSUITE_COMPAT_PGTABLE_H */
