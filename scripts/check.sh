@@ -61,6 +61,7 @@ for line in $(lines); do
 	stage "kernel $line (fetched once)" scripts/kernel-line.sh "$line"
 done
 stage "lint: W=1, sparse on every line, checkpatch" scripts/lint.sh $(for line in $(lines); do kernel_kdir "$line"; done)
+stage "dkms build on every line" scripts/dkms-check.sh
 stage "user-space unit tests" unit_tests
 stage "selftests build" make -s selftests
 stage "rig self-test" sh -c 'make -s KDIR="$1" modules && scripts/rig-selftest.sh stock' \

@@ -17,10 +17,12 @@ rig="linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
 cpio rsync"
 # lint: sparse, git ls-files, docutils and pygments (".. code-block::").
 lint="sparse git python3 python3-docutils python3-pygments"
+# dkms: the suite built the way "dkms install" builds it (make check).
+dkms="dkms"
 # bench: tables (column) and plots.
 bench="gnuplot-nox bsdextrautils"
 
-[ $# -gt 0 ] || set -- build ksrc rig lint bench
+[ $# -gt 0 ] || set -- build ksrc rig lint dkms bench
 pkgs=""
 for group in "$@"; do
 	case "$group" in
@@ -28,8 +30,9 @@ for group in "$@"; do
 	ksrc) pkgs="$pkgs $ksrc" ;;
 	rig) pkgs="$pkgs $rig" ;;
 	lint) pkgs="$pkgs $lint" ;;
+	dkms) pkgs="$pkgs $dkms" ;;
 	bench) pkgs="$pkgs $bench" ;;
-	*) echo "usage: $0 [build|ksrc|rig|lint|bench]..." >&2; exit 2 ;;
+	*) echo "usage: $0 [build|ksrc|rig|lint|dkms|bench]..." >&2; exit 2 ;;
 	esac
 done
 
