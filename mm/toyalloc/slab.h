@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The toy slab allocator, SLUB-shaped, on top of the toy buddy: per-CPU
- * slots each own one slab ("frozen") and hand out its objects; other
- * slabs sit on the cache's partial or full list. Debug caches take the
- * locked slow path every time, as SLUB's do, and check every object.
+ * The toy slab allocator, shaped as SLUB is up to 6.12 (7.3's SLUB has
+ * per-CPU sheaves instead), on top of the toy buddy: per-CPU slots each
+ * own one slab ("frozen") and hand out its objects; other slabs sit on
+ * the cache's partial or full list. Debug caches take the locked slow
+ * path every time, as SLUB's do, and check every object.
  */
 #ifndef _TOYALLOC_SLAB_H
 #define _TOYALLOC_SLAB_H
@@ -19,8 +20,8 @@
 /*
  * What the slab allocator needs to know about the memory its buddy
  * hands out, from whoever owns it (pool.c in the module, a shim in the
- * unit tests), as mm/damon takes its damon_operations: slab.c calls
- * nothing but the toy buddy and these.
+ * unit tests), as mm/damon takes its damon_operations: of the module,
+ * slab.c calls only buddy.c and these.
  */
 struct toy_slab_ops {
 	/* The address of buddy page @idx. */
