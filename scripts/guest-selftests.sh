@@ -7,7 +7,9 @@
 # a suite's "requires" file names other modules its tests use, loaded
 # when built for this kernel.
 cd /selftests || exit 1
-suites=${*:-$(ls)}
+# A collection is a folder with a settings file (the folder also holds
+# the kselftest runner, for run_kselftest.sh).
+suites=${*:-$(for d in */settings; do echo "${d%/settings}"; done)}
 
 is_test() {
 	[ -f "$1" ] && [ -x "$1" ]

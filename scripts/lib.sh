@@ -40,17 +40,26 @@ ksrc_extract_dir() {
 	echo "$CACHE_DIR/ksrc-$v"
 }
 
+KSRC_FILES="tools/testing/selftests/kselftest.h
+tools/testing/selftests/kselftest_harness.h
+tools/testing/selftests/run_kselftest.sh
+tools/testing/selftests/kselftest/runner.sh
+tools/testing/selftests/kselftest/prefix.pl
+tools/testing/selftests/kselftest/module.sh
+scripts/checkpatch.pl
+scripts/spelling.txt
+scripts/const_structs.checkpatch"
+
 ensure_ksrc_extract() {
 	d=$(ksrc_extract_dir) || exit 1
-	if [ ! -f "$d/.done" ]; then
+	missing=""
+	for f in $KSRC_FILES; do
+		[ -f "$d/$f" ] || missing="$missing linux-source-6.1/$f"
+	done
+	if [ -n "$missing" ]; then
 		mkdir -p "$d"
-		tar -xJf "$KSRC_TARBALL" -C "$d" --strip-components=1 \
-			linux-source-6.1/tools/testing/selftests/kselftest.h \
-			linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
-			linux-source-6.1/scripts/checkpatch.pl \
-			linux-source-6.1/scripts/spelling.txt \
-			linux-source-6.1/scripts/const_structs.checkpatch
-		touch "$d/.done"
+		# shellcheck disable=SC2086
+		tar -xJf "$KSRC_TARBALL" -C "$d" --strip-components=1 $missing
 	fi
 	echo "$d"
 }
@@ -133,7 +142,7 @@ built_modules() {
 # the suites that cannot run.
 suites_for() {
 	mods=$(built_modules "$1" | sed 's|.*/||; s|\.ko$||')
-	for s in $(ls "$REPO_ROOT/selftests/out"); do
+	for s in $(cd "$REPO_ROOT/selftests/out" && for d in */settings; do echo "${d%/settings}"; done); do
 		if [ -d "$REPO_ROOT/mm/$s" ] || [ -d "$REPO_ROOT/drivers/$s" ]; then
 			need=$s
 		else
