@@ -40,8 +40,11 @@
 #define LIVE_SITE_PROBES 8
 #define LIVE_TOP_SITES	20
 #define LIVE_RING	1024
-#define LIVE_MT		6		/* migratetypes shown; more go to the last */
+#define LIVE_MT		6		/* migratetypes shown */
 #define LIVE_ORDERS	COMPAT_NR_PAGE_ORDERS	/* the real buddy's orders */
+
+/* Every migratetype has its column (6 with CMA and memory isolation). */
+static_assert(MIGRATE_TYPES <= LIVE_MT);
 
 static const unsigned int class_sizes[LIVE_CLASSES - 1] = {
 	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
