@@ -45,6 +45,24 @@ run_suites() {	# run_suites <kernel> <paging>: a failing run is summarised, not 
 	cat "$run/verdict"
 }
 
+# The kselftest lab path on the newest line: the install folder (as
+# "make -C selftests install" writes it) run by its run_kselftest.sh in the
+# guest, every collection whose modules are built, the modules loaded first.
+run_kselftest_path() {
+	kdir=$(kernel_kdir "$1") || return 1
+	make -s KDIR="$kdir" modules
+	release=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+		"$kdir/include/generated/utsrelease.h")
+	run=$results/${release}_5-level_run_kselftest
+	rm -rf "$run"
+	make -s -C selftests install INSTALL_PATH="$run/install"
+	diff -r selftests/out "$run/install" >/dev/null || { echo "install folder differs from selftests/out"; return 1; }
+	cols=$(suites_for "$release" | grep -v '^skip ' | sed 's/^/-c /' | tr '\n' ' ')
+	scripts/vm.sh --kernel "$1" --paging 5 --no-build --quiet --timeout 2400 \
+		--out "$run" "for m in /lib/mmsuite/*.ko; do insmod \$m; done; cd /selftests && ./run_kselftest.sh $cols" || true
+	cat "$run/verdict"
+}
+
 unit_tests() {
 	found=0
 	for mk in $(find mm drivers -path '*/tests/Makefile' | sort); do
@@ -70,6 +88,7 @@ for line in $(lines); do
 	stage "kselftests: $line, 5-level paging" run_suites "$line" 5
 	stage "kselftests: $line, 4-level paging" run_suites "$line" 4
 done
+stage "kselftests: $(newest_line), run_kselftest.sh" run_kselftest_path "$(newest_line)"
 stage "debug kernel (cached after the first build)" scripts/debug-kernel.sh
 stage "kselftests: $(lines | head -n 1)-debug, 4-level paging" run_suites debug 4
 stage "kselftests: $(lines | head -n 1)-debug, 5-level paging" run_suites debug 5

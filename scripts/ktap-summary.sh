@@ -91,7 +91,7 @@ END {
 	}
 	for (k in suites) {
 		split(k, p, SUBSEP)
-		printf "%-12s %-10s %4d passed, %d failed, %d skipped\n", p[1], p[2],
+		printf "%-40s %-15s %4d passed, %d failed, %d skipped\n", p[1], p[2],
 			pass[k], fail[k], skip[k] | "sort"
 		P += pass[k]; F += fail[k]; S += skip[k]
 	}
