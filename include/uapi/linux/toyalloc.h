@@ -11,7 +11,8 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define TOYALLOC_NR_ORDERS	11	/* orders 0..10, as MAX_ORDER in 6.1 */
+/* Orders 0..10, as the real buddy has on x86 (6.1 MAX_ORDER, 6.8+ NR_PAGE_ORDERS). */
+#define TOYALLOC_NR_ORDERS	11
 #define TOYALLOC_NAME_LEN	32
 #define TOYALLOC_MAX_OBJECT	8192	/* largest toy cache object */
 #define TOYALLOC_KMALLOC_MAX	(4096 << (TOYALLOC_NR_ORDERS - 1))
