@@ -71,13 +71,14 @@ unsigned long ptw_entry_pfn(enum ptw_level level, u64 raw)
 /*
  * Decode an entry that is neither none nor present to the MMU, at any
  * level, exactly as the kernel does: pte_protnone()-style PROT_NONE
- * first, then the running kernel's soft-leaf decoding (compat/leaf.h; the
- * PMD format for a PMD, the PTE format elsewhere: hugetlb keeps PTE-format
- * entries in its PMDs and PUDs). A PFN entry (migration, hwpoison,
- * device) names the PFN without the young and dirty bits 6.1+ may keep
- * above it. type and offset are what /proc/PID/pagemap reports for the
- * entry. P4D and PGD entries, and the kernel's own tables, never hold
- * swap entries: those are "other", with the PFN field read as it stands.
+ * first, then the running kernel's soft-leaf decoding (compat/leaf.h:
+ * PMDs through the PMD helpers, PTEs and PUDs through the PTE ones; on
+ * x86-64 hugetlb's PTE-format PMD entries read the same either way). A PFN
+ * entry (migration, hwpoison, device) names the PFN without the young and
+ * dirty bits the kernel may keep above it. type and offset are what
+ * /proc/PID/pagemap reports for the entry. P4D and PGD entries, and the
+ * kernel's own tables, never hold swap entries: those are "other", with
+ * the PFN field read as it stands.
  */
 void ptw_decode_nonpresent(u64 raw, enum ptw_level level, bool user,
 			   struct ptw_entry *e)

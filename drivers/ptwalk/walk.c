@@ -10,9 +10,9 @@
  * VMA: khugepaged's retract_page_tables() (no mmap_lock at all) and
  * collapse_pte_mapped_thp() replace it, 7.3's PT_RECLAIM frees an empty one
  * on MADV_DONTNEED. Those tables are freed after an RCU grace period, so a
- * PTE table is mapped as pte_offset_map_lock() does (map_pte_lock():
- * RCU, a snapshot of the PMD, the PTE lock of that table, then pmd_same()
- * under it, else retry; compat/pgtable.h), and a PMD that is no longer a
+ * PTE table is read as pte_offset_map_lock() reads it (walk_pte(): RCU, a
+ * snapshot of the PMD, the lock of the table it points to, then pmd_same()
+ * under that lock; compat/pgtable.h), and a PMD that is no longer that
  * table by then is read again and decoded as what it has become. Huge
  * PMDs are decoded under the PMD lock, so a leaf and its struct page are
  * stable while they are decoded. Between two chunks anything can change:

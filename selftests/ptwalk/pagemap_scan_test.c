@@ -205,6 +205,10 @@ TEST_F(scan, ranges_view_matches_pagemap_scan)
 			       (unsigned long long)got[i]);
 	}
 	EXPECT_EQ(0, bad);
+	TH_LOG("%lu pages compared: THP %s, swapped pages %s, guard pages %s",
+	       (unsigned long)NPAGES, got[0] & PAGE_IS_HUGE ? "yes" : "no",
+	       self->swapped ? "yes" : "no (no zram)",
+	       self->guard ? "yes" : "no (before 6.13)");
 	/* What the setup made is there, seen by both. */
 	EXPECT_EQ(PAGE_IS_PRESENT, got[512]);
 	EXPECT_EQ(PAGE_IS_PRESENT, got[512 + 100]);	/* the zero page */
