@@ -111,17 +111,20 @@ if [ -n "$moddir" ] && [ -f "$moddir/modules.dep" ]; then
 	mkdir -p "$gmoddir"
 	: > "$gmoddir/modules.dep"
 	for m in $mods; do
-		m=kernel/$m.ko
-		mkdir -p "$gmoddir/$(dirname "$m")"
-		if [ -f "$moddir/$m" ]; then
-			cp "$moddir/$m" "$gmoddir/$m"
-		elif [ -f "$moddir/$m.xz" ]; then
-			xz -dc "$moddir/$m.xz" > "$gmoddir/$m"
-		else
-			continue
-		fi
-		grep "^$m\(\.xz\)\?:" "$moddir/modules.dep" | sed 's/\.ko\.xz/.ko/g' \
-			>> "$gmoddir/modules.dep"
+		dep=$(grep "^kernel/$m\.ko\(\.xz\)\?:" "$moddir/modules.dep") || continue
+		# modules.dep lists every module this one needs (zram needs
+		# lz4hc_compress on 7.3): each is copied with its own line.
+		for f in $(echo "$dep" | tr -d ':'); do
+			g=${f%.xz}
+			[ -f "$gmoddir/$g" ] && continue
+			mkdir -p "$gmoddir/$(dirname "$g")"
+			case "$f" in
+			*.xz) xz -dc "$moddir/$f" > "$gmoddir/$g" ;;
+			*) cp "$moddir/$f" "$gmoddir/$g" ;;
+			esac
+			grep "^$f:" "$moddir/modules.dep" | sed 's/\.ko\.xz/.ko/g' \
+				>> "$gmoddir/modules.dep"
+		done
 	done
 fi
 
