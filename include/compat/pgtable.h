@@ -32,8 +32,8 @@
  * COMPAT_PAGE_SAVED_DIRTY: bit 58 on leaves from 6.6 (0 before): where it
  *	exists, write-protecting a dirty entry moves D there, so a present
  *	leaf with W=0 and D=1 is a shadow-stack page (COMPAT_HAS_SHSTK).
- * COMPAT_PAGE_NOPTISHADOW: the same bit 58 on the kernel's PGD entries
- *	(6.13, backported to 6.12.y; 0 where absent).
+ *	The same bit is NOPTISHADOW in the kernel's PGD entries (6.13,
+ *	backported to 6.12.y), which are tables, never leaves.
  */
 #ifndef _MMSUITE_COMPAT_PGTABLE_H
 #define _MMSUITE_COMPAT_PGTABLE_H
@@ -62,12 +62,6 @@
 #else
 #define COMPAT_PAGE_SAVED_DIRTY	0ULL
 #define COMPAT_HAS_SHSTK	0
-#endif
-
-#ifdef _PAGE_NOPTISHADOW
-#define COMPAT_PAGE_NOPTISHADOW	_PAGE_NOPTISHADOW
-#else
-#define COMPAT_PAGE_NOPTISHADOW	0ULL
 #endif
 
 /* A PMD read without the PMD lock. */
