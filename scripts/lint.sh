@@ -14,7 +14,9 @@ trap 'rm -f "$log"' EXIT
 for kdir in "$@"; do
 	scripts/compat-probe.sh "$kdir"
 	make -s -C "$kdir" M="$REPO_ROOT" clean >/dev/null
-	make -s -C "$kdir" M="$REPO_ROOT" W=1 C=2 CONFIG_DEBUG_INFO_BTF_MODULES= \
+	check=$(scripts/sparse.sh "$kdir") || exit 1
+	make -s -C "$kdir" M="$REPO_ROOT" W=1 C=2 CHECK="$check" \
+		CONFIG_DEBUG_INFO_BTF_MODULES= \
 		modules >"$log" 2>&1 || { cat "$log"; die "build against $kdir failed"; }
 	if [ -s "$log" ]; then
 		cat "$log"
