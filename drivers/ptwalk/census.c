@@ -206,11 +206,11 @@ static unsigned int census_fill_bucket(unsigned int present)
 /*
  * A 64-bit hash of a table's entries, position by position, leaving out
  * Accessed, Dirty and soft-dirty, and on 6.6+ SAVED_DIRTY (swap entries do
- * not use bits 5 and 6; bits 58 and, on 6.6+, 11 of a swap entry's offset
- * are lost, which can only merge two tables that differ in nothing else).
- * The entries are read once each without the
- * table's lock: a table that changes during the census is hashed in one
- * of its states. This loop is the census's cost: no branches in it.
+ * not use bits 5 and 6; bit 11 and, on 6.6+, bit 58 of a swap entry's
+ * offset are lost, which can only merge two tables that differ in nothing
+ * else). The entries are read once each without the table's lock: a table
+ * that changes during the census is hashed in one of its states. This
+ * loop is the census's cost: no branches in it.
  */
 static u64 census_hash(const u64 *ent, unsigned int *present)
 {
