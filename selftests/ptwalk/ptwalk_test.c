@@ -886,6 +886,113 @@ TEST_F(ptw, random_queries_never_hurt)
 	TH_LOG("%d of 3000 random queries were valid", ok);
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* 6.1 */
+#endif
+
+/*
+ * Populate @p (@len bytes of memfd @fd) with 4K pages, zap them, split any
+ * THP by punching a page out of it, until killed.
+ */
+static void populate_and_zap(int fd, char *p, size_t len)
+{
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < len; i += PG)
+			p[i] = 1;
+		madvise(p, len, MADV_DONTNEED);
+		for (i = 0; i < len; i += PG)
+			p[i] = 2;
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PG);
+	}
+}
+
+/*
+ * PTE tables that go away while mmap_lock is read-held (6.6+): a process
+ * populates a memfd mapping with 4K pages, zaps it (7.3's PT_RECLAIM frees
+ * the emptied table) and splits the memfd's THP; another collapses the
+ * memfd to a THP again (MADV_COLLAPSE), which retracts the first one's PTE
+ * table without any mmap lock (retract_page_tables()). Walks and censuses
+ * of the first process must stay sane: complete, entries of the memfd only.
+ */
+TEST_F(ptw, walks_survive_tables_retracted_and_reclaimed)
+{
+	int fd = memfd_create("ptw-retract", 0), walks = 0, bad = 0;
+	time_t end = time(NULL) + 8;
+	pid_t zapper, collapser;
+	unsigned long base;
+	char q[160], *out, *line;
+	struct ptw_rec r;
+	int *collapses;
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(fd, 2 * HPAGE));
+	collapses = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, collapses);
+	p = mmap(NULL, 4 * HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	base = ((unsigned long)p + HPAGE - 1) & ~(HPAGE - 1);
+	ASSERT_EQ((void *)base, mmap((void *)base, 2 * HPAGE,
+				     PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_FIXED, fd, 0));
+	zapper = fork();
+	if (zapper == 0)
+		populate_and_zap(fd, (char *)base, 2 * HPAGE);
+	collapser = fork();
+	if (collapser == 0) {
+		for (;;)
+			if (!madvise((void *)base, 2 * HPAGE, MADV_COLLAPSE))
+				__atomic_add_fetch(collapses, 1, __ATOMIC_RELAXED);
+	}
+	while (time(NULL) < end) {
+		switch (walks % 3) {
+		case 0:
+			snprintf(q, sizeof(q), "pid=%d format=kv start=0x%lx end=0x%lx",
+				 zapper, base, base + 2 * HPAGE);
+			break;
+		case 1:
+			snprintf(q, sizeof(q), "pid=%d format=kv view=path addr=0x%lx",
+				 zapper, base + (walks % 512) * PG);
+			break;
+		default:
+			snprintf(q, sizeof(q), "view=census pid=%d,%d format=kv",
+				 zapper, collapser);
+			break;
+		}
+		ASSERT_EQ(0, ptw_query(q, &out));
+		if (walks % 3 != 1 && !strstr(out, "rec=end status=ok"))
+			bad++;
+		for (line = out; line && *line; line = strchr(line, '\n'),
+		     line = line ? line + 1 : NULL) {
+			if (!ptw_parse(line, &r) || strcmp(r.rec, "entry"))
+				continue;
+			/* Compaction for the THP may migrate the pages. */
+			if ((strcmp(r.kind, "leaf") &&
+			     strcmp(r.kind, "migration")) || r.va < base ||
+			    r.va + r.size > base + 2 * HPAGE) {
+				if (!bad++)
+					TH_LOG("unexpected: %.*s",
+					       (int)strcspn(line, "\n"), line);
+			}
+		}
+		free(out);
+		walks++;
+	}
+	kill(zapper, SIGKILL);
+	kill(collapser, SIGKILL);
+	waitpid(zapper, NULL, 0);
+	waitpid(collapser, NULL, 0);
+	EXPECT_EQ(0, bad);
+	TH_LOG("%d walks; MADV_COLLAPSE of the memfd succeeded %d times",
+	       walks, *collapses);
+	munmap(collapses, PG);
+	munmap(p, 4 * HPAGE);
+	close(fd);
+}
+
 TEST_F(ptw, walks_survive_a_churning_target)
 {
 	pid_t child = fork();
