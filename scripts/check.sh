@@ -81,7 +81,7 @@ done
 stage "lint: W=1, sparse on every line, checkpatch" scripts/lint.sh $(for line in $(lines); do kernel_kdir "$line"; done)
 stage "dkms build on every line" scripts/dkms-check.sh
 stage "user-space unit tests" unit_tests
-stage "selftests build" make -s selftests
+stage "selftests and tools build" make -s selftests tools
 stage "rig self-test" sh -c 'make -s KDIR="$1" modules && scripts/rig-selftest.sh stock' \
 	_ "$(stock_kdir)"
 for line in $(lines); do
