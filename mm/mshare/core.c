@@ -476,7 +476,8 @@ int mshare_region_set_size(struct mshare_region *r, loff_t size)
 	 * Not under r->lock, which is taken under a sharer's mmap_lock:
 	 * starting the host takes the host's mmap_lock for writing.
 	 */
-	mutex_lock(&r->size_lock);
+	if (mutex_lock_killable(&r->size_lock))
+		return -EINTR;
 	if (r->size) {
 		ret = r->size == size ? 0 : -EINVAL;	/* sized once */
 	} else {
@@ -509,7 +510,7 @@ static unsigned long attach_prot_min(struct mshare_region *r)
 	unsigned long p, min = PROT_ALL;
 
 	for (p = 0; p < ARRAY_SIZE(r->attach_prot); p++)
-		if (r->attach_prot[p])
+		if (atomic_read(&r->attach_prot[p]))
 			min &= p;
 	return min;
 }
@@ -822,16 +823,25 @@ static int change_host(struct mshare_region *r,
 {
 	int ret;
 
-	mutex_lock(&r->op_lock);
-	mutex_lock(&r->lock);
-	ret = check(r, arg);
-	mutex_unlock(&r->lock);
+	/*
+	 * Killable: another change of this region may wait for a stalled
+	 * object (a sharer's fault holds the host's mmap_lock across it).
+	 */
+	if (mutex_lock_killable(&r->op_lock))
+		return -EINTR;
+	ret = mutex_lock_killable(&r->lock);
+	if (!ret) {
+		ret = check(r, arg);
+		mutex_unlock(&r->lock);
+	}
 	if (!ret)
 		ret = unlink_all_sharers(r);
 	if (!ret) {
-		mutex_lock(&r->lock);
-		ret = check(r, arg) ?: mshare_host_run(r, fn, arg);
-		mutex_unlock(&r->lock);
+		ret = mutex_lock_killable(&r->lock);
+		if (!ret) {
+			ret = check(r, arg) ?: mshare_host_run(r, fn, arg);
+			mutex_unlock(&r->lock);
+		}
 		end_change(r);
 	}
 	mutex_unlock(&r->op_lock);
@@ -1045,7 +1055,8 @@ static int region_pieces(struct mshare_region *r, u64 start, u64 end,
 {
 	int n = 0;
 
-	mutex_lock(&r->lock);
+	if (mutex_lock_killable(&r->lock))
+		return -EINTR;
 	end = min_t(u64, end, r->size);
 	if (r->host_mm && start < end) {
 		host_read_lock(r);
@@ -1123,14 +1134,15 @@ static long pud_links_at(struct mshare_region *r, unsigned long slot)
 	return n;
 }
 
-void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
+int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 {
 	unsigned long off, i, tables_in_gib = 0;
 	struct vm_area_struct *vma;
 	long private = 0;
 
 	memset(st, 0, sizeof(*st));
-	mutex_lock(&r->lock);
+	if (mutex_lock_killable(&r->lock))
+		return -EINTR;
 	st->size = r->size;
 	if (!r->host_mm)
 		goto out;
@@ -1181,6 +1193,7 @@ out:
 	st->faults = atomic64_read(&r->faults);
 	i = st->pte_tables + st->pmd_tables;
 	st->table_bytes_saved = private > i ? (private - i) * PAGE_SIZE : 0;
+	return 0;
 }
 
 /*
@@ -1192,22 +1205,28 @@ int mshare_attach_new(struct mshare_region *r, unsigned long prot)
 {
 	int ret = 0;
 
-	mutex_lock(&r->lock);
+	if (mutex_lock_killable(&r->lock))
+		return -EINTR;
 	if (mappings_prot_union(r) & ~prot)
 		ret = -EACCES;
 	else
-		r->attach_prot[prot & PROT_ALL]++;
+		atomic_inc(&r->attach_prot[prot & PROT_ALL]);
 	mutex_unlock(&r->lock);
 	if (!ret)
 		atomic_long_inc(&r->sharers);
 	return ret;
 }
 
+/*
+ * A VMA opened by fork() or closed (munmap, exit): no lock, so that these,
+ * which cannot fail, never wait for a change stuck on a stalled object.
+ * A change that reads attach_prot_min() meanwhile is still right: a fork
+ * adds to a class its parent's VMA keeps non-zero throughout (dup_mmap()
+ * holds the parent's mmap_lock), and a close only lifts a restriction.
+ */
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n)
 {
-	mutex_lock(&r->lock);
-	r->attach_prot[prot & PROT_ALL] += n;
-	mutex_unlock(&r->lock);
+	atomic_add(n, &r->attach_prot[prot & PROT_ALL]);
 	atomic_long_add(n, &r->sharers);
 }
 

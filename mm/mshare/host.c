@@ -408,6 +408,15 @@ bool mshare_host_alive(struct mshare_region *r)
 }
 
 /*
+ * A host's mmap_lock is never a sharer's, and nothing under it takes
+ * region->lock (only links_lock and sharer PUD/PMD locks, in the host
+ * notifier), while region->lock is held around waiting for the kworker
+ * that takes it for writing: a lockdep class of its own, so that lockdep
+ * does not see the sharer's mmap_lock -> region->lock order as a cycle.
+ */
+static struct lock_class_key host_mmap_lock_key;
+
+/*
  * With r->size_lock, when the region is sized: start its host. Nothing is
  * published before the host is complete: r->host_task and r->host_mm are
  * set last, under r->lock, which every reader of them holds (or it reads
@@ -441,6 +450,8 @@ int mshare_host_create(struct mshare_region *r, unsigned long size)
 	ret = cgroup_attach_task_all(current, task);
 	if (ret)
 		goto fail;
+	/* Its exec is done: nothing holds its mmap_lock now. */
+	lockdep_set_class(&mm->mmap_lock, &host_mmap_lock_key);
 	/* khugepaged must not collapse the host's ranges into huge PMDs. */
 	set_bit(MMF_DISABLE_THP, &mm->flags);
 	ret = host_run_work(r, mm, host_setup, &size);

@@ -49,10 +49,10 @@
 struct mshare_region {
 	struct mutex size_lock;		/* sizing and starting the host */
 	struct mutex op_lock;		/* changes of the host's mappings */
-	struct mutex lock;		/* objects, attach_prot */
+	struct mutex lock;		/* objects; new attachments */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
-	unsigned int attach_prot[8];	/* live attachments per PROT_ value */
+	atomic_t attach_prot[8];	/* live attachments per PROT_ value */
 	atomic_long_t sharers;		/* VMAs mapping the region */
 	atomic64_t faults;
 	struct list_head all;		/* mshare_regions, for debugfs */
@@ -111,7 +111,7 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
 			int datasync);
 int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len);
-void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
+int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
 int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
 struct mshare_link *mshare_link_new(struct mshare_region *r,

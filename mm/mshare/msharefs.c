@@ -381,7 +381,8 @@ static long mshare_ioctl(struct file *file, unsigned int cmd,
 	case MSHAREFS_GET_STATS: {
 		struct mshare_stats st;
 
-		mshare_get_stats(r, &st);
+		if (mshare_get_stats(r, &st))
+			return -EINTR;
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	default:
@@ -607,7 +608,8 @@ static int regions_show(struct seq_file *m, void *v)
 	seq_puts(m, "name size mappings sharers pte_tables pmd_links pages faults table_bytes_saved pmd_tables pud_links\n");
 	mutex_lock(&mshare_regions_lock);
 	list_for_each_entry(r, &mshare_regions, all) {
-		mshare_get_stats(r, &st);
+		if (mshare_get_stats(r, &st))
+			break;
 		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   r->name, st.size, st.mappings, st.sharers,
 			   st.pte_tables, st.pmd_links, st.pages, st.faults,
