@@ -33,8 +33,11 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagemap.h>
+#include <linux/refcount.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
 
@@ -324,7 +327,11 @@ void mshare_link_unpark(struct mshare_link *l)
 	/* Nothing was ever mapped through an empty table: no flush. */
 }
 
-/* Host notifier, with links_lock: no sharer may link [start, end) now. */
+/*
+ * Host notifier, with links_lock: no sharer may link [start, end) now.
+ * Only the sharer's own mmap_lock keeps its walkers out, and it is not
+ * held here: park, never clear.
+ */
 void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
 			      unsigned long end)
 {
@@ -333,22 +340,27 @@ void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
 
 	list_for_each_entry(l, &r->links, region_node)
 		if (!l->dead)
-			any |= link_unlink(l, start, end, UNLINK_CLEAR);
+			any |= link_unlink(l, start, end, UNLINK_PARK);
 	if (any)
 		mshare_flush_all();
 }
 
-/* A bit per slot: 64 KiB for the PMD slots of a 1 TiB region. */
+/*
+ * A bit per slot: 64 KiB for the PMD slots of a 1 TiB region, per mapping
+ * and again per fork. Like everything a user's call allocates here, it is
+ * charged to the caller's memory cgroup.
+ */
 static unsigned long *slot_bits_alloc(unsigned long slots)
 {
-	return kvcalloc(BITS_TO_LONGS(slots), sizeof(unsigned long), GFP_KERNEL);
+	return kvcalloc(BITS_TO_LONGS(slots), sizeof(unsigned long),
+			GFP_KERNEL_ACCOUNT);
 }
 
 struct mshare_link *mshare_link_new(struct mshare_region *r,
 				    struct vm_area_struct *vma,
 				    struct mshare_attach *att)
 {
-	struct mshare_link *l = kzalloc(sizeof(*l), GFP_KERNEL);
+	struct mshare_link *l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
 
 	if (!l)
 		return NULL;
@@ -423,7 +435,7 @@ void mshare_link_free(struct mshare_link *l)
 struct mshare_region *mshare_region_create(const char *name,
 					   bool share_pmd_tables)
 {
-	struct mshare_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
+	struct mshare_region *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 
 	if (!r)
 		return NULL;
@@ -464,7 +476,8 @@ int mshare_region_set_size(struct mshare_region *r, loff_t size)
 	 * Not under r->lock, which is taken under a sharer's mmap_lock:
 	 * starting the host takes the host's mmap_lock for writing.
 	 */
-	mutex_lock(&r->size_lock);
+	if (mutex_lock_killable(&r->size_lock))
+		return -EINTR;
 	if (r->size) {
 		ret = r->size == size ? 0 : -EINVAL;	/* sized once */
 	} else {
@@ -497,20 +510,20 @@ static unsigned long attach_prot_min(struct mshare_region *r)
 	unsigned long p, min = PROT_ALL;
 
 	for (p = 0; p < ARRAY_SIZE(r->attach_prot); p++)
-		if (r->attach_prot[p])
+		if (atomic_read(&r->attach_prot[p]))
 			min &= p;
 	return min;
 }
 
-static unsigned long vma_prot(struct vm_area_struct *vma)
+static unsigned long flags_prot(vm_flags_t flags)
 {
 	unsigned long prot = 0;
 
-	if (vma->vm_flags & VM_READ)
+	if (flags & VM_READ)
 		prot |= PROT_READ;
-	if (vma->vm_flags & VM_WRITE)
+	if (flags & VM_WRITE)
 		prot |= PROT_WRITE;
-	if (vma->vm_flags & VM_EXEC)
+	if (flags & VM_EXEC)
 		prot |= PROT_EXEC;
 	return prot;
 }
@@ -550,7 +563,7 @@ static unsigned long mappings_prot_union(struct mshare_region *r)
 	host_read_lock(r);
 	for (vma = object_vma(r, 0, r->size); vma;
 	     vma = next_object_vma(r, vma, r->size))
-		prot |= vma_prot(vma);
+		prot |= flags_prot(vma->vm_flags);
 	host_read_unlock(r);
 	return prot;
 }
@@ -597,29 +610,87 @@ static int host_map_fixed(struct file *file, unsigned long addr,
 }
 
 /*
- * In the host: map @file's [offset, offset + len) at @addr with @prot,
- * replacing what is there. A trial mapping elsewhere first gets mmap()'s
- * own verdict on the object and the protection, so that a refusal
- * leaves the range as it was.
+ * In the host: a trial mapping of @file elsewhere gets mmap()'s own
+ * verdict on the object and the protection (and ours: object_vma_check())
+ * before anything in the region is touched. It stays until the change is
+ * done: while a writable shared mapping exists, F_SEAL_WRITE cannot be
+ * added (EBUSY). Its address in *@trial, to vm_munmap() afterwards.
  */
-static int host_map_at(struct file *file, unsigned long addr,
-		       unsigned long len, unsigned long prot, u64 offset)
+static int host_trial_map(struct file *file, unsigned long len,
+			  unsigned long prot, u64 offset, unsigned long *trial)
 {
-	unsigned long got;
+	unsigned long got = vm_mmap(file, 0, len, prot, MAP_SHARED, offset);
 	int err;
 
-	if (file) {
-		got = vm_mmap(file, 0, len, prot, MAP_SHARED, offset);
-		if (IS_ERR_VALUE(got))
-			return got;
-		mmap_read_lock(current->mm);
-		err = object_vma_check(find_vma(current->mm, got));
-		mmap_read_unlock(current->mm);
+	if (IS_ERR_VALUE(got))
+		return got;
+	mmap_read_lock(current->mm);
+	err = object_vma_check(find_vma(current->mm, got));
+	mmap_read_unlock(current->mm);
+	if (err)
 		vm_munmap(got, len);
-		if (err)
-			return err;
-	}
-	return host_map_fixed(file, addr, len, prot, offset);
+	else
+		*trial = got;
+	return err;
+}
+
+/* A piece of one object in the host: the host VMA's part of a range. */
+struct piece {
+	struct file *file;
+	unsigned long addr, len;
+	u64 offset;
+	vm_flags_t flags;
+	unsigned long trial;	/* its trial mapping, during a PROTECT */
+};
+
+/*
+ * In the host, after a change was refused half way (a seal such as
+ * F_SEAL_FUTURE_WRITE added between the trial and the real mapping:
+ * MAP_FIXED had already unmapped the range): map the pieces that were
+ * there back, each with its own protection. The objects held their
+ * pages (put_pieces() drops the files only now), so no data is lost;
+ * only the host's PTEs are gone, and fault back in.
+ */
+static void restore_pieces(struct piece *p, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		host_map_fixed(p[i].file, p[i].addr, p[i].len,
+			       flags_prot(p[i].flags), p[i].offset);
+}
+
+static int object_pieces(struct mshare_region *r, unsigned long start,
+			 unsigned long end, struct piece **pieces);
+static void put_pieces(struct piece *p, int n);
+
+/*
+ * In the host: map @file's [offset, offset + len) at @addr with @prot,
+ * replacing what is there, or leave the range as it was.
+ */
+static int host_map_at(struct mshare_region *r, struct file *file,
+		       unsigned long addr, unsigned long len,
+		       unsigned long prot, u64 offset)
+{
+	unsigned long trial = 0, start = addr - r->host_base;
+	struct piece *old;
+	int n, ret = 0;
+
+	if (file)
+		ret = host_trial_map(file, len, prot, offset, &trial);
+	if (ret)
+		return ret;
+	mmap_read_lock(current->mm);
+	n = object_pieces(r, start, start + len, &old);
+	mmap_read_unlock(current->mm);
+	ret = n < 0 ? n : host_map_fixed(file, addr, len, prot, offset);
+	if (ret && n > 0)
+		restore_pieces(old, n);
+	if (n > 0)
+		put_pieces(old, n);
+	if (trial)
+		vm_munmap(trial, len);
+	return ret;
 }
 
 struct map_args {
@@ -693,7 +764,7 @@ static int unlink_all_sharers(struct mshare_region *r)
 	list_for_each_entry(l, &r->links, region_node)
 		max += link_has_entries(l);
 	mutex_unlock(&r->links_lock);
-	mms = kcalloc(max ?: 1, sizeof(*mms), GFP_KERNEL);
+	mms = kcalloc(max ?: 1, sizeof(*mms), GFP_KERNEL_ACCOUNT);
 	if (!mms) {
 		end_change(r);
 		return -ENOMEM;
@@ -752,16 +823,25 @@ static int change_host(struct mshare_region *r,
 {
 	int ret;
 
-	mutex_lock(&r->op_lock);
-	mutex_lock(&r->lock);
-	ret = check(r, arg);
-	mutex_unlock(&r->lock);
+	/*
+	 * Killable: another change of this region may wait for a stalled
+	 * object (a sharer's fault holds the host's mmap_lock across it).
+	 */
+	if (mutex_lock_killable(&r->op_lock))
+		return -EINTR;
+	ret = mutex_lock_killable(&r->lock);
+	if (!ret) {
+		ret = check(r, arg);
+		mutex_unlock(&r->lock);
+	}
 	if (!ret)
 		ret = unlink_all_sharers(r);
 	if (!ret) {
-		mutex_lock(&r->lock);
-		ret = check(r, arg) ?: mshare_host_run(r, fn, arg);
-		mutex_unlock(&r->lock);
+		ret = mutex_lock_killable(&r->lock);
+		if (!ret) {
+			ret = check(r, arg) ?: mshare_host_run(r, fn, arg);
+			mutex_unlock(&r->lock);
+		}
 		end_change(r);
 	}
 	mutex_unlock(&r->op_lock);
@@ -772,7 +852,7 @@ static int host_map_object(struct mshare_region *r, void *arg)
 {
 	struct map_args *a = arg;
 
-	return host_map_at(a->file, r->host_base + a->c->region_offset,
+	return host_map_at(r, a->file, r->host_base + a->c->region_offset,
 			   a->c->size, a->c->prot, a->c->offset);
 }
 
@@ -831,14 +911,6 @@ int mshare_unmap_range(struct mshare_region *r, unsigned long start,
 	return change_host(r, check_unmap, host_unmap, &a);
 }
 
-/* A piece of one object in the host: the host VMA's part of a range. */
-struct piece {
-	struct file *file;
-	unsigned long addr, len;
-	u64 offset;
-	vm_flags_t flags;
-};
-
 static void put_pieces(struct piece *p, int n)
 {
 	while (n-- > 0)
@@ -866,7 +938,7 @@ static int object_pieces(struct mshare_region *r, unsigned long start,
 		n++;
 	if (!n)
 		return 0;
-	p = kcalloc(n, sizeof(*p), GFP_KERNEL);
+	p = kcalloc(n, sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
 	n = 0;
@@ -928,7 +1000,8 @@ static int collect_pieces(struct mshare_region *r, struct range_args *a,
  * PROTECT maps each piece again with the new protection. What mprotect()
  * would refuse is refused first (collect_pieces()); then the host's own
  * mmap() of every piece is tried elsewhere (a seal added since can refuse
- * it), so that a refusal changes nothing.
+ * it), and the trials stay until the end; a piece refused after all puts
+ * back every piece changed so far: a refusal changes nothing.
  */
 static int host_protect(struct mshare_region *r, void *arg)
 {
@@ -941,18 +1014,17 @@ static int host_protect(struct mshare_region *r, void *arg)
 	mmap_read_unlock(current->mm);
 	if (n < 0)
 		return n;
-	for (i = 0; i < n && !ret; i++) {
-		unsigned long got = vm_mmap(p[i].file, 0, p[i].len, a->prot,
-					    MAP_SHARED, p[i].offset);
-
-		if (IS_ERR_VALUE(got))
-			ret = got;
-		else
-			vm_munmap(got, p[i].len);
-	}
+	for (i = 0; i < n && !ret; i++)
+		ret = host_trial_map(p[i].file, p[i].len, a->prot, p[i].offset,
+				     &p[i].trial);
 	for (i = 0; i < n && !ret; i++)
 		ret = host_map_fixed(p[i].file, p[i].addr, p[i].len, a->prot,
 				     p[i].offset);
+	if (ret)
+		restore_pieces(p, i);
+	for (i = 0; i < n; i++)
+		if (p[i].trial)
+			vm_munmap(p[i].trial, p[i].len);
 	put_pieces(p, n);
 	return ret;
 }
@@ -983,7 +1055,8 @@ static int region_pieces(struct mshare_region *r, u64 start, u64 end,
 {
 	int n = 0;
 
-	mutex_lock(&r->lock);
+	if (mutex_lock_killable(&r->lock))
+		return -EINTR;
 	end = min_t(u64, end, r->size);
 	if (r->host_mm && start < end) {
 		host_read_lock(r);
@@ -1061,14 +1134,15 @@ static long pud_links_at(struct mshare_region *r, unsigned long slot)
 	return n;
 }
 
-void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
+int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 {
 	unsigned long off, i, tables_in_gib = 0;
 	struct vm_area_struct *vma;
 	long private = 0;
 
 	memset(st, 0, sizeof(*st));
-	mutex_lock(&r->lock);
+	if (mutex_lock_killable(&r->lock))
+		return -EINTR;
 	st->size = r->size;
 	if (!r->host_mm)
 		goto out;
@@ -1076,7 +1150,10 @@ void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 	for (vma = object_vma(r, 0, r->size); vma;
 	     vma = next_object_vma(r, vma, r->size))
 		st->mappings++;
-	mutex_lock(&r->links_lock);
+	/*
+	 * links_lock, which every linking fault takes, only per GiB: anyone
+	 * who may read the region may loop here.
+	 */
 	for (off = 0; off < r->size; off += PMD_SIZE) {
 		pmd_t *pmd = walk_to_pmd(r->host_mm, r->host_base + off);
 		pmd_t val = pmd ? READ_ONCE(*pmd) : __pmd(0);
@@ -1094,12 +1171,17 @@ void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 		/* At the end of a GiB: what its PUD links saved. */
 		if (r->share_pmd_tables && r->size >= PUD_SIZE &&
 		    IS_ALIGNED(off + PMD_SIZE, PUD_SIZE) && pmd) {
-			long links = pud_links_at(r, off >> PUD_SHIFT);
+			long links;
 
+			mutex_lock(&r->links_lock);
+			links = pud_links_at(r, off >> PUD_SHIFT);
+			mutex_unlock(&r->links_lock);
 			st->pmd_tables++;
 			private += links * (1 + tables_in_gib);
 		}
+		cond_resched();
 	}
+	mutex_lock(&r->links_lock);
 	st->pmd_links = r->pmd_links;
 	st->pud_links = r->pud_links;
 	private += r->pmd_links;
@@ -1111,6 +1193,7 @@ out:
 	st->faults = atomic64_read(&r->faults);
 	i = st->pte_tables + st->pmd_tables;
 	st->table_bytes_saved = private > i ? (private - i) * PAGE_SIZE : 0;
+	return 0;
 }
 
 /*
@@ -1122,22 +1205,28 @@ int mshare_attach_new(struct mshare_region *r, unsigned long prot)
 {
 	int ret = 0;
 
-	mutex_lock(&r->lock);
+	if (mutex_lock_killable(&r->lock))
+		return -EINTR;
 	if (mappings_prot_union(r) & ~prot)
 		ret = -EACCES;
 	else
-		r->attach_prot[prot & PROT_ALL]++;
+		atomic_inc(&r->attach_prot[prot & PROT_ALL]);
 	mutex_unlock(&r->lock);
 	if (!ret)
 		atomic_long_inc(&r->sharers);
 	return ret;
 }
 
+/*
+ * A VMA opened by fork() or closed (munmap, exit): no lock, so that these,
+ * which cannot fail, never wait for a change stuck on a stalled object.
+ * A change that reads attach_prot_min() meanwhile is still right: a fork
+ * adds to a class its parent's VMA keeps non-zero throughout (dup_mmap()
+ * holds the parent's mmap_lock), and a close only lifts a restriction.
+ */
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n)
 {
-	mutex_lock(&r->lock);
-	r->attach_prot[prot & PROT_ALL] += n;
-	mutex_unlock(&r->lock);
+	atomic_add(n, &r->attach_prot[prot & PROT_ALL]);
 	atomic_long_add(n, &r->sharers);
 }
 
@@ -1374,29 +1463,19 @@ static struct mshare_attach *to_attach(struct mmu_notifier *mn)
  * the VMA's tables: its link is marked dead so that the host's notifier
  * no longer walks them.
  */
-static int unlink_sharer(struct mshare_attach *att, unsigned long start,
-			 unsigned long end, bool unmap, bool blockable)
+static void unlink_sharer(struct mshare_attach *att, unsigned long start,
+			  unsigned long end, bool unmap)
 {
 	struct mshare_link *l;
 	bool any = false;
-	int ret = 0;
 
-	if (blockable)
-		mutex_lock(&att->lock);
-	else if (!mutex_trylock(&att->lock))
-		return -EAGAIN;
+	mutex_lock(&att->lock);
 	list_for_each_entry(l, &att->links, attach_node) {
 		struct mshare_region *r = l->region;
 
 		if (l->end <= start || l->start >= end)
 			continue;
-		/* A non-blocking caller (the OOM reaper) may not sleep here either. */
-		if (blockable) {
-			mutex_lock(&r->links_lock);
-		} else if (!mutex_trylock(&r->links_lock)) {
-			ret = -EAGAIN;
-			break;
-		}
+		mutex_lock(&r->links_lock);
 		if (unmap)
 			l->dead = true;
 		any |= link_unlink(l, max(start, l->start) - l->start,
@@ -1407,35 +1486,45 @@ static int unlink_sharer(struct mshare_attach *att, unsigned long start,
 	mutex_unlock(&att->lock);
 	if (any)
 		mshare_flush_all();
-	return ret;
 }
 
+/*
+ * In 6.1 the only non-blockable invalidation is the OOM reaper's
+ * (__oom_reap_task_mm(), also process_mrelease()), and it skips VM_SHARED
+ * VMAs, which every region VMA is (msharefs.c: mshare_mmap()): such a
+ * range holds no link. Returning 0 at once, with no lock, is then exact,
+ * and must be: 6.1 WARNs when a start that has an end callback fails, and
+ * forbids sleeping in both callbacks. The end callback undoes exactly
+ * what the start did.
+ */
 static int mn_invalidate_range_start(struct mmu_notifier *mn,
 				     const struct mmu_notifier_range *range)
 {
 	struct mshare_attach *att = to_attach(mn);
 
-	/* Before anything that can fail: the end callback is always made. */
+	if (!mmu_notifier_range_blockable(range))
+		return 0;
 	atomic_inc(&att->invalidating);
-	return unlink_sharer(att, range->start, range->end,
-			     range->event == MMU_NOTIFY_UNMAP,
-			     mmu_notifier_range_blockable(range));
+	unlink_sharer(att, range->start, range->end,
+		      range->event == MMU_NOTIFY_UNMAP);
+	return 0;
 }
 
 static void mn_invalidate_range_end(struct mmu_notifier *mn,
 				    const struct mmu_notifier_range *range)
 {
-	atomic_dec(&to_attach(mn)->invalidating);
+	if (mmu_notifier_range_blockable(range))
+		atomic_dec(&to_attach(mn)->invalidating);
 }
 
 static void mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	unlink_sharer(to_attach(mn), 0, ULONG_MAX, true, true);
+	unlink_sharer(to_attach(mn), 0, ULONG_MAX, true);
 }
 
 static struct mmu_notifier *mn_alloc(struct mm_struct *mm)
 {
-	struct mshare_attach *att = kzalloc(sizeof(*att), GFP_KERNEL);
+	struct mshare_attach *att = kzalloc(sizeof(*att), GFP_KERNEL_ACCOUNT);
 
 	if (!att)
 		return ERR_PTR(-ENOMEM);
@@ -1470,10 +1559,75 @@ struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm)
 	return mn_to_attach(mmu_notifier_get_locked(&mshare_mn_ops, mm));
 }
 
-/* Without mmap_lock (a forked child's first fault, lock dropped). */
+/*
+ * Registering an mm's first notifier goes through mm_take_all_locks(),
+ * which in 6.1 fails with EINTR whenever the caller has a signal pending,
+ * fatal or not (a profiling timer, a busy SIGCHLD): where a plain mapping
+ * would not fail, a kernel thread, which never has one, registers it.
+ */
+struct attach_req {
+	struct work_struct work;
+	struct mm_struct *mm;		/* mmget() held */
+	struct mshare_attach *att;
+	struct completion done;
+	refcount_t ref;			/* the waiter's and the work's */
+};
+
+static void attach_req_put(struct attach_req *req)
+{
+	if (!refcount_dec_and_test(&req->ref))
+		return;
+	if (!IS_ERR_OR_NULL(req->att))
+		mshare_attach_put(req->att);
+	mmput(req->mm);
+	kfree(req);
+}
+
+static void attach_req_run(struct work_struct *work)
+{
+	struct attach_req *req = container_of(work, struct attach_req, work);
+
+	req->att = mn_to_attach(mmu_notifier_get(&mshare_mn_ops, req->mm));
+	complete(&req->done);
+	attach_req_put(req);
+}
+
+static struct mshare_attach *attach_get_by_worker(struct mm_struct *mm)
+{
+	struct attach_req *req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
+	struct mshare_attach *att;
+
+	if (!req)
+		return ERR_PTR(-ENOMEM);
+	if (!mmget_not_zero(mm)) {
+		kfree(req);
+		return ERR_PTR(-ESRCH);
+	}
+	req->mm = mm;
+	init_completion(&req->done);
+	refcount_set(&req->ref, 2);
+	INIT_WORK(&req->work, attach_req_run);
+	queue_work(system_unbound_wq, &req->work);
+	/* Killable: the worker waits for @mm's mmap_lock, held by anyone. */
+	if (wait_for_completion_killable(&req->done)) {
+		att = ERR_PTR(-EINTR);
+	} else {
+		att = req->att;
+		req->att = NULL;	/* ours now */
+	}
+	attach_req_put(req);
+	return att;
+}
+
+/* Without @mm's mmap_lock: its notifier, registered if it has none. */
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm)
 {
-	return mn_to_attach(mmu_notifier_get(&mshare_mn_ops, mm));
+	struct mshare_attach *att;
+
+	att = mn_to_attach(mmu_notifier_get(&mshare_mn_ops, mm));
+	if (PTR_ERR_OR_ZERO(att) == -EINTR && !fatal_signal_pending(current))
+		att = attach_get_by_worker(mm);
+	return att;
 }
 
 void mshare_attach_put(struct mshare_attach *att)

@@ -4,11 +4,11 @@
  *
  * A module cannot create an mm_struct (mm_alloc() is not exported), but
  * it can start a user-mode helper: the helper execs an ordinary program
- * (host_program, /bin/sh by default) with SIGSTOP already pending, so it
- * stops before its first user instruction and never runs. Its mm, held
- * with mmget(), is the region's host address space: a kernel thread
- * adopts it with kthread_use_mm() to mmap() and munmap() the region's
- * objects there, and faults are driven into it with handle_mm_fault(),
+ * (host_program, /bin/sh by default) and, on its way back to user space,
+ * parks in the kernel until it is killed (host_park()): it never runs a
+ * user instruction. Its mm, held with mmget(), is the region's host
+ * address space: a kworker adopts it with kthread_use_mm() to mmap() and
+ * munmap() the region's objects there, and faults are driven into it with handle_mm_fault(),
  * as remote GUP does. The helper is moved into the creator's cgroups, so
  * the pages its mappings fault in are charged to the creator, and it is
  * never chosen by the OOM killer. It is killed when the region goes.
@@ -18,6 +18,7 @@
  * host's MMU notifier flushes the sharers' TLBs (see core.c).
  */
 #include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -27,8 +28,11 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/umh.h>
 #include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "mshare.h"
@@ -36,9 +40,16 @@
 static char *host_program = "/bin/sh";
 module_param(host_program, charp, 0644);
 MODULE_PARM_DESC(host_program,
-		 "any executable: its stopped image hosts a region's address space");
+		 "any executable: its parked image hosts a region's address space");
 
-static struct kthread_worker *host_worker;
+/*
+ * Work in host address spaces runs on an unbound workqueue: each call on
+ * a kworker of its own, so that a region whose change is stuck (a
+ * sharer's fault holds the host's mmap_lock across a stalled object's
+ * ->fault) holds up no other region. Changes of one region are
+ * serialised by its own locks (op_lock, size_lock).
+ */
+static struct workqueue_struct *host_wq;
 
 /* ------------------------------------------------------- host notifier */
 
@@ -81,8 +92,18 @@ static void host_invalidate_range(struct mmu_notifier *mn,
 
 /*
  * Only an unmap frees the host's tables. The region's own changes unlink
- * every sharer first (core.c: change_host()); this catches any other
- * (a ptracer making the stopped helper munmap()).
+ * every sharer first (core.c: change_host()); this catches any other.
+ * The host never runs (host_park()), so no munmap() of its own is left;
+ * the entries are parked, never cleared: a sharer's walker holds only its
+ * own mmap_lock.
+ *
+ * A non-blockable range is the OOM reaper's (process_mrelease() of a
+ * dying host, by root or the owner of a delegated cgroup): it only zaps
+ * PTEs, under the table's lock as truncate does, and frees no table, so
+ * there is nothing to unlink and host_invalidate_range() flushes the
+ * sharers' TLBs. Neither callback then takes a lock or fails: 6.1 WARNs
+ * when a start that has an end callback fails, calls every end callback
+ * anyway, and forbids sleeping in both.
  */
 static int host_invalidate_range_start(struct mmu_notifier *mn,
 				       const struct mmu_notifier_range *range)
@@ -91,14 +112,12 @@ static int host_invalidate_range_start(struct mmu_notifier *mn,
 	unsigned long start, end;
 
 	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !mmu_notifier_range_blockable(range) ||
 	    !host_range_in_region(r, range->start, range->end))
 		return 0;
 	start = max(range->start, r->host_base) - r->host_base;
 	end = min(range->end, r->host_base + r->size) - r->host_base;
-	if (mmu_notifier_range_blockable(range))
-		mutex_lock(&r->links_lock);
-	else if (!mutex_trylock(&r->links_lock))
-		return -EAGAIN;
+	mutex_lock(&r->links_lock);
 	/* Until the end callback, no fault may link this range again. */
 	r->invalidating++;
 	mshare_unlink_host_range(r, start, end);
@@ -106,12 +125,14 @@ static int host_invalidate_range_start(struct mmu_notifier *mn,
 	return 0;
 }
 
+/* Exactly the ranges whose start counted in r->invalidating. */
 static void host_invalidate_range_end(struct mmu_notifier *mn,
 				      const struct mmu_notifier_range *range)
 {
 	struct mshare_region *r = host_region(mn);
 
 	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !mmu_notifier_range_blockable(range) ||
 	    !host_range_in_region(r, range->start, range->end))
 		return;
 	mutex_lock(&r->links_lock);
@@ -128,30 +149,42 @@ static const struct mmu_notifier_ops host_mn_ops = {
 /* ----------------------------------------------------- running in host */
 
 struct host_op {
-	struct kthread_work work;
+	struct work_struct work;
 	struct mshare_region *r;
+	struct mm_struct *mm;
+	const struct cred *cred;	/* the caller's, who waits */
 	int (*fn)(struct mshare_region *r, void *arg);
 	void *arg;
 	int ret;
 };
 
-static void host_op_run(struct kthread_work *work)
+/*
+ * With the caller's credentials, so that the LSM and IMA checks of the
+ * host's mmap() see the user who asked, not a root kernel thread.
+ */
+static void host_op_run(struct work_struct *work)
 {
 	struct host_op *op = container_of(work, struct host_op, work);
+	const struct cred *old = override_creds(op->cred);
 
-	kthread_use_mm(op->r->host_mm);
+	kthread_use_mm(op->mm);
 	op->ret = op->fn(op->r, op->arg);
-	kthread_unuse_mm(op->r->host_mm);
+	kthread_unuse_mm(op->mm);
+	revert_creds(old);
 }
 
-static int host_run_work(struct mshare_region *r,
+/* Run @fn in a kworker with @mm as its mm (no signal is pending there). */
+static int host_run_work(struct mshare_region *r, struct mm_struct *mm,
 			 int (*fn)(struct mshare_region *r, void *arg), void *arg)
 {
-	struct host_op op = { .r = r, .fn = fn, .arg = arg };
+	struct host_op op = {
+		.r = r, .mm = mm, .cred = current_cred(), .fn = fn, .arg = arg,
+	};
 
-	kthread_init_work(&op.work, host_op_run);
-	kthread_queue_work(host_worker, &op.work);
-	kthread_flush_work(&op.work);
+	INIT_WORK_ONSTACK(&op.work, host_op_run);
+	queue_work(host_wq, &op.work);
+	flush_work(&op.work);
+	destroy_work_on_stack(&op.work);
 	return op.ret;
 }
 
@@ -163,9 +196,9 @@ static int host_run_work(struct mshare_region *r,
  * with every sharer unlinked (core.c: change_host()), drop it. It is taken
  * in one task and dropped in another, hence non_owner.
  */
-static void host_pin(struct mshare_region *r)
+static void host_pin(struct mm_struct *mm)
 {
-	down_read_non_owner(&r->host_mm->mmap_lock);
+	down_read_non_owner(&mm->mmap_lock);
 }
 
 static void host_unpin(struct mshare_region *r)
@@ -183,8 +216,8 @@ int mshare_host_run(struct mshare_region *r,
 	int ret;
 
 	host_unpin(r);
-	ret = host_run_work(r, fn, arg);
-	host_pin(r);
+	ret = host_run_work(r, r->host_mm, fn, arg);
+	host_pin(r->host_mm);
 	return ret;
 }
 
@@ -194,13 +227,39 @@ struct host_spawn {
 	struct task_struct *task;
 };
 
-/* Runs in the helper before it execs: stop it before any user code. */
+/* Never woken: only SIGKILL ends a host's wait. */
+static DECLARE_WAIT_QUEUE_HEAD(host_park_wq);
+
+/*
+ * The helper's first return to user space after its exec runs this task
+ * work, which keeps it in the kernel until it is killed: it never runs a
+ * user instruction, so nothing can make it run (SIGCONT, ptrace) and
+ * need its own mmap_lock behind the pin. Killable, freezable (suspend)
+ * and not counted in the load average.
+ */
+static void host_park(struct callback_head *work)
+{
+	kfree(work);
+	if (current->flags & PF_EXITING)	/* the exec failed */
+		return;
+	wait_event_state(host_park_wq, false,
+			 (TASK_KILLABLE | TASK_FREEZABLE | TASK_NOLOAD));
+}
+
+/* Runs in the helper before it execs. */
 static int host_spawn_init(struct subprocess_info *info, struct cred *new)
 {
 	struct host_spawn *spawn = info->data;
+	struct callback_head *park = kmalloc(sizeof(*park), GFP_KERNEL);
 
+	if (!park)
+		return -ENOMEM;
+	init_task_work(park, host_park);
+	if (task_work_add(current, park, TWA_RESUME)) {
+		kfree(park);
+		return -ESRCH;
+	}
 	spawn->task = get_task_struct(current);
-	send_sig(SIGSTOP, current, 1);
 	return 0;
 }
 
@@ -208,21 +267,29 @@ static struct task_struct *host_spawn_task(const char *name)
 {
 	struct host_spawn spawn = { };
 	struct subprocess_info *info;
-	char *argv[4], *envp[2];
+	char *argv[4], *envp[2], *path;
 	int ret;
 
-	argv[0] = host_program;
+	kernel_param_lock(THIS_MODULE);
+	path = kstrdup(host_program, GFP_KERNEL);
+	kernel_param_unlock(THIS_MODULE);
+	if (!path)
+		return ERR_PTR(-ENOMEM);
+	argv[0] = path;
 	argv[1] = "mshare-host";	/* what ps shows, with the region */
 	argv[2] = (char *)name;
 	argv[3] = NULL;
 	envp[0] = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
 	envp[1] = NULL;
 
-	info = call_usermodehelper_setup(host_program, argv, envp, GFP_KERNEL,
+	info = call_usermodehelper_setup(path, argv, envp, GFP_KERNEL,
 					 host_spawn_init, NULL, &spawn);
-	if (!info)
+	if (!info) {
+		kfree(path);
 		return ERR_PTR(-ENOMEM);
+	}
 	ret = call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+	kfree(path);
 	if (ret) {
 		if (spawn.task)
 			put_task_struct(spawn.task);
@@ -231,17 +298,29 @@ static struct task_struct *host_spawn_task(const char *name)
 	return spawn.task;
 }
 
-/* Reserve the host range: PROT_NONE, anonymous, never faulted. */
-static int host_reserve(struct mshare_region *r, void *arg)
+/*
+ * In the worker, with the new host mm: register the host notifier (here,
+ * not in the sizer, whose pending signal would make 6.1's
+ * mm_take_all_locks() fail with EINTR) and reserve the host range:
+ * PROT_NONE, anonymous, never faulted.
+ */
+static int host_setup(struct mshare_region *r, void *arg)
 {
 	unsigned long size = *(unsigned long *)arg;
 	unsigned long align = size >= PUD_SIZE ? PUD_SIZE : PMD_SIZE;
 	unsigned long addr, base;
+	int ret;
 
+	r->host_mn.ops = &host_mn_ops;
+	ret = mmu_notifier_register(&r->host_mn, current->mm);
+	if (ret)
+		return ret;
 	addr = vm_mmap(NULL, 0, size + align, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
-	if (IS_ERR_VALUE(addr))
+	if (IS_ERR_VALUE(addr)) {
+		mmu_notifier_unregister(&r->host_mn, current->mm);
 		return addr;
+	}
 	base = round_up(addr, align);
 	if (base > addr)
 		vm_munmap(addr, base - addr);
@@ -328,7 +407,22 @@ bool mshare_host_alive(struct mshare_region *r)
 	return !(READ_ONCE(r->host_task->flags) & PF_EXITING);
 }
 
-/* With r->size_lock, when the region is sized: start its host. */
+/*
+ * A host's mmap_lock is never a sharer's, and nothing under it takes
+ * region->lock (only links_lock and sharer PUD/PMD locks, in the host
+ * notifier), while region->lock is held around waiting for the kworker
+ * that takes it for writing: a lockdep class of its own, so that lockdep
+ * does not see the sharer's mmap_lock -> region->lock order as a cycle.
+ */
+static struct lock_class_key host_mmap_lock_key;
+
+/*
+ * With r->size_lock, when the region is sized: start its host. Nothing is
+ * published before the host is complete: r->host_task and r->host_mm are
+ * set last, under r->lock, which every reader of them holds (or it reads
+ * them only once r->size is set, after them). A failure tears down only
+ * what no reader has seen.
+ */
 int mshare_host_create(struct mshare_region *r, unsigned long size)
 {
 	struct task_struct *task;
@@ -356,23 +450,20 @@ int mshare_host_create(struct mshare_region *r, unsigned long size)
 	ret = cgroup_attach_task_all(current, task);
 	if (ret)
 		goto fail;
+	/* Its exec is done: nothing holds its mmap_lock now. */
+	lockdep_set_class(&mm->mmap_lock, &host_mmap_lock_key);
 	/* khugepaged must not collapse the host's ranges into huge PMDs. */
 	set_bit(MMF_DISABLE_THP, &mm->flags);
-	r->host_task = task;
-	r->host_mm = mm;
-	r->host_mn.ops = &host_mn_ops;
-	ret = mmu_notifier_register(&r->host_mn, mm);
+	ret = host_run_work(r, mm, host_setup, &size);
 	if (ret)
 		goto fail;
-	ret = host_run_work(r, host_reserve, &size);
-	if (!ret) {
-		host_pin(r);
-		return 0;
-	}
-	mmu_notifier_unregister(&r->host_mn, mm);
+	host_pin(mm);
+	mutex_lock(&r->lock);
+	r->host_task = task;
+	r->host_mm = mm;
+	mutex_unlock(&r->lock);
+	return 0;
 fail:
-	r->host_task = NULL;
-	r->host_mm = NULL;
 	host_kill_and_put(task, mm);
 	host_uncharge_user(r);
 	return ret;
@@ -393,11 +484,11 @@ void mshare_host_destroy(struct mshare_region *r)
 
 int mshare_host_init(void)
 {
-	host_worker = kthread_create_worker(0, "mshare-host");
-	return PTR_ERR_OR_ZERO(host_worker);
+	host_wq = alloc_workqueue("mshare-host", WQ_UNBOUND, 0);
+	return host_wq ? 0 : -ENOMEM;
 }
 
 void mshare_host_exit(void)
 {
-	kthread_destroy_worker(host_worker);
+	destroy_workqueue(host_wq);
 }

@@ -4,7 +4,7 @@
  * shared by every process that maps them.
  *
  * Each region owns a host address space: the mm of a user-mode helper
- * process that the module starts stopped and never lets run (host.c).
+ * process that the module starts and never lets run (host.c).
  * The objects mapped into the region are ordinary MAP_SHARED mappings in
  * that mm, so rmap, truncate, hole punch, seals, reclaim, migration,
  * memory failure and writeback find and handle them as they do any
@@ -18,13 +18,18 @@
  *   region op_lock -> sharer mmap_lock (write, unlinking it)
  *     -> region links_lock
  *   region op_lock -> region lock -> host mmap_lock (write, in the worker)
- *   region size_lock -> host mmap_lock (starting the host)
+ *   region size_lock -> host mmap_lock (starting the host, in a kworker)
+ *     -> region lock (publishing it)
+ *   region lock -> host mmap_lock (read) -> links_lock (GET_STATS, per GiB)
  *   attach->lock -> region links_lock
  * The host's mmap_lock is also held for reading, without an owner, while
- * the region lives (host.c: host_pin()). The host's MMU notifier runs
- * under the host's mmap_lock, i_mmap_rwsem, a page lock or a PTE lock,
- * and takes only links_lock and sharer PUD/PMD locks (on an unmap) or
- * nothing (a TLB flush).
+ * the region lives (host.c: host_pin()); the host itself never runs, so it
+ * never needs it. The host's MMU notifier runs under the host's mmap_lock,
+ * i_mmap_rwsem, a page lock or a PTE lock, and takes only links_lock and
+ * sharer PUD/PMD locks (on an unmap, in a blockable range) or nothing (a
+ * TLB flush; anything in the OOM reaper's non-blockable ranges). No lock
+ * is held while waiting for a kworker that registers a notifier
+ * (core.c: mshare_attach_get()).
  */
 #ifndef _MSHARE_H
 #define _MSHARE_H
@@ -44,10 +49,10 @@
 struct mshare_region {
 	struct mutex size_lock;		/* sizing and starting the host */
 	struct mutex op_lock;		/* changes of the host's mappings */
-	struct mutex lock;		/* objects, attach_prot */
+	struct mutex lock;		/* objects; new attachments */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
-	unsigned int attach_prot[8];	/* live attachments per PROT_ value */
+	atomic_t attach_prot[8];	/* live attachments per PROT_ value */
 	atomic_long_t sharers;		/* VMAs mapping the region */
 	atomic64_t faults;
 	struct list_head all;		/* mshare_regions, for debugfs */
@@ -55,7 +60,7 @@ struct mshare_region {
 	char name[64];
 
 	/* The host address space (host.c). */
-	struct task_struct *host_task;	/* stopped helper owning host_mm */
+	struct task_struct *host_task;	/* parked helper owning host_mm */
 	kuid_t host_uid;		/* the user it counts against */
 	struct mm_struct *host_mm;	/* mmget() held while the region lives */
 	unsigned long host_base;	/* host address of region offset 0 */
@@ -106,7 +111,7 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
 			int datasync);
 int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len);
-void mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
+int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
 int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
 struct mshare_link *mshare_link_new(struct mshare_region *r,

@@ -55,57 +55,79 @@ static unsigned long vma_prot_bits(struct vm_area_struct *vma)
 }
 
 /*
- * A forked child's region VMAs get the child's MMU notifier from the
- * parent's return to user space (a task_work): the child's mmap_lock is
- * held for write inside dup_mmap(), too early to register one. Until
- * then only the child's own faults, which can retry, can attach it; so
- * by the time fork() returns in the parent, ptrace, /proc/PID/mem and
- * futexes on the child's region work as on any mapping.
+ * Region VMAs mapped without their mm's MMU notifier get it when the task
+ * that made them returns to user space (a task_work): a forked child's,
+ * whose mmap_lock dup_mmap() holds for write, too early to register one,
+ * and those of an mmap() whose registration a pending signal refused
+ * (core.c: mshare_attach_get()). So by the time fork() or mmap() returns,
+ * ptrace, /proc/PID/mem and futexes on the region work as on any mapping.
+ * Until then only the mm's own faults, which can retry, can attach it.
+ * One task_work per mm however many VMAs (attach_pending), each VMA
+ * visited once: fork() stays linear in the number of region mappings.
  */
-struct fork_attach {
+static DEFINE_XARRAY(attach_pending);
+
+struct attach_later {
 	struct callback_head work;
 	struct mm_struct *mm;
 };
 
-static void fork_attach_run(struct callback_head *work)
+static void attach_later_run(struct callback_head *work)
 {
-	struct fork_attach *fa = container_of(work, struct fork_attach, work);
-	struct mm_struct *mm = fa->mm;
+	struct attach_later *al = container_of(work, struct attach_later, work);
+	struct mm_struct *mm = al->mm;
+	struct mshare_attach *att, *ref;
 	struct vm_area_struct *vma;
 
-	if (mmget_not_zero(mm)) {
-		mmap_write_lock(mm);
-		for (vma = find_vma(mm, 0); vma; vma = find_vma(mm, vma->vm_end)) {
-			struct mshare_link *l = vma->vm_private_data;
-			struct mshare_attach *att;
+	xa_erase(&attach_pending, (unsigned long)mm);
+	if (!mmget_not_zero(mm))
+		goto out;
+	/* Registered, held by @ref: mshare_attach_get_locked() now only counts. */
+	ref = mshare_attach_get(mm);
+	if (IS_ERR(ref))
+		goto put;	/* the mm's first fault tries again */
+	if (mmap_write_lock_killable(mm))
+		goto put_ref;
+	for (vma = find_vma(mm, 0); vma && !fatal_signal_pending(current);
+	     vma = find_vma(mm, vma->vm_end)) {
+		struct mshare_link *l = vma->vm_private_data;
 
-			if (vma->vm_ops != &mshare_vm_ops || !l || l->att)
-				continue;
-			att = mshare_attach_get_locked(mm);
-			if (IS_ERR(att))
-				break;	/* the child's first fault tries again */
-			if (mshare_link_attach(l, att))
-				mshare_attach_put(att);
-		}
-		mmap_write_unlock(mm);
-		mmput(mm);
+		if (vma->vm_ops != &mshare_vm_ops || !l || l->att)
+			continue;
+		att = mshare_attach_get_locked(mm);
+		if (IS_ERR(att))
+			break;
+		if (mshare_link_attach(l, att))
+			mshare_attach_put(att);
 	}
+	mmap_write_unlock(mm);
+put_ref:
+	mshare_attach_put(ref);
+put:
+	mmput(mm);
+out:
 	mmdrop(mm);
-	kfree(fa);
+	kfree(al);
 }
 
-static void fork_attach_later(struct mm_struct *mm)
+static void attach_later(struct mm_struct *mm)
 {
-	struct fork_attach *fa = kzalloc(sizeof(*fa), GFP_KERNEL);
+	struct attach_later *al = kzalloc(sizeof(*al), GFP_KERNEL_ACCOUNT);
 
-	if (!fa)
+	if (!al)
 		return;
+	/* One pending per mm: it attaches every VMA then unattached. */
+	if (xa_insert(&attach_pending, (unsigned long)mm, al, GFP_KERNEL_ACCOUNT)) {
+		kfree(al);
+		return;
+	}
 	mmgrab(mm);
-	fa->mm = mm;
-	init_task_work(&fa->work, fork_attach_run);
-	if (task_work_add(current, &fa->work, TWA_RESUME)) {
+	al->mm = mm;
+	init_task_work(&al->work, attach_later_run);
+	if (task_work_add(current, &al->work, TWA_RESUME)) {
+		xa_erase(&attach_pending, (unsigned long)mm);
 		mmdrop(mm);
-		kfree(fa);
+		kfree(al);
 	}
 }
 
@@ -123,7 +145,7 @@ static void mshare_vm_open(struct vm_area_struct *vma)
 			att = NULL;
 	} else {
 		/* fork: dup_mmap() copies no tables for us; link lazily. */
-		fork_attach_later(vma->vm_mm);
+		attach_later(vma->vm_mm);
 	}
 	vma->vm_private_data = mshare_link_new(r, vma, att);
 	if (!vma->vm_private_data && att)
@@ -159,25 +181,32 @@ static int mshare_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
  * What a fault cannot do with mmap_lock held for reading: register the
  * notifier of an mm that has none yet (a forked child before the
  * parent's task_work ran), or clear entries parked by MADV_DONTNEED
- * (core.c). Drop the read lock, do it with the lock held for writing and
- * have the fault retried. A fault that cannot retry gets SIGBUS; so does
- * one when memory for the notifier is short (the lock is gone,
- * VM_FAULT_OOM cannot be returned).
+ * (core.c). Drop the read lock, get the notifier without it, do the rest
+ * with the lock held for writing and have the fault retried. A fault that
+ * cannot retry gets SIGBUS; so does one when memory for the notifier is
+ * short (the lock is gone, VM_FAULT_OOM cannot be returned).
  */
 static vm_fault_t relock_and_retry(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long addr = vmf->address;
-	struct mshare_attach *att;
-	struct mshare_link *l;
+	struct mshare_attach *att = NULL;
+	struct mshare_link *l = vma->vm_private_data;
 	struct file *file;
 
-	if (!vma->vm_private_data || !(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
+	if (!l || !(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
 	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
 		return VM_FAULT_SIGBUS;
 	file = get_file(vma->vm_file);
+	if (!READ_ONCE(l->att))
+		att = ERR_PTR(-EAGAIN);		/* to get */
 	mmap_read_unlock(mm);
+	if (att) {
+		att = mshare_attach_get(mm);
+		if (IS_ERR(att) && !fatal_signal_pending(current))
+			force_sig(SIGBUS);
+	}
 	if (mmap_write_lock_killable(mm))
 		goto out;
 	vma = find_vma(mm, addr);
@@ -185,17 +214,14 @@ static vm_fault_t relock_and_retry(struct vm_fault *vmf)
 	    !vma->vm_private_data)
 		goto unlock;
 	l = vma->vm_private_data;
-	if (!l->att) {
-		att = mshare_attach_get_locked(mm);
-		if (IS_ERR(att))
-			force_sig(SIGBUS);
-		else if (mshare_link_attach(l, att))
-			mshare_attach_put(att);
-	}
+	if (!IS_ERR_OR_NULL(att) && !mshare_link_attach(l, att))
+		att = NULL;	/* the link's now */
 	mshare_link_unpark(l);
 unlock:
 	mmap_write_unlock(mm);
 out:
+	if (!IS_ERR_OR_NULL(att))
+		mshare_attach_put(att);
 	fput(file);
 	return VM_FAULT_RETRY;
 }
@@ -269,17 +295,29 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 	if (ret)
 		return ret;
 	att = mshare_attach_get_locked(vma->vm_mm);	/* mmap_lock held */
-	if (IS_ERR(att)) {
+	if (PTR_ERR_OR_ZERO(att) == -EINTR && !fatal_signal_pending(current)) {
+		/* A signal is pending: attached on the way back to user space. */
+		att = NULL;
+		attach_later(vma->vm_mm);
+	} else if (IS_ERR(att)) {
 		mshare_attach_add(r, prot, -1);
 		return PTR_ERR(att);
 	}
 	l = mshare_link_new(r, vma, att);
 	if (!l) {
-		mshare_attach_put(att);
+		if (att)
+			mshare_attach_put(att);
 		mshare_attach_add(r, prot, -1);
 		return -ENOMEM;
 	}
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	/*
+	 * VM_SHARED even through a read-only descriptor (do_mmap() dropped
+	 * it with VM_MAYWRITE, which stays off, so i_mmap_writable and
+	 * mprotect() are as before): the OOM reaper skips VM_SHARED VMAs, so
+	 * no non-blockable invalidation ever covers a link (core.c:
+	 * mn_invalidate_range_start()).
+	 */
+	vma->vm_flags |= VM_SHARED | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &mshare_vm_ops;
 	vma->vm_private_data = l;
 	return 0;
@@ -343,7 +381,8 @@ static long mshare_ioctl(struct file *file, unsigned int cmd,
 	case MSHAREFS_GET_STATS: {
 		struct mshare_stats st;
 
-		mshare_get_stats(r, &st);
+		if (mshare_get_stats(r, &st))
+			return -EINTR;
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	default:
@@ -569,7 +608,8 @@ static int regions_show(struct seq_file *m, void *v)
 	seq_puts(m, "name size mappings sharers pte_tables pmd_links pages faults table_bytes_saved pmd_tables pud_links\n");
 	mutex_lock(&mshare_regions_lock);
 	list_for_each_entry(r, &mshare_regions, all) {
-		mshare_get_stats(r, &st);
+		if (mshare_get_stats(r, &st))
+			break;
 		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   r->name, st.size, st.mappings, st.sharers,
 			   st.pte_tables, st.pmd_links, st.pages, st.faults,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers for the mshare selftests: regions, objects, outcomes. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -183,4 +184,135 @@ long proc_kb(const char *key, const void *vma)
 	if (f)
 		fclose(f);
 	return kb;
+}
+
+int create_err(int fd, __u64 off, __u64 size, __u32 prot, int ofd,
+	       __u64 foff)
+{
+	struct mshare_create c = { off, size, foff, prot, MAP_SHARED | MAP_FIXED,
+				   (__u32)ofd };
+
+	return ioctl(fd, MSHAREFS_CREATE_MAPPING, &c) ? errno : 0;
+}
+
+int unmap_err(int fd, __u64 off, __u64 size)
+{
+	struct mshare_unmap u = { off, size };
+
+	return ioctl(fd, MSHAREFS_UNMAP, &u) ? errno : 0;
+}
+
+int protect_err(int fd, __u64 off, __u64 size, __u32 prot)
+{
+	struct mshare_protect p = { off, size, prot, 0 };
+
+	return ioctl(fd, MSHAREFS_PROTECT, &p) ? errno : 0;
+}
+
+void remove_region(int fd, const char *name)
+{
+	char path[128];
+
+	close(fd);
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	unlink(path);
+}
+
+int filled_memfd(unsigned long size, unsigned int flags, int salt)
+{
+	int fd = memfd_create("kp", flags);
+	char page[PG];
+	unsigned long i;
+
+	if (fd < 0 || ftruncate(fd, size))
+		return -1;
+	for (i = 0; i < size / PG; i++) {
+		memset(page, (char)(i + salt), PG);
+		if (pwrite(fd, page, PG, i * PG) != PG)
+			return -1;
+	}
+	return fd;
+}
+
+pid_t host_pid_of(const char *name)
+{
+	char path[300], argv[256], want[128];
+	struct dirent *d;
+	pid_t pid = -1;
+	DIR *proc = opendir("/proc");
+	int len, fd, n;
+
+	len = snprintf(want, sizeof(want), "mshare-host%c%s", 0, name) + 1;
+	while (proc && pid < 0 && (d = readdir(proc))) {
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", d->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, argv, sizeof(argv));
+		close(fd);
+		if (n > len && !memcmp(argv + strlen(argv) + 1, want, len))
+			pid = atoi(d->d_name);
+	}
+	if (proc)
+		closedir(proc);
+	return pid;
+}
+
+int cg_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+long cg_memory(const char *cg)
+{
+	char path[128], buf[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", cg);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	if (fd >= 0)
+		close(fd);
+	return atol(buf);
+}
+
+int cg_move(const char *cg)
+{
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return cg_write(path, pid);
+}
+
+void cg_join(const char *cg)
+{
+	if (cg_move(cg))
+		_exit(9);
+}
+
+bool cg_memory_ready(void)
+{
+	mkdir(CGROOT, 0755);
+	mount("none", CGROOT, "cgroup2", 0, NULL);
+	return cg_write(CGROOT "/cgroup.subtree_control", "+memory") == 0;
+}
+
+long kernel_warnings(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/kernel/warn_count", O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		buf[0] = 0;
+	if (fd >= 0)
+		close(fd);
+	return buf[0] ? atol(buf) : -1;
 }

@@ -4,10 +4,14 @@
 #define MSHARE_UTIL_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+#include <linux/types.h>
 
 #define MNT "/sys/fs/mshare"
 #define PG 4096UL
 #define MB (1UL << 20)
+/* The unprivileged user tests switch to. */
+#define NOBODY 65534
 
 /* mshare_info: a region's alignment and size multiple; 0 if unreadable. */
 unsigned long mshare_align(void);
@@ -44,5 +48,30 @@ int probe_write(void *p, char v);
  * mapping that starts at @vma (if not NULL); -1 if absent.
  */
 long proc_kb(const char *key, const void *vma);
+
+/* The region ioctls: 0 or the errno. */
+int create_err(int fd, __u64 off, __u64 size, __u32 prot, int ofd, __u64 foff);
+int unmap_err(int fd, __u64 off, __u64 size);
+int protect_err(int fd, __u64 off, __u64 size, __u32 prot);
+/* Close a region's fd and remove its name. */
+void remove_region(int fd, const char *name);
+/* A memfd of @size, every page filled with its index + @salt. */
+int filled_memfd(unsigned long size, unsigned int flags, int salt);
+/* The host of region @name: the process whose argv is that of host.c. */
+pid_t host_pid_of(const char *name);
+/* The kernel's count of WARNINGs so far (/sys/kernel/warn_count), or -1. */
+long kernel_warnings(void);
+
+/* cgroup v2, at CGROOT. */
+#define CGROOT "/sys/fs/cgroup"
+int cg_write(const char *path, const char *s);
+/* memory.current of cgroup @cg. */
+long cg_memory(const char *cg);
+/* Move this process into cgroup @cg ("" is the root). */
+int cg_move(const char *cg);
+/* The same, or _exit(9) (in a child). */
+void cg_join(const char *cg);
+/* cgroup v2 mounted with the memory controller on for its children. */
+bool cg_memory_ready(void);
 
 #endif

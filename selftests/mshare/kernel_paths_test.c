@@ -49,57 +49,6 @@
 #define __NR_memfd_secret 447
 #endif
 #define KP "/tmp/kp"
-#define NOBODY 65534
-
-static int create_err(int fd, __u64 off, __u64 size, __u32 prot, int ofd,
-		      __u64 foff)
-{
-	struct mshare_create c = { off, size, foff, prot, MAP_SHARED | MAP_FIXED,
-				   (__u32)ofd };
-
-	return ioctl(fd, MSHAREFS_CREATE_MAPPING, &c) ? errno : 0;
-}
-
-static int unmap_err(int fd, __u64 off, __u64 size)
-{
-	struct mshare_unmap u = { off, size };
-
-	return ioctl(fd, MSHAREFS_UNMAP, &u) ? errno : 0;
-}
-
-static int protect_err(int fd, __u64 off, __u64 size, __u32 prot)
-{
-	struct mshare_protect p = { off, size, prot, 0 };
-
-	return ioctl(fd, MSHAREFS_PROTECT, &p) ? errno : 0;
-}
-
-/* An empty region of @size (no object yet), open read-write. */
-static void remove_region(int fd, const char *name)
-{
-	char path[128];
-
-	close(fd);
-	snprintf(path, sizeof(path), MNT "/%s", name);
-	unlink(path);
-}
-
-/* A memfd of @size, every page filled with its index + @salt. */
-static int filled_memfd(unsigned long size, unsigned int flags, int salt)
-{
-	int fd = memfd_create("kp", flags);
-	char page[PG];
-	unsigned long i;
-
-	if (fd < 0 || ftruncate(fd, size))
-		return -1;
-	for (i = 0; i < size / PG; i++) {
-		memset(page, (char)(i + salt), PG);
-		if (pwrite(fd, page, PG, i * PG) != PG)
-			return -1;
-	}
-	return fd;
-}
 
 /*
  * A region of @size whose whole range maps a memfd filled by
@@ -1220,31 +1169,6 @@ TEST_F(kp, region_hosts_count_against_rlimit_nproc_as_fork_does)
 	}
 	ASSERT_EQ(c, waitpid(c, &status, 0));
 	EXPECT_EQ(0, status);
-}
-
-/* The host of region @name: the process whose argv is that of host.c. */
-static pid_t host_pid_of(const char *name)
-{
-	char path[300], argv[256], want[128];
-	struct dirent *d;
-	pid_t pid = -1;
-	DIR *proc = opendir("/proc");
-	int len, fd, n;
-
-	len = snprintf(want, sizeof(want), "mshare-host%c%s", 0, name) + 1;
-	while (proc && pid < 0 && (d = readdir(proc))) {
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", d->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		n = read(fd, argv, sizeof(argv));
-		close(fd);
-		if (n > len && !memcmp(argv + strlen(argv) + 1, want, len))
-			pid = atoi(d->d_name);
-	}
-	if (proc)
-		closedir(proc);
-	return pid;
 }
 
 /*

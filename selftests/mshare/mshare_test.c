@@ -904,7 +904,7 @@ TEST_F(mshare, vma_operations_are_refused)
 	unlink(MNT "/vmaops");
 }
 
-static int create_err(int fd, __u64 off, __u64 size, __u32 prot, __u32 flags,
+static int cflags_err(int fd, __u64 off, __u64 size, __u32 prot, __u32 flags,
 		      __u32 objfd)
 {
 	struct mshare_create c = { off, size, 0, prot, flags, objfd };
@@ -924,31 +924,31 @@ TEST_F(mshare, bad_input_is_refused_and_changes_nothing)
 	char *p;
 
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(EINVAL, create_err(fd, 1, PG, rw, anon, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, PG + 1, rw, anon, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, 0, rw, anon, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, size, PG, rw, anon, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, -PG, 2 * PG, rw, anon, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, 0x80, anon, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_ANONYMOUS, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, anon | MAP_HUGETLB, -1));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, anon, 3));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 1, PG, rw, anon, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, PG + 1, rw, anon, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, 0, rw, anon, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, size, PG, rw, anon, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, -PG, 2 * PG, rw, anon, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, PG, 0x80, anon, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, PG, rw, MAP_SHARED | MAP_ANONYMOUS, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, PG, rw, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, PG, rw, anon | MAP_HUGETLB, -1));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, PG, rw, anon, 3));
 	/* An anonymous object's offset: ignored, but page aligned, as mmap(). */
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PG, rw, MAP_SHARED | MAP_ANONYMOUS, -1, 100));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(EINVAL, ioctl(fd, MSHAREFS_CREATE_MAPPING, &anon_at_100) ? errno : 0);
-	EXPECT_EQ(EBADF, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, 9999));
-	EXPECT_EQ(EINVAL, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, fd));
+	EXPECT_EQ(EBADF, cflags_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, 9999));
+	EXPECT_EQ(EINVAL, cflags_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, fd));
 	/* Objects mmap() refuses are refused with its errno (kernel_paths_test). */
 	sock = socket(AF_UNIX, SOCK_STREAM, 0);
-	EXPECT_EQ(ENODEV, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, sock));
+	EXPECT_EQ(ENODEV, cflags_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, sock));
 	dir = open("/", O_RDONLY | O_DIRECTORY);
-	EXPECT_EQ(EACCES, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, dir));
-	EXPECT_EQ(ENODEV, create_err(fd, 0, PG, PROT_READ, MAP_SHARED | MAP_FIXED, dir));
+	EXPECT_EQ(EACCES, cflags_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, dir));
+	EXPECT_EQ(ENODEV, cflags_err(fd, 0, PG, PROT_READ, MAP_SHARED | MAP_FIXED, dir));
 	reg = ramfs_file();
 	ASSERT_GE(reg, 0);
-	EXPECT_EQ(EACCES, create_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, reg));
+	EXPECT_EQ(EACCES, cflags_err(fd, 0, PG, rw, MAP_SHARED | MAP_FIXED, reg));
 	EXPECT_EQ(EINVAL, ioctl(fd, MSHAREFS_UNMAP, &um) ? errno : 0);
 	EXPECT_EQ(EINVAL, ioctl(fd, MSHAREFS_PROTECT, &pr) ? errno : 0);
 	EXPECT_EQ(ENOTTY, ioctl(fd, _IO('x', 99)) ? errno : 0);
@@ -957,7 +957,7 @@ TEST_F(mshare, bad_input_is_refused_and_changes_nothing)
 	EXPECT_EQ(EINVAL, errno);
 	ro = open(MNT "/bad", O_RDONLY);
 	ASSERT_GE(ro, 0);
-	EXPECT_EQ(EBADF, create_err(ro, 0, PG, rw, anon, -1));
+	EXPECT_EQ(EBADF, cflags_err(ro, 0, PG, rw, anon, -1));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));
 	EXPECT_EQ(EACCES, errno);
 	/* A read-only attach would see the writable shared PTEs: refused. */
@@ -1471,57 +1471,6 @@ TEST_F(mshare, kill_storm_then_everything_is_returned)
 	EXPECT_LE(meminfo_kb("PageTables"), pt0 + 256);
 	/* And the module holds no region any more. */
 	EXPECT_EQ(0, system("test $(wc -l < /sys/kernel/debug/mshare/regions) -eq 1"));
-}
-
-#define CGROOT "/sys/fs/cgroup"
-
-static int cg_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static long cg_memory(const char *cg)
-{
-	char path[128], buf[32] = "";
-	int fd;
-
-	snprintf(path, sizeof(path), CGROOT "/%s/memory.current", cg);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = 0;
-	if (fd >= 0)
-		close(fd);
-	return atol(buf);
-}
-
-/* Move this process into cgroup @cg ("" is the root). */
-static int cg_move(const char *cg)
-{
-	char path[128], pid[16];
-
-	snprintf(path, sizeof(path), CGROOT "/%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	return cg_write(path, pid);
-}
-
-static void cg_join(const char *cg)
-{
-	if (cg_move(cg))
-		_exit(9);
-}
-
-/* cgroup v2 mounted with the memory controller on for its children. */
-static bool cg_memory_ready(void)
-{
-	mkdir(CGROOT, 0755);
-	mount("none", CGROOT, "cgroup2", 0, NULL);
-	return cg_write(CGROOT "/cgroup.subtree_control", "+memory") == 0;
 }
 
 /* Pages faulted in by another cgroup's process are charged to the creator's. */
