@@ -40,23 +40,18 @@ fi
 t0=$(now)
 echo "kernel $line: fetching from Debian $suite" >&2
 rm -rf "$dir"
-mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/debs" "$dir/root"
-echo "deb http://deb.debian.org/debian $suite main" > "$dir/apt/sources.list"
-set -- -q -o Dir::Etc::SourceList="$dir/apt/sources.list" \
-	-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$dir/apt/lists" \
-	-o Dir::Cache="$dir/apt/cache" -o Dir::State::Status=/dev/null \
-	-o APT::Sandbox::User=root
-apt-get "$@" update >&2 || die "apt-get update of $suite failed"
+mkdir -p "$dir/debs" "$dir/root"
+private_apt_init "$dir" "deb http://deb.debian.org/debian $suite main"
 
 # The newest release of the line: linux-headers-6.12.95+deb12-amd64.
 esc=$(echo "$line" | sed 's/\./\\./g')
-rel=$(apt-cache "$@" pkgnames linux-headers- |
+rel=$(private_apt "$dir" apt-cache pkgnames linux-headers- |
       sed -n "s/^linux-headers-\\($esc\\.[0-9]*+deb[0-9]*-amd64\\)\$/\\1/p" |
       sort -V | tail -n 1)
 [ -n "$rel" ] || die "no linux-headers-$line.*-amd64 in $suite"
 abi=${rel%-amd64}
 pkgs="linux-headers-$rel linux-headers-$abi-common"
-if apt-cache "$@" show "linux-binary-$rel" >/dev/null 2>&1; then
+if private_apt "$dir" apt-cache show "linux-binary-$rel" >/dev/null 2>&1; then
 	# 7.x: the image package is a meta package; the kernel and the
 	# modules come in linux-binary-* and linux-modules-*.
 	pkgs="$pkgs linux-binary-$rel linux-modules-$rel"
@@ -67,13 +62,13 @@ case "$kind" in
 headers) pkgs="$pkgs linux-kbuild-$abi" ;;
 source)
 	# The source package of exactly this version (a suite may carry several).
-	ver=$(apt-cache "$@" show "linux-headers-$rel" | sed -n 's/^Version: //p' | head -n 1)
+	ver=$(private_apt "$dir" apt-cache show "linux-headers-$rel" | sed -n 's/^Version: //p' | head -n 1)
 	pkgs="$pkgs linux-source-$line=$ver"
 	;;
 *) die "kernels.conf: unknown kind $kind for $line" ;;
 esac
 # shellcheck disable=SC2086
-(cd "$dir/debs" && apt-get "$@" download $pkgs >&2) || die "download of $pkgs failed"
+(cd "$dir/debs" && private_apt "$dir" apt-get download $pkgs >&2) || die "download of $pkgs failed"
 for deb in "$dir"/debs/*.deb; do
 	case "$deb" in
 	*/linux-source-*) ;;

@@ -159,3 +159,23 @@ suites_for() {
 		fi
 	done
 }
+
+# A private apt state in <dir>/apt, for fetching from another Debian suite
+# without touching the machine's apt configuration:
+#   private_apt_init <dir> "<sources.list line>"   (then runs update)
+#   private_apt <dir> apt-get|apt-cache <args...>
+private_apt() {
+	_pa_dir=$1
+	_pa_cmd=$2
+	shift 2
+	"$_pa_cmd" -q -o Dir::Etc::SourceList="$_pa_dir/apt/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$_pa_dir/apt/lists" \
+		-o Dir::Cache="$_pa_dir/apt/cache" -o Dir::State::Status=/dev/null \
+		-o APT::Sandbox::User=root "$@"
+}
+
+private_apt_init() {
+	mkdir -p "$1/apt/lists/partial" "$1/apt/cache/archives/partial"
+	echo "$2" > "$1/apt/sources.list"
+	private_apt "$1" apt-get update >&2 || die "apt-get update for '$2' failed"
+}

@@ -26,14 +26,9 @@ if [ -x "$dir/sparse" ] && valid "$dir/sparse"; then
 	exit 0
 fi
 rm -rf "$dir"
-mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/src"
-echo "deb-src http://deb.debian.org/debian sid main" > "$dir/apt/sources.list"
-set -- -q -o Dir::Etc::SourceList="$dir/apt/sources.list" \
-	-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$dir/apt/lists" \
-	-o Dir::Cache="$dir/apt/cache" -o Dir::State::Status=/dev/null \
-	-o APT::Sandbox::User=root
-apt-get "$@" update >&2 || die "apt-get update for sparse's source failed"
-(cd "$dir/src" && apt-get "$@" source --download-only sparse >&2) ||
+mkdir -p "$dir/src"
+private_apt_init "$dir" "deb-src http://deb.debian.org/debian sid main"
+(cd "$dir/src" && private_apt "$dir" apt-get source --download-only sparse >&2) ||
 	die "download of sparse's source failed"
 tar -xf "$dir"/src/sparse_*.orig.tar.* -C "$dir/src"
 make -s -C "$dir"/src/sparse-*/ -j"$(($(nproc) + 1))" sparse >"$dir/build.log" 2>&1 ||
