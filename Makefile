@@ -9,7 +9,7 @@
 #   make vm           a shell in the guest with the modules available
 #   make deps         install the Debian packages everything here needs
 #
-#   KERNEL=6.1|6.12|7.3|6.1-debug
+#   KERNEL=6.1|6.12|7.3|6.1-debug|6.12-debug|7.3-debug
 #                       a kernel line of scripts/kernels.conf (or a line's
 #                       debug kernel): which kernel's build directory KDIR
 #                       defaults to, and the kernel demo, bench and vm

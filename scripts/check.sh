@@ -3,7 +3,7 @@
 # The test command (make check): dependencies, zero-warning lint on every
 # kernel line, user-space unit tests, the rig self-test, then every
 # kselftest suite in QEMU on each line's stock kernel (scripts/kernels.conf)
-# and on the debug kernel, each with 5- and 4-level paging (a walker bug
+# and on each line's debug kernel, each with 5- and 4-level paging (a walker bug
 # showed only on a 5-level kernel running 4-level), then the stage times
 # (also in results/check/stages.txt) and one summary, each run named by
 # kernel release and paging. Exits non-zero on any failure, timeout or
@@ -29,20 +29,62 @@ stage() {	# stage <name> <command...>
 	fi
 }
 
-run_suites() {	# run_suites <kernel> <paging>: a failing run is summarised, not fatal
+run_dir() {	# run_dir <kernel> <paging>: builds the modules, prints the run's folder
 	kdir=$(kernel_kdir "$1") || return 1
-	make -s KDIR="$kdir" modules
+	make -s KDIR="$kdir" modules >&2 || return 1
 	release=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
 		"$kdir/include/generated/utsrelease.h")
-	run=$results/${release}_$2-level
-	mkdir -p "$run"
+	echo "$results/${release}_$2-level"
+}
+
+run_in() {	# run_in <run folder> <kernel> <paging>: one guest, every suite built
+	release=$(basename "$1")
+	release=${release%_*-level}
+	mkdir -p "$1"
 	suites=$(suites_for "$release" | grep -v '^skip ' | tr '\n' ' ')
 	suites_for "$release" | sed -n "s/^skip \([^ ]*\) \(.*\)/\1: not run: \2 not built for $release/p" \
-		> "$run/not-run"
-	scripts/vm.sh --kernel "$1" --paging "$2" --no-build --quiet \
+		> "$1/not-run"
+	scripts/vm.sh --kernel "$2" --paging "$3" --no-build --quiet \
 		--timeout "${MMSUITE_RUN_TIMEOUT:-2400}" --mem 2048 \
-		--out "$run" run-selftests $suites || true
-	cat "$run/verdict"
+		--out "$1" run-selftests $suites || true
+	echo "$(basename "$1"): $(cat "$1/verdict")"
+}
+
+run_suites() {	# run_suites <kernel> <paging>: a failing run is summarised, not fatal
+	run=$(run_dir "$1" "$2") || return 1
+	run_in "$run" "$1" "$2"
+}
+
+# Both paging modes of one kernel at once: each QEMU (single-threaded TCG)
+# keeps one core busy, and the machine has two.
+run_suites_both() {	# run_suites_both <kernel>
+	run5=$(run_dir "$1" 5) || return 1
+	run4=$(run_dir "$1" 4) || return 1
+	run_in "$run5" "$1" 5 > "$run5.log" 2>&1 &
+	p5=$!
+	run_in "$run4" "$1" 4
+	wait $p5 || true
+	cat "$run5.log"
+	rm -f "$run5.log"
+}
+
+# The debug kernels build in the background from the start, one line after
+# the other and niced, while lint and the stock guests use the machine;
+# the first debug stage waits for them. Their process group goes when
+# this script ends.
+debug_kernels_start() {
+	# shellcheck disable=SC2016
+	setsid sh -c 'for l; do nice -n 10 scripts/debug-kernel.sh "$l" || exit 1; done' \
+		_ $(lines) > "$results/debug-kernels.log" 2>&1 &
+	DKPID=$!
+	trap 'kill -- -$DKPID 2>/dev/null || true' EXIT
+}
+
+debug_kernels_wait() {
+	rc=0
+	wait "$DKPID" || rc=$?
+	cat "$results/debug-kernels.log"
+	return $rc
 }
 
 # The kselftest lab path on the newest line: the install folder (as
@@ -78,6 +120,7 @@ stage "dependencies" scripts/install-deps.sh
 for line in $(lines); do
 	stage "kernel $line (fetched once)" scripts/kernel-line.sh "$line"
 done
+debug_kernels_start
 stage "lint: W=1, sparse on every line, checkpatch" scripts/lint.sh $(for line in $(lines); do kernel_kdir "$line"; done)
 stage "dkms build on every line" scripts/dkms-check.sh
 stage "user-space unit tests" unit_tests
@@ -89,9 +132,12 @@ for line in $(lines); do
 	stage "kselftests: $line, 4-level paging" run_suites "$line" 4
 done
 stage "kselftests: $(newest_line), run_kselftest.sh" run_kselftest_path "$(newest_line)"
-stage "debug kernel (cached after the first build)" scripts/debug-kernel.sh
-stage "kselftests: $(lines | head -n 1)-debug, 4-level paging" run_suites debug 4
-stage "kselftests: $(lines | head -n 1)-debug, 5-level paging" run_suites debug 5
+stage "debug kernels of every line (cached; built in the background since the start)" \
+	debug_kernels_wait
+for line in $(lines); do
+	stage "kselftests: $line-debug, 5- and 4-level paging (two guests at once)" \
+		run_suites_both "$line-debug"
+done
 
 printf '%6ss  %s\n' "$(($(now) - T0))" total >> "$results/stages.txt"
 echo "==> stage times (results/check/stages.txt)"

@@ -1,13 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Build (once) the debug test kernel from linux-source-6.1 and print its
-# build directory. Cached by source version and config hash.
+# Build (once) the debug test kernel of one kernel line from its
+# linux-source package and print its build directory. The configuration
+# is a minimal test guest, not a distribution kernel: allnoconfig, then
+# the line's Debian settings of every symbol mm/Kconfig defines (the
+# memory-management features the distribution kernel has), then
+# scripts/kconfig/guest.config (boot, serial console, what the tests use)
+# and debug.config (the checkers). Cached per line by source version,
+# fragments and this recipe.
+#
+#   scripts/debug-kernel.sh [LINE]      (default: the oldest line)
 set -eu
 . "$(dirname "$0")/lib.sh"
-
-KDIR=$(debug_kdir)
+line=${1:-$(lines | head -n 1)}
+KDIR=$(debug_kdir "$line") || exit 1
 TOP=$(dirname "$KDIR")
 JOBS=${JOBS:-$(($(nproc) + 1))}
+KC=$REPO_ROOT/scripts/kconfig
 
 if [ -f "$TOP/.done" ]; then
 	echo "$KDIR"
@@ -15,41 +24,63 @@ if [ -f "$TOP/.done" ]; then
 fi
 
 t0=$(now)
-echo "debug kernel: building in $TOP (7 to 35 minutes on 2 cores)" >&2
-# Builds for older configs or sources are of no further use.
+echo "debug kernel $line: building in $TOP (10 to 35 minutes on 2 cores)" >&2
+# Builds of this line for older sources or configurations are of no
+# further use.
 rm -rf "$(dirname "$TOP")"/*
 mkdir -p "$TOP"
-tar -xJf "$KSRC_TARBALL" -C "$TOP"
-mv "$TOP/linux-source-6.1" "$KDIR"
+tarball=$(line_source_tarball "$line") || exit 1
+debian_config=$(line_debian_config "$line") || exit 1
+tar -xJf "$tarball" -C "$TOP"
+mv "$TOP"/linux-source-* "$KDIR"
 
 cd "$KDIR"
-make -s x86_64_defconfig >&2
-./scripts/kconfig/merge_config.sh -m .config kernel/configs/kvm_guest.config \
-	"$REPO_ROOT/scripts/kconfig/debug.config" >/dev/null
+# Debian's choice for every symbol of mm/Kconfig (set or not set).
+syms=$(sed -n 's/^\(menu\)\?config \([A-Z0-9_]*\)$/\2/p' mm/Kconfig | sort -u)
+for s in $syms; do
+	grep -E "^(CONFIG_$s=|# CONFIG_$s is not set)" "$debian_config" || true
+done > "$TOP/debian-mm.config"
+make -s allnoconfig >&2
+frags="$TOP/debian-mm.config $KC/guest.config $KC/debug.config"
+./scripts/kconfig/merge_config.sh -m .config $frags >/dev/null
 make -s olddefconfig >&2
+if ! grep -q '^CONFIG_ARCH_HAS_PREEMPT_LAZY=y' .config; then
+	frags="$frags $KC/voluntary.config"
+	./scripts/kconfig/merge_config.sh -m .config "$KC/voluntary.config" >/dev/null
+	make -s olddefconfig >&2
+fi
 
-# Fail loudly if Kconfig dropped anything the fragment asks for.
+# Fail loudly if Kconfig dropped anything our fragments ask for (Debian's
+# mm settings are taken as far as the minimal base allows). A symbol this
+# line's Kconfig does not define is not checked.
+find . -name 'Kconfig*' -exec sed -n 's/^[[:space:]]*\(menu\)\?config \([A-Z0-9_]*\).*/CONFIG_\2/p' {} + |
+	sort -u > "$TOP/kconfig-symbols"
 bad=0
-while IFS= read -r line; do
-	case "$line" in
-	CONFIG_*=*)
-		grep -qx "$line" .config || { echo "kconfig: $line not set" >&2; bad=1; }
-		;;
-	"# CONFIG_"*" is not set")
-		opt=${line#\# }
-		opt=${opt%% *}
-		if grep -q "^$opt=" .config; then
-			echo "kconfig: $opt still enabled" >&2
-			bad=1
-		fi
-		;;
-	esac
-done < "$REPO_ROOT/scripts/kconfig/debug.config"
-[ $bad -eq 0 ] || die "debug kernel config does not match the fragment"
+for frag in $frags; do
+	[ "$frag" = "$TOP/debian-mm.config" ] && continue
+	while IFS= read -r opt; do
+		sym=$(echo "$opt" | sed -n 's/^\(# \)\?\(CONFIG_[A-Z0-9_]*\).*/\2/p')
+		[ -z "$sym" ] || grep -qx "$sym" "$TOP/kconfig-symbols" || continue
+		case "$opt" in
+		CONFIG_*=*)
+			grep -qx "$opt" .config || { echo "kconfig: $opt not set ($(basename "$frag"))" >&2; bad=1; }
+			;;
+		"# CONFIG_"*" is not set")
+			opt=${opt#\# }
+			opt=${opt%% *}
+			if grep -q "^$opt=" .config; then
+				echo "kconfig: $opt still enabled ($(basename "$frag"))" >&2
+				bad=1
+			fi
+			;;
+		esac
+	done < "$frag"
+done
+[ $bad -eq 0 ] || die "debug kernel $line: config does not match the fragments"
 
 make -s -j"$JOBS" bzImage modules >"$TOP/build.log" 2>&1 ||
-	{ tail -n 40 "$TOP/build.log" >&2; die "debug kernel build failed"; }
+	{ tail -n 40 "$TOP/build.log" >&2; die "debug kernel $line: build failed"; }
 make -s modules_prepare >>"$TOP/build.log" 2>&1
 touch "$TOP/.done"
-echo "debug kernel: built in $(($(now) - t0)) s" >&2
+echo "debug kernel $line: $(cat include/config/kernel.release) built in $(($(now) - t0)) s" >&2
 echo "$KDIR"

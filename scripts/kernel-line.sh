@@ -60,20 +60,13 @@ else
 fi
 case "$kind" in
 headers) pkgs="$pkgs linux-kbuild-$abi" ;;
-source)
-	# The source package of exactly this version (a suite may carry several).
-	ver=$(private_apt "$dir" apt-cache show "linux-headers-$rel" | sed -n 's/^Version: //p' | head -n 1)
-	pkgs="$pkgs linux-source-$line=$ver"
-	;;
+source) ;;
 *) die "kernels.conf: unknown kind $kind for $line" ;;
 esac
 # shellcheck disable=SC2086
 (cd "$dir/debs" && private_apt "$dir" apt-get download $pkgs >&2) || die "download of $pkgs failed"
 for deb in "$dir"/debs/*.deb; do
-	case "$deb" in
-	*/linux-source-*) ;;
-	*) dpkg-deb -x "$deb" "$dir/root" ;;
-	esac
+	dpkg-deb -x "$deb" "$dir/root"
 done
 
 moddir=$dir/root/lib/modules/$rel
@@ -92,10 +85,12 @@ headers)
 	kdir=$hdr
 	;;
 source)
+	# The source package of exactly this version (a suite may carry
+	# several); its tarball stays for the line's debug kernel.
 	src=$dir/src
 	mkdir -p "$src"
-	dpkg-deb --fsys-tarfile "$dir"/debs/linux-source-*.deb |
-		tar -xO --wildcards './usr/src/linux-source-*.tar.xz' | tar -xJ -C "$src"
+	tarball=$(fetch_line_source "$dir" "$line" "$rel") || exit 1
+	tar -xJf "$tarball" -C "$src"
 	kdir=$(echo "$src"/linux-source-*)
 	cp "$hdr/.config" "$hdr/Module.symvers" "$kdir/"
 	# Debian's own compiler for this line may be newer than Debian 12's:
@@ -104,7 +99,6 @@ source)
 	make -s -C "$kdir" -j"$(($(nproc) + 1))" KERNELRELEASE="$rel" \
 		modules_prepare >&2 || die "modules_prepare of $rel failed"
 	cp "$hdr/Module.symvers" "$kdir/"
-	rm -f "$dir"/debs/linux-source-*.deb
 	;;
 esac
 got=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$kdir/include/generated/utsrelease.h")

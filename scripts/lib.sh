@@ -64,17 +64,59 @@ ensure_ksrc_extract() {
 	echo "$d"
 }
 
-# Cache key of the debug kernel: source version + config + build recipe.
-debug_kernel_key() {
-	h=$(cat "$REPO_ROOT/scripts/kconfig/debug.config" \
+# Cache key of a line's debug kernel: source version, fragments, recipe.
+debug_kernel_key() {	# debug_kernel_key <line>
+	h=$(cat "$REPO_ROOT"/scripts/kconfig/*.config \
 		"$REPO_ROOT/scripts/debug-kernel.sh" | sha256sum | cut -c1-12)
-	v=$(ksrc_version) || exit 1
+	if [ "$(line_field "$1" 3)" = system ]; then
+		v=$(ksrc_version) || exit 1
+	else
+		d=$("$REPO_ROOT/scripts/kernel-line.sh" "$1") || exit 1
+		v=$(cat "$d/release")
+	fi
 	echo "$v-$h"
 }
 
-debug_kdir() {
-	k=$(debug_kernel_key) || exit 1
-	echo "$CACHE_DIR/debug-kernel/$k/linux"
+debug_kdir() {	# debug_kdir <line>
+	k=$(debug_kernel_key "$1") || exit 1
+	echo "$CACHE_DIR/debug-kernel/$1/$k/linux"
+}
+
+# The linux-source tarball of a line: the machine's own for the system
+# line; else linux-source-<line> of exactly the release's version, fetched
+# once into the line's cache (fetch_line_source, also kernel-line.sh's).
+fetch_line_source() {	# fetch_line_source <line dir> <line> <release>
+	t=$1/linux-source-$2.tar.xz
+	if [ ! -f "$t" ]; then
+		ver=$(private_apt "$1" apt-cache show "linux-headers-$3" |
+		      sed -n 's/^Version: //p' | head -n 1)
+		[ -n "$ver" ] || die "no version of linux-headers-$3 in $1/apt"
+		mkdir -p "$1/debs"
+		(cd "$1/debs" && private_apt "$1" apt-get download "linux-source-$2=$ver" >&2) ||
+			die "download of linux-source-$2=$ver failed"
+		dpkg-deb --fsys-tarfile "$1"/debs/linux-source-"$2"_*.deb |
+			tar -xO --wildcards './usr/src/linux-source-*.tar.xz' > "$t.tmp"
+		mv "$t.tmp" "$t"
+		rm -f "$1"/debs/linux-source-"$2"_*.deb
+	fi
+	echo "$t"
+}
+
+line_source_tarball() {	# line_source_tarball <line>
+	if [ "$(line_field "$1" 3)" = system ]; then
+		[ -f "$KSRC_TARBALL" ] || die "$KSRC_TARBALL missing: run scripts/install-deps.sh"
+		echo "$KSRC_TARBALL"
+	else
+		d=$("$REPO_ROOT/scripts/kernel-line.sh" "$1") || exit 1
+		fetch_line_source "$d" "$1" "$(cat "$d/release")"
+	fi
+}
+
+# The configuration of a line's Debian kernel.
+line_debian_config() {	# line_debian_config <line>
+	d=$("$REPO_ROOT/scripts/kernel-line.sh" "$1") || exit 1
+	[ -f "$d/kdir/.config" ] || die "no .config in the build directory of $1"
+	echo "$d/kdir/.config"
 }
 
 now() {
@@ -82,7 +124,7 @@ now() {
 }
 
 # Kernel lines (scripts/kernels.conf). A kernel name is a line (6.1,
-# 6.12, 7.3) or a line's debug kernel (6.1-debug); "stock" and "debug"
+# 6.12, 7.3) or a line's debug kernel (7.3-debug); "stock" and "debug"
 # name the oldest line's, as before there were lines.
 KERNELS_CONF=$REPO_ROOT/scripts/kernels.conf
 
@@ -118,9 +160,7 @@ is_debug_kernel() {
 kernel_kdir() {
 	k=$(kernel_name "$1") || exit 1
 	if is_debug_kernel "$k"; then
-		[ "${k%-debug}" = "$(lines | head -n 1)" ] ||
-			die "no debug kernel for the $k line yet (only $(lines | head -n 1)-debug)"
-		"$REPO_ROOT/scripts/debug-kernel.sh"
+		"$REPO_ROOT/scripts/debug-kernel.sh" "${k%-debug}"
 	else
 		d=$("$REPO_ROOT/scripts/kernel-line.sh" "$k") || exit 1
 		cd "$d/kdir" && pwd -P
