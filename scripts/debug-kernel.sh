@@ -3,8 +3,9 @@
 # Build (once) the debug test kernel of one kernel line from its
 # linux-source package and print its build directory. The configuration
 # is a minimal test guest, not a distribution kernel: allnoconfig, then
-# the line's Debian settings of every symbol mm/Kconfig defines (the
-# memory-management features the distribution kernel has), then
+# the line's Debian settings of every symbol mm/Kconfig and
+# arch/x86/Kconfig define (the memory-management features the
+# distribution kernel has, and how x86 runs them), then
 # scripts/kconfig/guest.config (boot, serial console, what the tests use)
 # and debug.config (the checkers). Cached per line by source version,
 # fragments and this recipe.
@@ -35,8 +36,12 @@ tar -xJf "$tarball" -C "$TOP"
 mv "$TOP"/linux-source-* "$KDIR"
 
 cd "$KDIR"
-# Debian's choice for every symbol of mm/Kconfig (set or not set).
-syms=$(sed -n 's/^\(menu\)\?config \([A-Z0-9_]*\)$/\2/p' mm/Kconfig | sort -u)
+# Debian's choice for every symbol of mm/Kconfig and arch/x86/Kconfig
+# (set or not set): its memory-management features and how x86 runs
+# them (NR_CPUS >= 4 gives split page-table locks, PARAVIRT the RCU
+# freeing of page tables on some lines, page-table isolation, shadow
+# stacks, KASLR).
+syms=$(sed -n 's/^\(menu\)\?config \([A-Z0-9_]*\)$/\2/p' mm/Kconfig arch/x86/Kconfig | sort -u)
 for s in $syms; do
 	grep -E "^(CONFIG_$s=|# CONFIG_$s is not set)" "$debian_config" || true
 done > "$TOP/debian-mm.config"

@@ -317,21 +317,38 @@ static const struct file_operations snapshot_fops = {
 	.llseek = noop_llseek,
 };
 
-static int counters_show(struct seq_file *m, void *v)
+/* Per-order rows are summed one order at a time: small frames under KASAN. */
+static void show_page_counts(struct seq_file *m)
 {
-	unsigned long alloc[LIVE_ORDERS][LIVE_MT] = {}, freed[LIVE_ORDERS] = {};
-	unsigned long cnt[LIVE_CLASSES] = {}, req[LIVE_CLASSES] = {}, all[LIVE_CLASSES] = {};
-	unsigned long cache_allocs = 0;
+	unsigned long alloc[LIVE_MT], freed;
 	struct live_cpu *lc;
 	int cpu, o, t;
 
+	for (o = 0; o < LIVE_ORDERS; o++) {
+		memset(alloc, 0, sizeof(alloc));
+		freed = 0;
+		for_each_possible_cpu(cpu) {
+			lc = per_cpu_ptr(live_cpu, cpu);
+			for (t = 0; t < LIVE_MT; t++)
+				alloc[t] += READ_ONCE(lc->page_alloc[o][t]);
+			freed += READ_ONCE(lc->page_free[o]);
+		}
+		seq_printf(m, "page_alloc order=%d", o);
+		for (t = 0; t < LIVE_MT; t++)
+			seq_printf(m, " mt%d=%lu", t, alloc[t]);
+		seq_printf(m, " page_free=%lu\n", freed);
+	}
+}
+
+static int counters_show(struct seq_file *m, void *v)
+{
+	unsigned long cnt[LIVE_CLASSES] = {}, req[LIVE_CLASSES] = {}, all[LIVE_CLASSES] = {};
+	unsigned long cache_allocs = 0;
+	struct live_cpu *lc;
+	int cpu, t;
+
 	for_each_possible_cpu(cpu) {
 		lc = per_cpu_ptr(live_cpu, cpu);
-		for (o = 0; o < LIVE_ORDERS; o++) {
-			for (t = 0; t < LIVE_MT; t++)
-				alloc[o][t] += READ_ONCE(lc->page_alloc[o][t]);
-			freed[o] += READ_ONCE(lc->page_free[o]);
-		}
 		for (t = 0; t < LIVE_CLASSES; t++) {
 			cnt[t] += READ_ONCE(lc->kmalloc_count[t]);
 			req[t] += READ_ONCE(lc->kmalloc_requested[t]);
@@ -340,12 +357,7 @@ static int counters_show(struct seq_file *m, void *v)
 		cache_allocs += READ_ONCE(lc->cache_allocs);
 	}
 	seq_printf(m, "enabled %d\n", READ_ONCE(live_enabled));
-	for (o = 0; o < LIVE_ORDERS; o++) {
-		seq_printf(m, "page_alloc order=%d", o);
-		for (t = 0; t < LIVE_MT; t++)
-			seq_printf(m, " mt%d=%lu", t, alloc[o][t]);
-		seq_printf(m, " page_free=%lu\n", freed[o]);
-	}
+	show_page_counts(m);
 	for (t = 0; t < LIVE_CLASSES; t++) {
 		if (t < LIVE_CLASSES - 1)
 			seq_printf(m, "kmalloc class=%u", class_sizes[t]);
@@ -357,6 +369,7 @@ static int counters_show(struct seq_file *m, void *v)
 	seq_printf(m, "kmem_cache_alloc %lu\n", cache_allocs);
 	return 0;
 }
+
 DEFINE_SHOW_ATTRIBUTE(counters);
 
 static int cmp_sites(const void *a, const void *b)
