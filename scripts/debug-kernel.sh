@@ -19,6 +19,11 @@ TOP=$(dirname "$KDIR")
 JOBS=${JOBS:-$(($(nproc) + 1))}
 KC=$REPO_ROOT/scripts/kconfig
 
+# One build of a line at a time (make check's background builds, make vm
+# in another shell): a second caller waits, then finds it done.
+mkdir -p "$CACHE_DIR/debug-kernel"
+exec 9>"$CACHE_DIR/debug-kernel/$line.lock"
+flock 9
 if [ -f "$TOP/.done" ]; then
 	echo "$KDIR"
 	exit 0
