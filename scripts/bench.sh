@@ -66,6 +66,12 @@ for bench in $(cut -d, -f2 "$out/all.csv" | sort -u); do
 			echo "plot: $res/$bench.png"
 	fi
 done
+# Each benchmark's goals and anchors ("# goal:", "# anchor:" lines).
+grep -E '^# (goal|anchor):' "$out/vm/output.txt" > "$out/goals.txt" || true
+if [ -s "$out/goals.txt" ]; then
+	echo "== goals ($res/goals.txt)"
+	cat "$out/goals.txt"
+fi
 if grep -q ',failed,' "$out/all.csv"; then
 	die "a benchmark failed"
 fi
