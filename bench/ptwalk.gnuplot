@@ -7,7 +7,7 @@ set style data histograms
 set style fill solid 0.8
 set logscale y
 set ylabel "page-table entries per second (log)"
-set title "A 1 GiB mapping (262144 PTEs); census: 64 processes x 1 GiB memfd"
+set title "A 1 GiB mapping (262144 PTEs); census: 64 processes x 1 GiB memfd".(exists("rel") ? ", ".rel : "")
 set boxwidth 0.6
 set grid ytics
 set xtics rotate by 30 right

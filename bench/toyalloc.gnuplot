@@ -6,7 +6,7 @@ set datafile separator ","
 set style data histograms
 set style fill solid 0.8
 set ylabel "toy / real (ns per alloc+free pair)"
-set title "toyalloc vs the page allocator and SLUB (1 = parity, lower is faster)"
+set title "toyalloc vs the page allocator and SLUB (1 = parity, lower is faster)".(exists("rel") ? ", ".rel : "")
 set boxwidth 0.6
 set grid ytics
 set yrange [0:*]

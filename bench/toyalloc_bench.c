@@ -8,7 +8,8 @@
  * recorded here under each policy (fragmentation over time).
  *
  * Prints BENCH,toyalloc,<metric>,<value>,<unit> and
- * BENCH,toyalloc_replay,<policy>,<event>,<unusable order 3>,<unusable order 9>.
+ * BENCH,toyalloc_replay,<policy>,<event>,<unusable order 3>,<unusable order 9>,
+ * and "# goal:" lines that make bench repeats.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,14 +87,17 @@ static double bench(unsigned int kind, unsigned int param, unsigned long iters)
 	return best;
 }
 
+/* The toy's time within @max times the real allocator's. */
 static void compare(const char *what, unsigned int toy_kind, unsigned int real_kind,
-		    unsigned int param, unsigned long iters)
+		    unsigned int param, unsigned long iters, double max)
 {
 	double toy = bench(toy_kind, param, iters), real = bench(real_kind, param, iters);
 
 	printf("BENCH,toyalloc,%s_toy,%.1f,ns/pair\n", what, toy);
 	printf("BENCH,toyalloc,%s_real,%.1f,ns/pair\n", what, real);
 	printf("BENCH,toyalloc,%s_ratio,%.2f,toy/real\n", what, toy / real);
+	printf("# goal: %s toy/real: %.2f (goal <= %g): %s\n", what, toy / real,
+	       max, toy / real <= max ? "holds" : "FAILS");
 }
 
 #define SOCKET_LOOP	(~0u)
@@ -201,6 +205,9 @@ static void probe_overhead(void)
 		       (best[PROBES_ON] / best[PROBES_OFF] - 1) * 100);
 		printf("BENCH,toyalloc,%s_ftrace_overhead,%.1f,%%\n", loops[i].name,
 		       (best[FTRACE_ON] / best[PROBES_OFF] - 1) * 100);
+		t = (best[PROBES_ON] / best[PROBES_OFF] - 1) * 100;
+		printf("# goal: %s live probes: %+.1f%% (goal <= +5%%): %s\n",
+		       loops[i].name, t, t <= 5 ? "holds" : "FAILS");
 	}
 }
 
@@ -307,11 +314,12 @@ int main(int argc, char **argv)
 		probe_overhead();
 		return 0;
 	}
-	compare("pages_order0", TOYALLOC_BENCH_TOY_PAGES, TOYALLOC_BENCH_REAL_PAGES, 0, 200000);
-	compare("pages_order3", TOYALLOC_BENCH_TOY_PAGES, TOYALLOC_BENCH_REAL_PAGES, 3, 100000);
-	compare("pages_order9", TOYALLOC_BENCH_TOY_PAGES, TOYALLOC_BENCH_REAL_PAGES, 9, 5000);
-	compare("cache64", TOYALLOC_BENCH_TOY_CACHE, TOYALLOC_BENCH_REAL_CACHE, 64, 300000);
-	compare("cache512", TOYALLOC_BENCH_TOY_CACHE, TOYALLOC_BENCH_REAL_CACHE, 512, 300000);
+	/* Goals: the toy buddy within 2x at orders 0-3, parity at 9; slab 2x. */
+	compare("pages_order0", TOYALLOC_BENCH_TOY_PAGES, TOYALLOC_BENCH_REAL_PAGES, 0, 200000, 2);
+	compare("pages_order3", TOYALLOC_BENCH_TOY_PAGES, TOYALLOC_BENCH_REAL_PAGES, 3, 100000, 2);
+	compare("pages_order9", TOYALLOC_BENCH_TOY_PAGES, TOYALLOC_BENCH_REAL_PAGES, 9, 5000, 1);
+	compare("cache64", TOYALLOC_BENCH_TOY_CACHE, TOYALLOC_BENCH_REAL_CACHE, 64, 300000, 2);
+	compare("cache512", TOYALLOC_BENCH_TOY_CACHE, TOYALLOC_BENCH_REAL_CACHE, 512, 300000, 2);
 	probe_overhead();
 
 	trace = record_trace(&len);

@@ -4,7 +4,7 @@
 set terminal pngcairo size 900,640 noenhanced
 set output png
 set datafile separator ","
-set multiplot layout 2,1 title "Toy buddy replaying a recorded page trace"
+set multiplot layout 2,1 title "Toy buddy replaying a recorded page trace".(exists("rel") ? ", ".rel : "")
 set grid
 set key top left
 set ylabel "unusable index, order 3"

@@ -52,6 +52,8 @@ scripts/vm.sh --kernel "$kernel" --paging "${PAGING:-5}" --mem 4096 \
 
 grep '^BENCH,' "$out/vm/output.txt" > "$out/all.csv" ||
 	die "no benchmark results"
+# The plots' titles name the guest's kernel release.
+rel=$(sed -n 's/.*Linux version \([^ ]*\).*/\1/p' "$out/vm/console.log" | head -n 1)
 for bench in $(cut -d, -f2 "$out/all.csv" | sort -u); do
 	grep "^BENCH,$bench," "$out/all.csv" | cut -d, -f3- > "$out/$bench.csv"
 	echo "== $bench ($res/$bench.csv)"
@@ -62,10 +64,16 @@ for bench in $(cut -d, -f2 "$out/all.csv" | sort -u); do
 		plot=
 	fi
 	if [ -f "$plot" ]; then
-		(cd "$out" && gnuplot -e "csv='$bench.csv'; png='$bench.png'" "$plot") &&
+		(cd "$out" && gnuplot -e "csv='$bench.csv'; png='$bench.png'; rel='$rel'" "$plot") &&
 			echo "plot: $res/$bench.png"
 	fi
 done
+# Each benchmark's goals and anchors ("# goal:", "# anchor:" lines).
+grep -E '^# (goal|anchor):' "$out/vm/output.txt" > "$out/goals.txt" || true
+if [ -s "$out/goals.txt" ]; then
+	echo "== goals ($res/goals.txt)"
+	cat "$out/goals.txt"
+fi
 if grep -q ',failed,' "$out/all.csv"; then
 	die "a benchmark failed"
 fi
