@@ -35,6 +35,7 @@
 #define _MSHARE_H
 
 #include <linux/bits.h>
+#include <linux/kthread.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
@@ -48,7 +49,7 @@
 
 struct mshare_region {
 	struct mutex size_lock;		/* sizing and starting the host */
-	struct mutex op_lock;		/* changes of the host's mappings */
+	struct kthread_worker *worker;	/* changes, one at a time (host.c) */
 	struct mutex lock;		/* objects; new attachments */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
@@ -111,7 +112,8 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
 			int datasync);
 int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len);
-int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
+int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st,
+		     bool nowait);
 int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
 struct mshare_link *mshare_link_new(struct mshare_region *r,
@@ -140,9 +142,10 @@ extern struct mutex mshare_regions_lock;
 int mshare_host_create(struct mshare_region *r, unsigned long size);
 void mshare_host_destroy(struct mshare_region *r);
 bool mshare_host_alive(struct mshare_region *r);
+int mshare_host_call(struct mshare_region *r,
+		     int (*fn)(struct mshare_region *r, void *arg),
+		     void *arg, void (*release)(void *arg));
 int mshare_host_run(struct mshare_region *r,
 		    int (*fn)(struct mshare_region *r, void *arg), void *arg);
-int mshare_host_init(void);
-void mshare_host_exit(void);
 
 #endif /* _MSHARE_H */
