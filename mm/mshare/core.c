@@ -61,7 +61,7 @@ static void flush_this_cpu(void *unused)
  * A table is linked into many mms, and a module cannot reach
  * flush_tlb_mm_range(): flush every TLB entry on every CPU.
  */
-void mshare_flush_all(void)
+static void mshare_flush_all(void)
 {
 	on_each_cpu(flush_this_cpu, NULL, 1);
 }
@@ -338,7 +338,7 @@ void mshare_link_unpark(struct mshare_link *l)
  * Only the sharer's own mmap_lock keeps its walkers out, and it is not
  * held here: park, never clear.
  */
-void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
+static void unlink_host_range(struct mshare_region *r, unsigned long start,
 			      unsigned long end)
 {
 	struct mshare_link *l;
@@ -350,6 +350,101 @@ void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
 	if (any)
 		mshare_flush_all();
 }
+
+/* ---------------------------------------------------- host MMU notifier */
+
+static struct mshare_region *host_region(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct mshare_region, host_mn);
+}
+
+static bool host_range_in_region(struct mshare_region *r,
+				 unsigned long start, unsigned long end)
+{
+	return end > r->host_base && start < r->host_base + r->size;
+}
+
+/*
+ * Truncate, hole punch, reclaim, migration, memory failure and writeback
+ * clear or change the host's PTEs in place, under the table's lock, which
+ * is the lock every sharer takes too: the tables stay, and stay linked.
+ * Only the TLBs of the sharers, which the core does not know, need
+ * flushing, before a page is freed or written back: this is the
+ * secondary-TLB callback, made right after the PTEs changed.
+ */
+static void host_invalidate_range(struct mmu_notifier *mn,
+				  struct mm_struct *mm,
+				  unsigned long start, unsigned long end)
+{
+	struct mshare_region *r = host_region(mn);
+
+	if (!host_range_in_region(r, start, end))
+		return;
+	/*
+	 * The PTEs changed before this; a link counted before it is seen,
+	 * and one made after it never cached the old PTEs. (links_lock's
+	 * unlock after counting a link is a full barrier on x86.)
+	 */
+	smp_mb();
+	if (READ_ONCE(r->pmd_links) || READ_ONCE(r->pud_links))
+		mshare_flush_all();
+}
+
+/*
+ * Only an unmap frees the host's tables. The region's own changes unlink
+ * every sharer first (change_host()); this catches any other.
+ * The host never runs (host_park()), so no munmap() of its own is left;
+ * the entries are parked, never cleared: a sharer's walker holds only its
+ * own mmap_lock.
+ *
+ * A non-blockable range is the OOM reaper's (process_mrelease() of a
+ * dying host, by root or the owner of a delegated cgroup): it only zaps
+ * PTEs, under the table's lock as truncate does, and frees no table, so
+ * there is nothing to unlink and host_invalidate_range() flushes the
+ * sharers' TLBs. Neither callback then takes a lock or fails: 6.1 WARNs
+ * when a start that has an end callback fails, calls every end callback
+ * anyway, and forbids sleeping in both.
+ */
+static int host_invalidate_range_start(struct mmu_notifier *mn,
+				       const struct mmu_notifier_range *range)
+{
+	struct mshare_region *r = host_region(mn);
+	unsigned long start, end;
+
+	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !mmu_notifier_range_blockable(range) ||
+	    !host_range_in_region(r, range->start, range->end))
+		return 0;
+	start = max(range->start, r->host_base) - r->host_base;
+	end = min(range->end, r->host_base + r->size) - r->host_base;
+	mutex_lock(&r->links_lock);
+	/* Until the end callback, no fault may link this range again. */
+	r->invalidating++;
+	unlink_host_range(r, start, end);
+	mutex_unlock(&r->links_lock);
+	return 0;
+}
+
+/* Exactly the ranges whose start counted in r->invalidating. */
+static void host_invalidate_range_end(struct mmu_notifier *mn,
+				      const struct mmu_notifier_range *range)
+{
+	struct mshare_region *r = host_region(mn);
+
+	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !mmu_notifier_range_blockable(range) ||
+	    !host_range_in_region(r, range->start, range->end))
+		return;
+	mutex_lock(&r->links_lock);
+	r->invalidating--;
+	mutex_unlock(&r->links_lock);
+}
+
+static const struct mmu_notifier_ops host_mn_ops = {
+	.invalidate_range = host_invalidate_range,
+	.invalidate_range_start = host_invalidate_range_start,
+	.invalidate_range_end = host_invalidate_range_end,
+};
 
 /*
  * A bit per slot: 64 KiB for the PMD slots of a 1 TiB region, per mapping
@@ -452,6 +547,7 @@ struct mshare_region *mshare_region_create(const char *name,
 	INIT_LIST_HEAD(&r->links);
 	strscpy(r->name, name, sizeof(r->name));
 	r->share_pmd_tables = share_pmd_tables;
+	r->host_mn.ops = &host_mn_ops;	/* registered by host.c */
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
 	list_add_tail(&r->all, &mshare_regions);

@@ -7,15 +7,17 @@
  * (host_program, /bin/sh by default) and, on its way back to user space,
  * parks in the kernel until it is killed (host_park()): it never runs a
  * user instruction. Its mm, held with mmget(), is the region's host
- * address space: a kworker adopts it with kthread_use_mm() to mmap() and
- * munmap() the region's objects there, and faults are driven into it with handle_mm_fault(),
- * as remote GUP does. The helper is moved into the creator's cgroups, so
- * the pages its mappings fault in are charged to the creator, and it is
- * never chosen by the OOM killer. It is killed when the region goes.
+ * address space: the region's worker, a kthread, adopts it with
+ * kthread_use_mm() to mmap() and munmap() the region's objects there,
+ * running the changes the core hands it (mshare_host_call()), and faults
+ * are driven into it with handle_mm_fault(), as remote GUP does. The
+ * helper is moved into the creator's cgroups, so the pages its mappings
+ * fault in are charged to the creator, and it is never chosen by the OOM
+ * killer. It is killed when the region goes.
  *
  * The host's tables are freed only by the region's own changes, which
  * unlink every sharer first; other paths change PTEs in place and the
- * host's MMU notifier flushes the sharers' TLBs (see core.c).
+ * host's MMU notifier (core.c) flushes the sharers' TLBs.
  */
 #include <linux/cgroup.h>
 #include <linux/cred.h>
@@ -41,101 +43,6 @@ static char *host_program = "/bin/sh";
 module_param(host_program, charp, 0644);
 MODULE_PARM_DESC(host_program,
 		 "any executable: its parked image hosts a region's address space");
-
-/* ------------------------------------------------------- host notifier */
-
-static struct mshare_region *host_region(struct mmu_notifier *mn)
-{
-	return container_of(mn, struct mshare_region, host_mn);
-}
-
-static bool host_range_in_region(struct mshare_region *r,
-				 unsigned long start, unsigned long end)
-{
-	return end > r->host_base && start < r->host_base + r->size;
-}
-
-/*
- * Truncate, hole punch, reclaim, migration, memory failure and writeback
- * clear or change the host's PTEs in place, under the table's lock, which
- * is the lock every sharer takes too: the tables stay, and stay linked.
- * Only the TLBs of the sharers, which the core does not know, need
- * flushing, before a page is freed or written back: this is the
- * secondary-TLB callback, made right after the PTEs changed.
- */
-static void host_invalidate_range(struct mmu_notifier *mn,
-				  struct mm_struct *mm,
-				  unsigned long start, unsigned long end)
-{
-	struct mshare_region *r = host_region(mn);
-
-	if (!host_range_in_region(r, start, end))
-		return;
-	/*
-	 * The PTEs changed before this; a link counted before it is seen,
-	 * and one made after it never cached the old PTEs. (links_lock's
-	 * unlock after counting a link is a full barrier on x86.)
-	 */
-	smp_mb();
-	if (READ_ONCE(r->pmd_links) || READ_ONCE(r->pud_links))
-		mshare_flush_all();
-}
-
-/*
- * Only an unmap frees the host's tables. The region's own changes unlink
- * every sharer first (core.c: change_host()); this catches any other.
- * The host never runs (host_park()), so no munmap() of its own is left;
- * the entries are parked, never cleared: a sharer's walker holds only its
- * own mmap_lock.
- *
- * A non-blockable range is the OOM reaper's (process_mrelease() of a
- * dying host, by root or the owner of a delegated cgroup): it only zaps
- * PTEs, under the table's lock as truncate does, and frees no table, so
- * there is nothing to unlink and host_invalidate_range() flushes the
- * sharers' TLBs. Neither callback then takes a lock or fails: 6.1 WARNs
- * when a start that has an end callback fails, calls every end callback
- * anyway, and forbids sleeping in both.
- */
-static int host_invalidate_range_start(struct mmu_notifier *mn,
-				       const struct mmu_notifier_range *range)
-{
-	struct mshare_region *r = host_region(mn);
-	unsigned long start, end;
-
-	if (range->event != MMU_NOTIFY_UNMAP ||
-	    !mmu_notifier_range_blockable(range) ||
-	    !host_range_in_region(r, range->start, range->end))
-		return 0;
-	start = max(range->start, r->host_base) - r->host_base;
-	end = min(range->end, r->host_base + r->size) - r->host_base;
-	mutex_lock(&r->links_lock);
-	/* Until the end callback, no fault may link this range again. */
-	r->invalidating++;
-	mshare_unlink_host_range(r, start, end);
-	mutex_unlock(&r->links_lock);
-	return 0;
-}
-
-/* Exactly the ranges whose start counted in r->invalidating. */
-static void host_invalidate_range_end(struct mmu_notifier *mn,
-				      const struct mmu_notifier_range *range)
-{
-	struct mshare_region *r = host_region(mn);
-
-	if (range->event != MMU_NOTIFY_UNMAP ||
-	    !mmu_notifier_range_blockable(range) ||
-	    !host_range_in_region(r, range->start, range->end))
-		return;
-	mutex_lock(&r->links_lock);
-	r->invalidating--;
-	mutex_unlock(&r->links_lock);
-}
-
-static const struct mmu_notifier_ops host_mn_ops = {
-	.invalidate_range = host_invalidate_range,
-	.invalidate_range_start = host_invalidate_range_start,
-	.invalidate_range_end = host_invalidate_range_end,
-};
 
 /* ------------------------------------------------- the region's worker */
 
@@ -368,7 +275,8 @@ struct host_start {
  * In the worker, with the new host mm: register the host notifier (in a
  * kthread, which never has a signal pending: the sizer's would make 6.1's
  * mm_take_all_locks() fail with EINTR) and reserve the host range:
- * PROT_NONE, anonymous, never faulted.
+ * PROT_NONE, anonymous, never faulted. The notifier's ops are the core's
+ * (r->host_mn.ops, set when the region is created).
  */
 static int host_setup(struct mshare_region *r, unsigned long size)
 {
@@ -376,7 +284,6 @@ static int host_setup(struct mshare_region *r, unsigned long size)
 	unsigned long addr, base;
 	int ret;
 
-	r->host_mn.ops = &host_mn_ops;
 	ret = mmu_notifier_register(&r->host_mn, current->mm);
 	if (ret)
 		return ret;
@@ -475,9 +382,9 @@ bool mshare_host_alive(struct mshare_region *r)
 /*
  * A host's mmap_lock is never a sharer's, and nothing under it takes
  * region->lock (only links_lock and sharer PUD/PMD locks, in the host
- * notifier), while region->lock is held around waiting for the kworker
- * that takes it for writing: a lockdep class of its own, so that lockdep
- * does not see the sharer's mmap_lock -> region->lock order as a cycle.
+ * notifier), while the region's worker holds region->lock around taking
+ * it for writing: a lockdep class of its own, so that lockdep does not see
+ * the sharer's mmap_lock -> region->lock order as a cycle.
  */
 static struct lock_class_key host_mmap_lock_key;
 

@@ -15,11 +15,10 @@
  * Lock order:
  *   sharer mmap_lock -> region lock -> host mmap_lock (read, nested)
  *     -> region links_lock -> sharer PUD or PMD lock
- *   region op_lock -> sharer mmap_lock (write, unlinking it)
- *     -> region links_lock
- *   region op_lock -> region lock -> host mmap_lock (write, in the worker)
- *   region size_lock -> host mmap_lock (starting the host, in a kworker)
- *     -> region lock (publishing it)
+ *   region worker: sharer mmap_lock (write, unlinking it) -> links_lock
+ *   region worker: region lock -> host mmap_lock (write)
+ *   region size_lock (the sizer waits for the worker, which starts the
+ *     host) ; worker: host mmap_lock -> region lock (publishing it)
  *   region lock -> host mmap_lock (read) -> links_lock (GET_STATS, per GiB)
  *   attach->lock -> region links_lock
  * The host's mmap_lock is also held for reading, without an owner, while
@@ -27,9 +26,18 @@
  * never needs it. The host's MMU notifier runs under the host's mmap_lock,
  * i_mmap_rwsem, a page lock or a PTE lock, and takes only links_lock and
  * sharer PUD/PMD locks (on an unmap, in a blockable range) or nothing (a
- * TLB flush; anything in the OOM reaper's non-blockable ranges). No lock
- * is held while waiting for a kworker that registers a notifier
- * (core.c: mshare_attach_get()).
+ * TLB flush; anything in the OOM reaper's non-blockable ranges).
+ *
+ * No lock is held across an object's I/O by a sharer's fault (the host
+ * fault that waits for it drops the host's mmap_lock, and the sharer's
+ * when it may retry: core.c: fault_and_wait()), and every caller waits
+ * for the region's worker, or for a kworker that registers a notifier
+ * (core.c: mshare_attach_get()), killably and holding no lock the worker
+ * takes.
+ *
+ * Calls go one way: msharefs.c (interface) -> core.c (links, faults,
+ * changes) -> host.c (host processes, the region's worker); host.c runs
+ * the core's functions it is handed, and calls nothing in core.c.
  */
 #ifndef _MSHARE_H
 #define _MSHARE_H
@@ -71,7 +79,7 @@ struct mshare_region {
 	struct mutex links_lock;	/* links, their bitmaps, invalidating */
 	struct list_head links;		/* struct mshare_link, one per VMA */
 	int invalidating;		/* host unmaps in progress */
-	bool changing;			/* a change unlinks sharers (op_lock) */
+	bool changing;			/* a change unlinks sharers (worker) */
 	struct mm_struct **change_mms;	/* the mms it still has to unlink */
 	int change_nr;
 	wait_queue_head_t change_wq;	/* faults waiting for the change */
@@ -128,11 +136,8 @@ vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf);
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm);
 void mshare_attach_put(struct mshare_attach *att);
-void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
-			      unsigned long end);
 bool mshare_fault_parked(struct vm_fault *vmf);
 void mshare_link_unpark(struct mshare_link *l);
-void mshare_flush_all(void);
 int mshare_core_init(void);
 void mshare_core_exit(void);
 extern struct list_head mshare_regions;
