@@ -389,7 +389,14 @@ FIXTURE(fuse) {
 	int region;
 	char *map;		/* region A: [0, 2M) anonymous, [2M, 4M) the file */
 	char *plain;		/* the file, MAP_SHARED */
+	bool ready;		/* set up (6.1's harness runs a skipped body) */
 };
+
+/* At the start of each test: the setup's SKIP, again, for the body. */
+#define NEED_SETUP() do {						\
+	if (!self->ready)						\
+		SKIP(return, "set-up skipped");				\
+} while (0)
 
 FIXTURE_SETUP(fuse)
 {
@@ -464,6 +471,7 @@ FIXTURE_SETUP(fuse)
 	/* The first page is answered: both see the server's bytes. */
 	ASSERT_EQ(0x5a, read_as_nobody(self->plain));
 	ASSERT_EQ(0x5a, read_as_nobody(self->map + FILE_SIZE));
+	self->ready = true;
 }
 
 FIXTURE_TEARDOWN(fuse)
@@ -494,6 +502,8 @@ TEST_F(fuse, stalled_sharer_dies_as_a_plain_mapping_does)
 	pid_t plain, sharer;
 	double tp, ts;
 	char sp, ss;
+
+	NEED_SETUP();
 
 	plain = toucher(self->plain + PG);
 	ASSERT_TRUE(wait_held(1, BOUND));
@@ -530,6 +540,8 @@ TEST_F(fuse, stall_delays_no_change_and_no_other_user)
 	pid_t sharer, linker, change, reader, other;
 	double t0, tc, tr, to;
 	char name[64];
+
+	NEED_SETUP();
 
 	/* A sharer that links the anonymous part, then idles. */
 	linker = fork();
@@ -621,6 +633,8 @@ TEST_F(fuse, killed_change_dies_and_a_queued_one_changes_nothing)
 	pid_t sharer, gup, first, second;
 	double t1, t2, tg;
 	char s1, s2;
+
+	NEED_SETUP();
 
 	sharer = fork();
 	ASSERT_GE(sharer, 0);
