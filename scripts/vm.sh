@@ -102,11 +102,13 @@ fi
 [ -d "$REPO_ROOT/tools/out" ] && cp "$REPO_ROOT"/tools/out/* "$root/bin/"
 
 # Distribution modules the tests use (zram for swap; loop and vfat for a
-# filesystem with writeback); built in on debug. Newer lines ship them
+# filesystem with writeback; fuse for an object whose server stalls);
+# built in on debug (fuse not yet). Newer lines ship them
 # xz-compressed: unpacked here, busybox's insmod reads plain ELF only.
 if [ -n "$moddir" ] && [ -f "$moddir/modules.dep" ]; then
 	mods="mm/zsmalloc drivers/block/zram/zram drivers/block/loop fs/fat/fat
-		fs/fat/vfat fs/nls/nls_cp437 fs/nls/nls_ascii fs/nls/nls_utf8"
+		fs/fat/vfat fs/nls/nls_cp437 fs/nls/nls_ascii fs/nls/nls_utf8
+		fs/fuse/fuse"
 	gmoddir=$root/lib/modules/$release
 	mkdir -p "$gmoddir"
 	: > "$gmoddir/modules.dep"

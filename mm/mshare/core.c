@@ -61,7 +61,7 @@ static void flush_this_cpu(void *unused)
  * A table is linked into many mms, and a module cannot reach
  * flush_tlb_mm_range(): flush every TLB entry on every CPU.
  */
-void mshare_flush_all(void)
+static void mshare_flush_all(void)
 {
 	on_each_cpu(flush_this_cpu, NULL, 1);
 }
@@ -134,9 +134,15 @@ static struct page *host_pte_table(struct mshare_region *r,
  */
 #define HOST_MMAP_LOCK_SUBCLASS	2
 
-static void host_read_lock(struct mshare_region *r)
+/*
+ * Killable: the region's worker may hold it for writing while an object
+ * of the region makes it wait (a FUSE server that does not answer the
+ * writeback of an object being unmapped).
+ */
+static int host_read_lock(struct mshare_region *r)
 {
-	down_read_nested(&r->host_mm->mmap_lock, HOST_MMAP_LOCK_SUBCLASS);
+	return down_read_killable_nested(&r->host_mm->mmap_lock,
+					 HOST_MMAP_LOCK_SUBCLASS);
 }
 
 static void host_read_unlock(struct mshare_region *r)
@@ -332,7 +338,7 @@ void mshare_link_unpark(struct mshare_link *l)
  * Only the sharer's own mmap_lock keeps its walkers out, and it is not
  * held here: park, never clear.
  */
-void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
+static void unlink_host_range(struct mshare_region *r, unsigned long start,
 			      unsigned long end)
 {
 	struct mshare_link *l;
@@ -344,6 +350,101 @@ void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
 	if (any)
 		mshare_flush_all();
 }
+
+/* ---------------------------------------------------- host MMU notifier */
+
+static struct mshare_region *host_region(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct mshare_region, host_mn);
+}
+
+static bool host_range_in_region(struct mshare_region *r,
+				 unsigned long start, unsigned long end)
+{
+	return end > r->host_base && start < r->host_base + r->size;
+}
+
+/*
+ * Truncate, hole punch, reclaim, migration, memory failure and writeback
+ * clear or change the host's PTEs in place, under the table's lock, which
+ * is the lock every sharer takes too: the tables stay, and stay linked.
+ * Only the TLBs of the sharers, which the core does not know, need
+ * flushing, before a page is freed or written back: this is the
+ * secondary-TLB callback, made right after the PTEs changed.
+ */
+static void host_invalidate_range(struct mmu_notifier *mn,
+				  struct mm_struct *mm,
+				  unsigned long start, unsigned long end)
+{
+	struct mshare_region *r = host_region(mn);
+
+	if (!host_range_in_region(r, start, end))
+		return;
+	/*
+	 * The PTEs changed before this; a link counted before it is seen,
+	 * and one made after it never cached the old PTEs. (links_lock's
+	 * unlock after counting a link is a full barrier on x86.)
+	 */
+	smp_mb();
+	if (READ_ONCE(r->pmd_links) || READ_ONCE(r->pud_links))
+		mshare_flush_all();
+}
+
+/*
+ * Only an unmap frees the host's tables. The region's own changes unlink
+ * every sharer first (change_host()); this catches any other.
+ * The host never runs (host_park()), so no munmap() of its own is left;
+ * the entries are parked, never cleared: a sharer's walker holds only its
+ * own mmap_lock.
+ *
+ * A non-blockable range is the OOM reaper's (process_mrelease() of a
+ * dying host, by root or the owner of a delegated cgroup): it only zaps
+ * PTEs, under the table's lock as truncate does, and frees no table, so
+ * there is nothing to unlink and host_invalidate_range() flushes the
+ * sharers' TLBs. Neither callback then takes a lock or fails: 6.1 WARNs
+ * when a start that has an end callback fails, calls every end callback
+ * anyway, and forbids sleeping in both.
+ */
+static int host_invalidate_range_start(struct mmu_notifier *mn,
+				       const struct mmu_notifier_range *range)
+{
+	struct mshare_region *r = host_region(mn);
+	unsigned long start, end;
+
+	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !mmu_notifier_range_blockable(range) ||
+	    !host_range_in_region(r, range->start, range->end))
+		return 0;
+	start = max(range->start, r->host_base) - r->host_base;
+	end = min(range->end, r->host_base + r->size) - r->host_base;
+	mutex_lock(&r->links_lock);
+	/* Until the end callback, no fault may link this range again. */
+	r->invalidating++;
+	unlink_host_range(r, start, end);
+	mutex_unlock(&r->links_lock);
+	return 0;
+}
+
+/* Exactly the ranges whose start counted in r->invalidating. */
+static void host_invalidate_range_end(struct mmu_notifier *mn,
+				      const struct mmu_notifier_range *range)
+{
+	struct mshare_region *r = host_region(mn);
+
+	if (range->event != MMU_NOTIFY_UNMAP ||
+	    !mmu_notifier_range_blockable(range) ||
+	    !host_range_in_region(r, range->start, range->end))
+		return;
+	mutex_lock(&r->links_lock);
+	r->invalidating--;
+	mutex_unlock(&r->links_lock);
+}
+
+static const struct mmu_notifier_ops host_mn_ops = {
+	.invalidate_range = host_invalidate_range,
+	.invalidate_range_start = host_invalidate_range_start,
+	.invalidate_range_end = host_invalidate_range_end,
+};
 
 /*
  * A bit per slot: 64 KiB for the PMD slots of a 1 TiB region, per mapping
@@ -441,12 +542,12 @@ struct mshare_region *mshare_region_create(const char *name,
 		return NULL;
 	mutex_init(&r->lock);
 	mutex_init(&r->size_lock);
-	mutex_init(&r->op_lock);
 	init_waitqueue_head(&r->change_wq);
 	mutex_init(&r->links_lock);
 	INIT_LIST_HEAD(&r->links);
 	strscpy(r->name, name, sizeof(r->name));
 	r->share_pmd_tables = share_pmd_tables;
+	r->host_mn.ops = &host_mn_ops;	/* registered by host.c */
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
 	list_add_tail(&r->all, &mshare_regions);
@@ -478,16 +579,10 @@ int mshare_region_set_size(struct mshare_region *r, loff_t size)
 	 */
 	if (mutex_lock_killable(&r->size_lock))
 		return -EINTR;
-	if (r->size) {
+	if (r->size)
 		ret = r->size == size ? 0 : -EINVAL;	/* sized once */
-	} else {
-		ret = mshare_host_create(r, size);
-		if (!ret) {
-			mutex_lock(&r->lock);
-			WRITE_ONCE(r->size, size);	/* after the host */
-			mutex_unlock(&r->lock);
-		}
-	}
+	else
+		ret = mshare_host_create(r, size);	/* sets r->size */
 	mutex_unlock(&r->size_lock);
 	return ret;
 }
@@ -553,19 +648,20 @@ static struct vm_area_struct *next_object_vma(struct mshare_region *r,
 }
 
 /* With r->lock: what the region's objects are mapped with, together. */
-static unsigned long mappings_prot_union(struct mshare_region *r)
+static int mappings_prot_union(struct mshare_region *r, unsigned long *prot)
 {
 	struct vm_area_struct *vma;
-	unsigned long prot = 0;
 
+	*prot = 0;
 	if (!r->host_mm)
 		return 0;
-	host_read_lock(r);
+	if (host_read_lock(r))
+		return -EINTR;
 	for (vma = object_vma(r, 0, r->size); vma;
 	     vma = next_object_vma(r, vma, r->size))
-		prot |= flags_prot(vma->vm_flags);
+		*prot |= flags_prot(vma->vm_flags);
 	host_read_unlock(r);
-	return prot;
+	return 0;
 }
 
 /* In the host: put the PROT_NONE reservation back over a range. */
@@ -693,14 +789,21 @@ static int host_map_at(struct mshare_region *r, struct file *file,
 	return ret;
 }
 
-struct map_args {
-	const struct mshare_create *c;
-	struct file *file;
+/*
+ * A change of the host's mappings, run by the region's worker, which
+ * holds it until both the worker and the caller are done with it.
+ */
+struct change {
+	int (*check)(struct mshare_region *r, void *arg);
+	int (*fn)(struct mshare_region *r, void *arg);
+	struct mshare_create c;		/* CREATE_MAPPING */
+	struct file *file;		/* its object; NULL: anonymous */
+	unsigned long start, end, prot;	/* UNMAP, PROTECT */
 };
 
 static int check_map(struct mshare_region *r, void *arg)
 {
-	const struct mshare_create *c = ((struct map_args *)arg)->c;
+	const struct mshare_create *c = &((struct change *)arg)->c;
 	int ret = check_range(r, c->region_offset, c->size);
 
 	if (!ret && (c->prot & ~attach_prot_min(r)))
@@ -751,12 +854,16 @@ static bool change_pending(struct mshare_region *r, struct mm_struct *mm)
  * is free: see mshare_host_run()), no sharer may link any of them: clear
  * every link, each mm with its mmap_lock held for writing, and let no mm
  * link again until end_change() once it is done (change_pending()).
+ *
+ * In the region's worker (host.c), which waits for each mm's mmap_lock:
+ * its caller's wait is killable, and a sharer holds its own mmap_lock
+ * across no object's I/O in our faults (fault_and_link()).
  */
 static int unlink_all_sharers(struct mshare_region *r)
 {
 	struct mm_struct **mms, *mm;
 	struct mshare_link *l;
-	int i, n = 0, max = 0, ret = 0;
+	int i, n = 0, max = 0;
 
 	/* No allocation under links_lock: the host notifier takes it. */
 	mutex_lock(&r->links_lock);
@@ -786,17 +893,14 @@ static int unlink_all_sharers(struct mshare_region *r)
 	mutex_unlock(&r->links_lock);
 	for (i = 0; i < n; i++) {
 		mm = mms[i];
-		if (!ret && mmap_write_lock_killable(mm))
-			ret = -EINTR;
+		mmap_write_lock(mm);
 		mutex_lock(&r->links_lock);
-		if (!ret)
-			list_for_each_entry(l, &r->links, region_node)
-				if (l->mm == mm && link_has_entries(l))
-					link_unlink(l, 0, r->size, UNLINK_CLEAR);
+		list_for_each_entry(l, &r->links, region_node)
+			if (l->mm == mm && link_has_entries(l))
+				link_unlink(l, 0, r->size, UNLINK_CLEAR);
 		mms[i] = NULL;	/* done: links no more */
 		mutex_unlock(&r->links_lock);
-		if (!ret)
-			mmap_write_unlock(mm);
+		mmap_write_unlock(mm);
 		mmdrop(mm);
 	}
 	if (n)
@@ -806,60 +910,78 @@ static int unlink_all_sharers(struct mshare_region *r)
 	r->change_nr = 0;
 	mutex_unlock(&r->links_lock);
 	kfree(mms);
-	if (ret)
-		end_change(r);
-	return ret;
+	return 0;
 }
 
 /*
- * Change the host's mappings: @check the arguments, unlink every sharer,
- * check again (attachments may have changed) and run @fn in the host.
- * Sharers link again lazily, fault by fault. Sharer mmap_locks are taken
- * outside r->lock, which is taken inside them.
+ * In the region's worker: @check the arguments, unlink every sharer,
+ * check again (attachments may have changed) and run the change in the
+ * host. Sharers link again lazily, fault by fault. Sharer mmap_locks are
+ * taken outside r->lock, which is taken inside them. One change at a
+ * time: the worker runs them in turn.
  */
-static int change_host(struct mshare_region *r,
-		       int (*check)(struct mshare_region *r, void *arg),
-		       int (*fn)(struct mshare_region *r, void *arg), void *arg)
+static int change_run(struct mshare_region *r, void *arg)
 {
+	struct change *ch = arg;
 	int ret;
 
-	/*
-	 * Killable: another change of this region may wait for a stalled
-	 * object (a sharer's fault holds the host's mmap_lock across it).
-	 */
-	if (mutex_lock_killable(&r->op_lock))
-		return -EINTR;
-	ret = mutex_lock_killable(&r->lock);
-	if (!ret) {
-		ret = check(r, arg);
-		mutex_unlock(&r->lock);
-	}
+	mutex_lock(&r->lock);
+	ret = ch->check(r, ch);
+	mutex_unlock(&r->lock);
 	if (!ret)
 		ret = unlink_all_sharers(r);
 	if (!ret) {
-		ret = mutex_lock_killable(&r->lock);
-		if (!ret) {
-			ret = check(r, arg) ?: mshare_host_run(r, fn, arg);
-			mutex_unlock(&r->lock);
-		}
+		mutex_lock(&r->lock);
+		ret = ch->check(r, ch) ?: mshare_host_run(r, ch->fn, ch);
+		mutex_unlock(&r->lock);
 		end_change(r);
 	}
-	mutex_unlock(&r->op_lock);
 	return ret;
+}
+
+static void change_release(void *arg)
+{
+	struct change *ch = arg;
+
+	if (ch->file)
+		fput(ch->file);
+	kfree(ch);
+}
+
+/*
+ * Hand @ch to the region's worker and wait for it, killably: a change
+ * not started when the caller is killed is dropped (-EINTR, nothing
+ * changed); one started is completed, whole, without the caller.
+ */
+static int change_host(struct mshare_region *r, struct change *ch)
+{
+	return mshare_host_call(r, change_run, ch, change_release);
+}
+
+static struct change *change_new(int (*check)(struct mshare_region *r, void *arg),
+				 int (*fn)(struct mshare_region *r, void *arg))
+{
+	struct change *ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
+
+	if (ch) {
+		ch->check = check;
+		ch->fn = fn;
+	}
+	return ch;
 }
 
 static int host_map_object(struct mshare_region *r, void *arg)
 {
-	struct map_args *a = arg;
+	struct change *ch = arg;
 
-	return host_map_at(r, a->file, r->host_base + a->c->region_offset,
-			   a->c->size, a->c->prot, a->c->offset);
+	return host_map_at(r, ch->file, r->host_base + ch->c.region_offset,
+			   ch->c.size, ch->c.prot, ch->c.offset);
 }
 
 int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 {
-	struct map_args a = { .c = c };
-	int ret;
+	struct change *ch;
+	struct file *file = NULL;
 
 	if ((c->flags & (MAP_SHARED | MAP_FIXED)) != (MAP_SHARED | MAP_FIXED) ||
 	    (c->flags & ~(MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS)) ||
@@ -870,45 +992,61 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 		if (c->fd != (__u32)-1 || offset_in_page(c->offset))
 			return -EINVAL;
 	} else {
-		a.file = fget(c->fd);
-		if (!a.file)
+		file = fget(c->fd);
+		if (!file)
 			return -EBADF;
 		/* No nesting, as v3. */
-		if (file_inode(a.file)->i_sb->s_magic == MSHAREFS_MAGIC) {
-			fput(a.file);
+		if (file_inode(file)->i_sb->s_magic == MSHAREFS_MAGIC) {
+			fput(file);
 			return -EINVAL;
 		}
 	}
-	ret = change_host(r, check_map, host_map_object, &a);
-	if (a.file)
-		fput(a.file);
-	return ret;
+	ch = change_new(check_map, host_map_object);
+	if (!ch) {
+		if (file)
+			fput(file);
+		return -ENOMEM;
+	}
+	ch->c = *c;
+	ch->file = file;
+	return change_host(r, ch);
 }
-
-struct range_args {
-	unsigned long start, end, prot;
-};
 
 static int host_unmap(struct mshare_region *r, void *arg)
 {
-	struct range_args *a = arg;
+	struct change *ch = arg;
 
-	return host_reserve_range(r->host_base + a->start, a->end - a->start);
+	return host_reserve_range(r->host_base + ch->start, ch->end - ch->start);
 }
 
 static int check_unmap(struct mshare_region *r, void *arg)
 {
-	struct range_args *a = arg;
+	struct change *ch = arg;
 
-	return check_range(r, a->start, a->end - a->start);
+	return check_range(r, ch->start, ch->end - ch->start);
+}
+
+/* A change of region offsets [start, start + size) with @prot. */
+static int change_range(struct mshare_region *r,
+			int (*check)(struct mshare_region *r, void *arg),
+			int (*fn)(struct mshare_region *r, void *arg),
+			unsigned long start, unsigned long size,
+			unsigned long prot)
+{
+	struct change *ch = change_new(check, fn);
+
+	if (!ch)
+		return -ENOMEM;
+	ch->start = start;
+	ch->end = start + size;
+	ch->prot = prot;
+	return change_host(r, ch);
 }
 
 int mshare_unmap_range(struct mshare_region *r, unsigned long start,
 		       unsigned long size)
 {
-	struct range_args a = { .start = start, .end = start + size };
-
-	return change_host(r, check_unmap, host_unmap, &a);
+	return change_range(r, check_unmap, host_unmap, start, size, 0);
 }
 
 static void put_pieces(struct piece *p, int n)
@@ -971,7 +1109,7 @@ static bool prot_beyond_may(vm_flags_t flags, unsigned long prot)
  * Refused in address order as mprotect() refuses: ENOMEM at a hole,
  * EACCES where the object may never have @a->prot.
  */
-static int collect_pieces(struct mshare_region *r, struct range_args *a,
+static int collect_pieces(struct mshare_region *r, struct change *a,
 			  struct piece **pieces)
 {
 	unsigned long covered = r->host_base + a->start;
@@ -1005,7 +1143,7 @@ static int collect_pieces(struct mshare_region *r, struct range_args *a,
  */
 static int host_protect(struct mshare_region *r, void *arg)
 {
-	struct range_args *a = arg;
+	struct change *a = arg;
 	struct piece *p;
 	int n, i, ret = 0;
 
@@ -1031,7 +1169,7 @@ static int host_protect(struct mshare_region *r, void *arg)
 
 static int check_protect(struct mshare_region *r, void *arg)
 {
-	struct range_args *a = arg;
+	struct change *a = arg;
 	int ret = check_range(r, a->start, a->end - a->start);
 
 	if (!ret && (a->prot & ~attach_prot_min(r)))
@@ -1042,11 +1180,9 @@ static int check_protect(struct mshare_region *r, void *arg)
 int mshare_protect_range(struct mshare_region *r, unsigned long start,
 			 unsigned long size, unsigned long prot)
 {
-	struct range_args a = { .start = start, .end = start + size, .prot = prot };
-
 	if (prot & ~PROT_ALL)
 		return -EINVAL;
-	return change_host(r, check_protect, host_protect, &a);
+	return change_range(r, check_protect, host_protect, start, size, prot);
 }
 
 /* The object pieces of region offsets [start, end) as they are now. */
@@ -1059,9 +1195,12 @@ static int region_pieces(struct mshare_region *r, u64 start, u64 end,
 		return -EINTR;
 	end = min_t(u64, end, r->size);
 	if (r->host_mm && start < end) {
-		host_read_lock(r);
-		n = object_pieces(r, start, end, pieces);
-		host_read_unlock(r);
+		if (host_read_lock(r)) {
+			n = -EINTR;
+		} else {
+			n = object_pieces(r, start, end, pieces);
+			host_read_unlock(r);
+		}
 	}
 	mutex_unlock(&r->lock);
 	return n;
@@ -1134,19 +1273,28 @@ static long pud_links_at(struct mshare_region *r, unsigned long slot)
 	return n;
 }
 
-int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
+/*
+ * @nowait (debugfs, under mshare_regions_lock): -EBUSY rather than wait
+ * for a lock of the region.
+ */
+int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st,
+		     bool nowait)
 {
 	unsigned long off, i, tables_in_gib = 0;
 	struct vm_area_struct *vma;
 	long private = 0;
+	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (mutex_lock_killable(&r->lock))
-		return -EINTR;
+	if (nowait ? !mutex_trylock(&r->lock) : mutex_lock_killable(&r->lock))
+		return nowait ? -EBUSY : -EINTR;
 	st->size = r->size;
 	if (!r->host_mm)
 		goto out;
-	host_read_lock(r);
+	if (nowait ? !down_read_trylock(&r->host_mm->mmap_lock) : host_read_lock(r)) {
+		ret = nowait ? -EBUSY : -EINTR;
+		goto out;
+	}
 	for (vma = object_vma(r, 0, r->size); vma;
 	     vma = next_object_vma(r, vma, r->size))
 		st->mappings++;
@@ -1189,6 +1337,8 @@ int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st)
 	host_read_unlock(r);
 out:
 	mutex_unlock(&r->lock);
+	if (ret)
+		return ret;
 	st->sharers = atomic_long_read(&r->sharers);
 	st->faults = atomic64_read(&r->faults);
 	i = st->pte_tables + st->pmd_tables;
@@ -1203,13 +1353,15 @@ out:
  */
 int mshare_attach_new(struct mshare_region *r, unsigned long prot)
 {
-	int ret = 0;
+	unsigned long mapped;
+	int ret;
 
 	if (mutex_lock_killable(&r->lock))
 		return -EINTR;
-	if (mappings_prot_union(r) & ~prot)
+	ret = mappings_prot_union(r, &mapped);
+	if (!ret && (mapped & ~prot))
 		ret = -EACCES;
-	else
+	else if (!ret)
 		atomic_inc(&r->attach_prot[prot & PROT_ALL]);
 	mutex_unlock(&r->lock);
 	if (!ret)
@@ -1233,38 +1385,96 @@ void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n)
 /* --------------------------------------------------------------- faults */
 
 /*
+ * Whether the object's ->fault for this host VMA and address may wait for
+ * I/O (or for whoever does it: a FUSE server that never answers a READ):
+ * its page is not in memory, or is locked (being read). A peek, without
+ * locks; a page that is only to be allocated (shmem) waits for nothing. A
+ * wrong guess costs little: the fault it leads to is made with
+ * FAULT_FLAG_RETRY_NOWAIT and returns VM_FAULT_RETRY instead of waiting.
+ */
+static bool object_may_wait(struct vm_area_struct *vma, unsigned long haddr)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	struct folio *folio;
+	void *entry;
+	bool wait;
+
+	rcu_read_lock();
+	entry = xa_load(&mapping->i_pages, linear_page_index(vma, haddr));
+	if (!entry) {
+		wait = file_inode(vma->vm_file)->i_sb->s_magic != TMPFS_MAGIC;
+	} else if (xa_is_value(entry)) {
+		wait = true;	/* swapped out, or evicted */
+	} else {
+		folio = entry;
+		wait = !folio_test_uptodate(folio) || folio_test_locked(folio);
+	}
+	rcu_read_unlock();
+	return wait;
+}
+
+/*
+ * With the host's mmap_lock: the host VMA that serves an access at @haddr
+ * with @flags, or NULL and the error in *@err: a hole or a protection that
+ * refuses the access is SIGSEGV, as for the sharer's own VMA; a dead host
+ * SIGBUS.
+ */
+static struct vm_area_struct *host_vma(struct mshare_region *r,
+				       unsigned long haddr, unsigned int flags,
+				       vm_fault_t *err)
+{
+	struct vm_area_struct *vma = find_vma(r->host_mm, haddr);
+	unsigned long need = VM_READ | VM_WRITE | VM_EXEC;
+
+	if (flags & FAULT_FLAG_WRITE)
+		need = VM_WRITE;
+	else if (flags & FAULT_FLAG_INSTRUCTION)
+		need = VM_EXEC;
+	*err = VM_FAULT_SIGSEGV;
+	if (!vma || vma->vm_start > haddr || !vma->vm_file ||
+	    !(vma->vm_flags & need))
+		return NULL;
+	*err = VM_FAULT_SIGBUS;
+	return mshare_host_alive(r) ? vma : NULL;
+}
+
+/* The host fault's flags for a sharer's access with @flags. */
+static unsigned int host_fault_flags(unsigned int flags)
+{
+	return FAULT_FLAG_REMOTE | FAULT_FLAG_ALLOW_RETRY |
+	       (flags & (FAULT_FLAG_WRITE | FAULT_FLAG_INSTRUCTION));
+}
+
+/*
  * With the host's mmap_lock: have the host's PTE for @haddr map what the
  * access needs, faulting it in the host as the access would, and return
- * the host's PTE table. The host VMA decides: a hole or a protection
- * that refuses the access is SIGSEGV, as for the sharer's own VMA.
+ * the host's PTE table. Never waits for the object's I/O: returns
+ * VM_FAULT_RETRY, the lock still held, where it would
+ * (host_fault_wait() then).
  */
 static vm_fault_t host_fault(struct mshare_region *r, unsigned long haddr,
 			     unsigned int flags, struct page **tablep)
 {
-	struct vm_area_struct *vma = find_vma(r->host_mm, haddr);
 	bool write = flags & FAULT_FLAG_WRITE;
-	unsigned long need = VM_READ | VM_WRITE | VM_EXEC;
+	struct vm_area_struct *vma;
 	struct page *table;
 	vm_fault_t ret;
 	pte_t pte;
 
-	if (write)
-		need = VM_WRITE;
-	else if (flags & FAULT_FLAG_INSTRUCTION)
-		need = VM_EXEC;
-	if (!vma || vma->vm_start > haddr || !vma->vm_file ||
-	    !(vma->vm_flags & need))
-		return VM_FAULT_SIGSEGV;
-	if (!mshare_host_alive(r))
-		return VM_FAULT_SIGBUS;
+	vma = host_vma(r, haddr, flags, &ret);
+	if (!vma)
+		return ret;
 	table = host_pte_table(r, haddr);
 	if (IS_ERR(table))
 		return PTR_ERR(table) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	pte = ptep_get((pte_t *)page_address(table) + pte_index(haddr));
 	if (!pte_present(pte) || (write && !pte_write(pte))) {
-		ret = handle_mm_fault(vma, haddr, FAULT_FLAG_REMOTE |
-				      (flags & (FAULT_FLAG_WRITE |
-						FAULT_FLAG_INSTRUCTION)), NULL);
+		if (!pte_present(pte) && object_may_wait(vma, haddr))
+			return VM_FAULT_RETRY;
+		ret = handle_mm_fault(vma, haddr, host_fault_flags(flags) |
+				      FAULT_FLAG_RETRY_NOWAIT, NULL);
+		if (ret & VM_FAULT_RETRY)
+			return VM_FAULT_RETRY;
 		if (ret & VM_FAULT_ERROR)
 			return ret & (VM_FAULT_ERROR | VM_FAULT_HINDEX_MASK);
 		/* Only the host's munmap frees it: we hold its mmap_lock. */
@@ -1274,6 +1484,49 @@ static vm_fault_t host_fault(struct mshare_region *r, unsigned long haddr,
 	}
 	*tablep = table;
 	return 0;
+}
+
+/*
+ * The host fault that may wait for the object's I/O, as a fault on a
+ * plain mapping of the object waits: killably and without the host's
+ * mmap_lock (filemap_fault() drops it: FAULT_FLAG_ALLOW_RETRY). So the
+ * region's worker, which takes that lock for writing, never waits for a
+ * stalled object. VM_FAULT_RETRY when killed.
+ */
+static vm_fault_t host_fault_wait(struct mshare_region *r, unsigned long haddr,
+				  unsigned int flags)
+{
+	unsigned int hflags = host_fault_flags(flags) | FAULT_FLAG_KILLABLE;
+	struct vm_area_struct *vma;
+	struct mem_cgroup *old_memcg;
+	vm_fault_t ret;
+
+	for (;;) {
+		if (host_read_lock(r))
+			return VM_FAULT_RETRY;
+		vma = host_vma(r, haddr, flags, &ret);
+		if (vma && IS_ERR(host_pte_table(r, haddr))) {
+			vma = NULL;
+			ret = VM_FAULT_SIGBUS;
+		}
+		if (!vma) {
+			host_read_unlock(r);
+			return ret;
+		}
+		old_memcg = set_active_memcg(r->memcg);
+		ret = handle_mm_fault(vma, haddr, hflags, NULL);
+		set_active_memcg(old_memcg);
+		if (ret & VM_FAULT_COMPLETED)	/* done, the lock dropped */
+			return 0;
+		if (!(ret & VM_FAULT_RETRY)) {
+			host_read_unlock(r);
+			return ret & (VM_FAULT_ERROR | VM_FAULT_HINDEX_MASK);
+		}
+		/* The lock was dropped for the wait, which is over. */
+		if (fatal_signal_pending(current))
+			return VM_FAULT_RETRY;
+		hflags |= FAULT_FLAG_TRIED;
+	}
 }
 
 /* A link may be made now: no invalidation of the host or of the sharer. */
@@ -1357,20 +1610,58 @@ static vm_fault_t wait_for_change(struct mshare_region *r, struct vm_fault *vmf)
 	return VM_FAULT_RETRY;
 }
 
+/*
+ * The host fault must wait for the object's I/O, or the host's mmap_lock
+ * for the worker. A sharer's fault that may retry drops its own mmap_lock
+ * first, as filemap_fault() does on a plain mapping, and is retried
+ * (VM_FAULT_RETRY); the retry links. One that may not wait
+ * (FAULT_FLAG_RETRY_NOWAIT) gets VM_FAULT_RETRY with its lock held. Any
+ * other (GUP without a retry, ->page_mkwrite()) waits holding its own
+ * mmap_lock, killably, and has the access made again (VM_FAULT_NOPAGE),
+ * or SIGBUS if it was killed.
+ */
+static vm_fault_t fault_and_wait(struct mshare_region *r, struct vm_fault *vmf,
+				 unsigned long haddr, unsigned int flags,
+				 bool may_retry)
+{
+	struct file *file;
+	vm_fault_t ret;
+
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+	if (!may_retry || !(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
+		ret = host_fault_wait(r, haddr, flags);
+		if (ret == VM_FAULT_RETRY)
+			return VM_FAULT_SIGBUS;	/* killed */
+		return ret ?: VM_FAULT_NOPAGE;
+	}
+	file = get_file(vmf->vma->vm_file);	/* keeps the region */
+	mmap_read_unlock(vmf->vma->vm_mm);
+	host_fault_wait(r, haddr, flags);
+	fput(file);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t fault_and_link(struct mshare_link *l, struct vm_fault *vmf,
 				 unsigned int flags, bool may_wait)
 {
 	struct mshare_region *r = l->region;
 	unsigned long off = (vmf->address & PAGE_MASK) - vmf->vma->vm_start;
+	unsigned long haddr = r->host_base + off;
 	struct mem_cgroup *old_memcg;
 	struct page *table;
 	vm_fault_t ret;
 
-	host_read_lock(r);
+	if (host_read_lock(r))		/* killed */
+		return fault_and_wait(r, vmf, haddr, flags, may_wait);
 	/* Host tables are charged to the creator's cgroup, not ours. */
 	old_memcg = set_active_memcg(r->memcg);
-	ret = host_fault(r, r->host_base + off, flags, &table);
+	ret = host_fault(r, haddr, flags, &table);
 	set_active_memcg(old_memcg);
+	if (ret == VM_FAULT_RETRY) {
+		host_read_unlock(r);
+		return fault_and_wait(r, vmf, haddr, flags, may_wait);
+	}
 	if (!ret)
 		ret = link_pte_table(l, vmf, off, table);
 	host_read_unlock(r);
@@ -1422,7 +1713,8 @@ vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
 	    base < vma->vm_start || base + PUD_SIZE > vma->vm_end)
 		return VM_FAULT_FALLBACK;
 
-	host_read_lock(r);
+	if (host_read_lock(r))
+		return VM_FAULT_FALLBACK;	/* killed: ->fault() says so */
 	old_memcg = set_active_memcg(r->memcg);
 	pte_table = host_pte_table(r, r->host_base + off);
 	set_active_memcg(old_memcg);
@@ -1641,7 +1933,7 @@ int mshare_core_init(void)
 
 	empty_pte_table = empty_table_alloc();
 	empty_pmd_table = empty_table_alloc();
-	ret = empty_pte_table && empty_pmd_table ? mshare_host_init() : -ENOMEM;
+	ret = empty_pte_table && empty_pmd_table ? 0 : -ENOMEM;
 	if (ret) {
 		empty_table_free(empty_pte_table);
 		empty_table_free(empty_pmd_table);
@@ -1653,7 +1945,6 @@ void mshare_core_exit(void)
 {
 	/* Wait for notifiers put by exiting sharers to be freed. */
 	mmu_notifier_synchronize();
-	mshare_host_exit();
 	/* No VMA is left, so no entry points at them. */
 	empty_table_free(empty_pte_table);
 	empty_table_free(empty_pmd_table);

@@ -7,15 +7,17 @@
  * (host_program, /bin/sh by default) and, on its way back to user space,
  * parks in the kernel until it is killed (host_park()): it never runs a
  * user instruction. Its mm, held with mmget(), is the region's host
- * address space: a kworker adopts it with kthread_use_mm() to mmap() and
- * munmap() the region's objects there, and faults are driven into it with handle_mm_fault(),
- * as remote GUP does. The helper is moved into the creator's cgroups, so
- * the pages its mappings fault in are charged to the creator, and it is
- * never chosen by the OOM killer. It is killed when the region goes.
+ * address space: the region's worker, a kthread, adopts it with
+ * kthread_use_mm() to mmap() and munmap() the region's objects there,
+ * running the changes the core hands it (mshare_host_call()), and faults
+ * are driven into it with handle_mm_fault(), as remote GUP does. The
+ * helper is moved into the creator's cgroups, so the pages its mappings
+ * fault in are charged to the creator, and it is never chosen by the OOM
+ * killer. It is killed when the region goes.
  *
  * The host's tables are freed only by the region's own changes, which
  * unlink every sharer first; other paths change PTEs in place and the
- * host's MMU notifier flushes the sharers' TLBs (see core.c).
+ * host's MMU notifier (core.c) flushes the sharers' TLBs.
  */
 #include <linux/cgroup.h>
 #include <linux/cred.h>
@@ -25,6 +27,7 @@
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/oom.h>
+#include <linux/refcount.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -32,7 +35,6 @@
 #include <linux/task_work.h>
 #include <linux/umh.h>
 #include <linux/user_namespace.h>
-#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "mshare.h"
@@ -42,150 +44,110 @@ module_param(host_program, charp, 0644);
 MODULE_PARM_DESC(host_program,
 		 "any executable: its parked image hosts a region's address space");
 
-/*
- * Work in host address spaces runs on an unbound workqueue: each call on
- * a kworker of its own, so that a region whose change is stuck (a
- * sharer's fault holds the host's mmap_lock across a stalled object's
- * ->fault) holds up no other region. Changes of one region are
- * serialised by its own locks (op_lock, size_lock).
- */
-static struct workqueue_struct *host_wq;
-
-/* ------------------------------------------------------- host notifier */
-
-static struct mshare_region *host_region(struct mmu_notifier *mn)
-{
-	return container_of(mn, struct mshare_region, host_mn);
-}
-
-static bool host_range_in_region(struct mshare_region *r,
-				 unsigned long start, unsigned long end)
-{
-	return end > r->host_base && start < r->host_base + r->size;
-}
+/* ------------------------------------------------- the region's worker */
 
 /*
- * Truncate, hole punch, reclaim, migration, memory failure and writeback
- * clear or change the host's PTEs in place, under the table's lock, which
- * is the lock every sharer takes too: the tables stay, and stay linked.
- * Only the TLBs of the sharers, which the core does not know, need
- * flushing, before a page is freed or written back: this is the
- * secondary-TLB callback, made right after the PTEs changed.
+ * Each sized region has a kthread worker of its own (r->worker), which
+ * runs the region's changes one at a time, with the credentials of the
+ * user who asked (so that the LSM and IMA checks of the host's mmap() see
+ * that user, not root). Nothing is shared between regions: a change that
+ * waits (for a sharer's mmap_lock, for an object's writeback) holds up
+ * only later changes of its own region. The caller waits killably: a
+ * request the worker has not started is cancelled (nothing changed,
+ * -EINTR); one it has started is completed, whole, without the caller.
  */
-static void host_invalidate_range(struct mmu_notifier *mn,
-				  struct mm_struct *mm,
-				  unsigned long start, unsigned long end)
-{
-	struct mshare_region *r = host_region(mn);
+enum { REQ_QUEUED, REQ_RUNNING, REQ_CANCELLED };
 
-	if (!host_range_in_region(r, start, end))
-		return;
-	/*
-	 * The PTEs changed before this; a link counted before it is seen,
-	 * and one made after it never cached the old PTEs. (links_lock's
-	 * unlock after counting a link is a full barrier on x86.)
-	 */
-	smp_mb();
-	if (READ_ONCE(r->pmd_links) || READ_ONCE(r->pud_links))
-		mshare_flush_all();
-}
-
-/*
- * Only an unmap frees the host's tables. The region's own changes unlink
- * every sharer first (core.c: change_host()); this catches any other.
- * The host never runs (host_park()), so no munmap() of its own is left;
- * the entries are parked, never cleared: a sharer's walker holds only its
- * own mmap_lock.
- *
- * A non-blockable range is the OOM reaper's (process_mrelease() of a
- * dying host, by root or the owner of a delegated cgroup): it only zaps
- * PTEs, under the table's lock as truncate does, and frees no table, so
- * there is nothing to unlink and host_invalidate_range() flushes the
- * sharers' TLBs. Neither callback then takes a lock or fails: 6.1 WARNs
- * when a start that has an end callback fails, calls every end callback
- * anyway, and forbids sleeping in both.
- */
-static int host_invalidate_range_start(struct mmu_notifier *mn,
-				       const struct mmu_notifier_range *range)
-{
-	struct mshare_region *r = host_region(mn);
-	unsigned long start, end;
-
-	if (range->event != MMU_NOTIFY_UNMAP ||
-	    !mmu_notifier_range_blockable(range) ||
-	    !host_range_in_region(r, range->start, range->end))
-		return 0;
-	start = max(range->start, r->host_base) - r->host_base;
-	end = min(range->end, r->host_base + r->size) - r->host_base;
-	mutex_lock(&r->links_lock);
-	/* Until the end callback, no fault may link this range again. */
-	r->invalidating++;
-	mshare_unlink_host_range(r, start, end);
-	mutex_unlock(&r->links_lock);
-	return 0;
-}
-
-/* Exactly the ranges whose start counted in r->invalidating. */
-static void host_invalidate_range_end(struct mmu_notifier *mn,
-				      const struct mmu_notifier_range *range)
-{
-	struct mshare_region *r = host_region(mn);
-
-	if (range->event != MMU_NOTIFY_UNMAP ||
-	    !mmu_notifier_range_blockable(range) ||
-	    !host_range_in_region(r, range->start, range->end))
-		return;
-	mutex_lock(&r->links_lock);
-	r->invalidating--;
-	mutex_unlock(&r->links_lock);
-}
-
-static const struct mmu_notifier_ops host_mn_ops = {
-	.invalidate_range = host_invalidate_range,
-	.invalidate_range_start = host_invalidate_range_start,
-	.invalidate_range_end = host_invalidate_range_end,
-};
-
-/* ----------------------------------------------------- running in host */
-
-struct host_op {
-	struct work_struct work;
+struct host_req {
+	struct kthread_work work;
 	struct mshare_region *r;
-	struct mm_struct *mm;
-	const struct cred *cred;	/* the caller's, who waits */
+	const struct cred *cred;	/* the caller's */
 	int (*fn)(struct mshare_region *r, void *arg);
+	void (*release)(void *arg);	/* drops @arg once both are done */
 	void *arg;
+	atomic_t state;
+	struct completion done;
+	refcount_t ref;			/* the caller's and the worker's */
 	int ret;
 };
 
-/*
- * With the caller's credentials, so that the LSM and IMA checks of the
- * host's mmap() see the user who asked, not a root kernel thread.
- */
-static void host_op_run(struct work_struct *work)
+static void host_req_put(struct host_req *req)
 {
-	struct host_op *op = container_of(work, struct host_op, work);
-	const struct cred *old = override_creds(op->cred);
-
-	kthread_use_mm(op->mm);
-	op->ret = op->fn(op->r, op->arg);
-	kthread_unuse_mm(op->mm);
-	revert_creds(old);
+	if (!refcount_dec_and_test(&req->ref))
+		return;
+	req->release(req->arg);
+	put_cred(req->cred);
+	kfree(req);
 }
 
-/* Run @fn in a kworker with @mm as its mm (no signal is pending there). */
-static int host_run_work(struct mshare_region *r, struct mm_struct *mm,
-			 int (*fn)(struct mshare_region *r, void *arg), void *arg)
+static void host_req_run(struct kthread_work *work)
 {
-	struct host_op op = {
-		.r = r, .mm = mm, .cred = current_cred(), .fn = fn, .arg = arg,
-	};
+	struct host_req *req = container_of(work, struct host_req, work);
+	const struct cred *old;
 
-	INIT_WORK_ONSTACK(&op.work, host_op_run);
-	queue_work(host_wq, &op.work);
-	flush_work(&op.work);
-	destroy_work_on_stack(&op.work);
-	return op.ret;
+	if (atomic_cmpxchg(&req->state, REQ_QUEUED, REQ_RUNNING) == REQ_QUEUED) {
+		old = override_creds(req->cred);
+		req->ret = req->fn(req->r, req->arg);
+		revert_creds(old);
+	}
+	complete(&req->done);
+	host_req_put(req);
+}
+
+/*
+ * Run @fn(@r, @arg) in @worker and wait for it, killably. @release(@arg)
+ * is called once neither needs @arg any more (also when @fn never runs).
+ * A fatal signal returns -EINTR if @fn has not started (it never will),
+ * -EINPROGRESS if it has (it completes without the caller).
+ */
+static int host_call_in(struct kthread_worker *worker, struct mshare_region *r,
+			int (*fn)(struct mshare_region *r, void *arg),
+			void *arg, void (*release)(void *arg))
+{
+	struct host_req *req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
+	int ret;
+
+	if (!req) {
+		release(arg);
+		return -ENOMEM;
+	}
+	kthread_init_work(&req->work, host_req_run);
+	req->r = r;
+	req->cred = get_current_cred();
+	req->fn = fn;
+	req->release = release;
+	req->arg = arg;
+	atomic_set(&req->state, REQ_QUEUED);
+	init_completion(&req->done);
+	refcount_set(&req->ref, 2);
+	kthread_queue_work(worker, &req->work);
+	if (!wait_for_completion_killable(&req->done))
+		ret = req->ret;
+	else if (atomic_cmpxchg(&req->state, REQ_QUEUED, REQ_CANCELLED) == REQ_QUEUED)
+		ret = -EINTR;
+	else
+		ret = -EINPROGRESS;
+	host_req_put(req);
+	return ret;
+}
+
+/*
+ * A change of a sized region, run by its worker (see host_call_in()); a
+ * fatal signal returns -EINTR whether or not the worker had started it.
+ */
+int mshare_host_call(struct mshare_region *r,
+		     int (*fn)(struct mshare_region *r, void *arg),
+		     void *arg, void (*release)(void *arg))
+{
+	int ret;
+
+	/* The worker is made before the region is sized, and then kept. */
+	if (!smp_load_acquire(&r->size)) {
+		release(arg);
+		return -EINVAL;
+	}
+	ret = host_call_in(r->worker, r, fn, arg, release);
+	return ret == -EINPROGRESS ? -EINTR : ret;
 }
 
 /*
@@ -207,8 +169,8 @@ static void host_unpin(struct mshare_region *r)
 }
 
 /*
- * With every sharer unlinked: run @fn with the host mm as current->mm
- * (vm_mmap() and vm_munmap()).
+ * In the region's worker, with every sharer unlinked: run @fn with the
+ * host mm as current->mm (vm_mmap() and vm_munmap()).
  */
 int mshare_host_run(struct mshare_region *r,
 		    int (*fn)(struct mshare_region *r, void *arg), void *arg)
@@ -216,7 +178,9 @@ int mshare_host_run(struct mshare_region *r,
 	int ret;
 
 	host_unpin(r);
-	ret = host_run_work(r, r->host_mm, fn, arg);
+	kthread_use_mm(r->host_mm);
+	ret = fn(r, arg);
+	kthread_unuse_mm(r->host_mm);
 	host_pin(r->host_mm);
 	return ret;
 }
@@ -298,20 +262,28 @@ static struct task_struct *host_spawn_task(const char *name)
 	return spawn.task;
 }
 
+/* A host being started: the worker publishes it, or it is torn down. */
+struct host_start {
+	struct task_struct *task;
+	struct mm_struct *mm;
+	kuid_t uid;			/* the user it counts against */
+	unsigned long size;
+	bool published;		/* the region's now */
+};
+
 /*
- * In the worker, with the new host mm: register the host notifier (here,
- * not in the sizer, whose pending signal would make 6.1's
+ * In the worker, with the new host mm: register the host notifier (in a
+ * kthread, which never has a signal pending: the sizer's would make 6.1's
  * mm_take_all_locks() fail with EINTR) and reserve the host range:
- * PROT_NONE, anonymous, never faulted.
+ * PROT_NONE, anonymous, never faulted. The notifier's ops are the core's
+ * (r->host_mn.ops, set when the region is created).
  */
-static int host_setup(struct mshare_region *r, void *arg)
+static int host_setup(struct mshare_region *r, unsigned long size)
 {
-	unsigned long size = *(unsigned long *)arg;
 	unsigned long align = size >= PUD_SIZE ? PUD_SIZE : PMD_SIZE;
 	unsigned long addr, base;
 	int ret;
 
-	r->host_mn.ops = &host_mn_ops;
 	ret = mmu_notifier_register(&r->host_mn, current->mm);
 	if (ret)
 		return ret;
@@ -359,7 +331,7 @@ static unsigned long hosts_of(kuid_t uid)
 	return xa_to_value(xa_load(&hosts_per_user, __kuid_val(uid)));
 }
 
-static int host_charge_user(struct mshare_region *r)
+static int host_charge_user(kuid_t *uidp)
 {
 	kuid_t uid = current_uid();
 	unsigned long hosts, limit = rlimit(RLIMIT_NPROC);
@@ -375,21 +347,21 @@ static int host_charge_user(struct mshare_region *r)
 				      xa_mk_value(hosts + 1), GFP_KERNEL));
 	mutex_unlock(&hosts_per_user_lock);
 	if (!ret)
-		r->host_uid = uid;
+		*uidp = uid;
 	return ret;
 }
 
-static void host_uncharge_user(struct mshare_region *r)
+static void host_uncharge_user(kuid_t uid)
 {
 	unsigned long hosts;
 
 	mutex_lock(&hosts_per_user_lock);
-	hosts = hosts_of(r->host_uid);
+	hosts = hosts_of(uid);
 	if (!WARN_ON_ONCE(!hosts)) {
 		if (hosts == 1)
-			xa_erase(&hosts_per_user, __kuid_val(r->host_uid));
+			xa_erase(&hosts_per_user, __kuid_val(uid));
 		else
-			xa_store(&hosts_per_user, __kuid_val(r->host_uid),
+			xa_store(&hosts_per_user, __kuid_val(uid),
 				 xa_mk_value(hosts - 1), GFP_KERNEL);
 	}
 	mutex_unlock(&hosts_per_user_lock);
@@ -410,85 +382,131 @@ bool mshare_host_alive(struct mshare_region *r)
 /*
  * A host's mmap_lock is never a sharer's, and nothing under it takes
  * region->lock (only links_lock and sharer PUD/PMD locks, in the host
- * notifier), while region->lock is held around waiting for the kworker
- * that takes it for writing: a lockdep class of its own, so that lockdep
- * does not see the sharer's mmap_lock -> region->lock order as a cycle.
+ * notifier), while the region's worker holds region->lock around taking
+ * it for writing: a lockdep class of its own, so that lockdep does not see
+ * the sharer's mmap_lock -> region->lock order as a cycle.
  */
 static struct lock_class_key host_mmap_lock_key;
 
 /*
- * With r->size_lock, when the region is sized: start its host. Nothing is
- * published before the host is complete: r->host_task and r->host_mm are
- * set last, under r->lock, which every reader of them holds (or it reads
- * them only once r->size is set, after them). A failure tears down only
- * what no reader has seen.
+ * In the region's worker: set the new host up and publish it, with the
+ * size: r->host_task and r->host_mm are set under r->lock, which every
+ * reader of them holds (or it reads them only once r->size is set,
+ * after them). A sizing whose caller was killed while it ran is
+ * completed; one that lost to another (the first sizer was killed and a
+ * second started meanwhile) leaves the region as the other made it.
+ */
+static int host_start_run(struct mshare_region *r, void *arg)
+{
+	struct host_start *hs = arg;
+	int ret;
+
+	if (r->size)
+		return r->size == hs->size ? 0 : -EINVAL;
+	kthread_use_mm(hs->mm);
+	ret = host_setup(r, hs->size);
+	kthread_unuse_mm(hs->mm);
+	if (ret)
+		return ret;
+	host_pin(hs->mm);
+	mutex_lock(&r->lock);
+	r->host_task = hs->task;
+	r->host_mm = hs->mm;
+	r->host_uid = hs->uid;
+	smp_store_release(&r->size, hs->size);	/* after the host */
+	mutex_unlock(&r->lock);
+	hs->published = true;
+	return 0;
+}
+
+/* Whatever was not published is torn down. */
+static void host_start_release(void *arg)
+{
+	struct host_start *hs = arg;
+
+	if (!hs->published) {
+		host_kill_and_put(hs->task, hs->mm);
+		host_uncharge_user(hs->uid);
+	}
+	kfree(hs);
+}
+
+/*
+ * With r->size_lock, when the region is sized: start its host and its
+ * worker, and have the worker set the host up and publish it. Every wait
+ * is killable but the helper's exec (call_usermodehelper() waits for it
+ * whatever happens; it runs host_program, which only root chooses).
  */
 int mshare_host_create(struct mshare_region *r, unsigned long size)
 {
-	struct task_struct *task;
-	struct mm_struct *mm;
+	struct kthread_worker *worker = NULL;
+	struct host_start *hs;
 	int ret;
 
-	ret = host_charge_user(r);
+	hs = kzalloc(sizeof(*hs), GFP_KERNEL_ACCOUNT);
+	if (!hs)
+		return -ENOMEM;
+	hs->size = size;
+	ret = host_charge_user(&hs->uid);
 	if (ret)
-		return ret;
-	task = host_spawn_task(r->name);
-	if (IS_ERR(task)) {
-		host_uncharge_user(r);
-		return PTR_ERR(task);
+		goto free;
+	hs->task = host_spawn_task(r->name);
+	if (IS_ERR(hs->task)) {
+		ret = PTR_ERR(hs->task);
+		goto uncharge;
 	}
-	mm = get_task_mm(task);
-	if (!mm) {		/* killed before we got here */
-		put_task_struct(task);
-		host_uncharge_user(r);
-		return -ESRCH;
+	hs->mm = get_task_mm(hs->task);
+	if (!hs->mm) {		/* killed before we got here */
+		put_task_struct(hs->task);
+		ret = -ESRCH;
+		goto uncharge;
 	}
 	/* Never the OOM killer's victim: killing it frees nothing. */
-	task->signal->oom_score_adj = OOM_SCORE_ADJ_MIN;
-	task->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
+	hs->task->signal->oom_score_adj = OOM_SCORE_ADJ_MIN;
+	hs->task->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
 	/* Its pages are charged to the creator's cgroups. */
-	ret = cgroup_attach_task_all(current, task);
+	ret = cgroup_attach_task_all(current, hs->task);
 	if (ret)
-		goto fail;
+		goto kill;
 	/* Its exec is done: nothing holds its mmap_lock now. */
-	lockdep_set_class(&mm->mmap_lock, &host_mmap_lock_key);
+	lockdep_set_class(&hs->mm->mmap_lock, &host_mmap_lock_key);
 	/* khugepaged must not collapse the host's ranges into huge PMDs. */
-	set_bit(MMF_DISABLE_THP, &mm->flags);
-	ret = host_run_work(r, mm, host_setup, &size);
-	if (ret)
-		goto fail;
-	host_pin(mm);
-	mutex_lock(&r->lock);
-	r->host_task = task;
-	r->host_mm = mm;
-	mutex_unlock(&r->lock);
-	return 0;
-fail:
-	host_kill_and_put(task, mm);
-	host_uncharge_user(r);
+	set_bit(MMF_DISABLE_THP, &hs->mm->flags);
+	if (!r->worker) {
+		worker = kthread_create_worker(0, "mshare/%s", r->name);
+		if (IS_ERR(worker)) {
+			ret = PTR_ERR(worker);
+			goto kill;
+		}
+		r->worker = worker;
+	}
+	ret = host_call_in(r->worker, r, host_start_run, hs, host_start_release);
+	/* Not sized, and nothing left to run: no worker for the region yet. */
+	if (ret && ret != -EINPROGRESS && worker) {
+		kthread_destroy_worker(worker);
+		r->worker = NULL;
+	}
+	return ret == -EINPROGRESS ? -EINTR : ret;
+kill:
+	host_kill_and_put(hs->task, hs->mm);
+uncharge:
+	host_uncharge_user(hs->uid);
+free:
+	kfree(hs);
 	return ret;
 }
 
-/* No sharer is left: drop the host's mappings, its mm and its task. */
+/* No sharer is left: drop the worker, the host's mappings, its mm and task. */
 void mshare_host_destroy(struct mshare_region *r)
 {
+	if (r->worker)
+		kthread_destroy_worker(r->worker);	/* runs what was left */
 	if (!r->host_mm)
 		return;
 	host_unpin(r);
 	mmu_notifier_unregister(&r->host_mn, r->host_mm);
 	host_kill_and_put(r->host_task, r->host_mm);
-	host_uncharge_user(r);
+	host_uncharge_user(r->host_uid);
 	r->host_task = NULL;
 	r->host_mm = NULL;
-}
-
-int mshare_host_init(void)
-{
-	host_wq = alloc_workqueue("mshare-host", WQ_UNBOUND, 0);
-	return host_wq ? 0 : -ENOMEM;
-}
-
-void mshare_host_exit(void)
-{
-	destroy_workqueue(host_wq);
 }

@@ -15,11 +15,10 @@
  * Lock order:
  *   sharer mmap_lock -> region lock -> host mmap_lock (read, nested)
  *     -> region links_lock -> sharer PUD or PMD lock
- *   region op_lock -> sharer mmap_lock (write, unlinking it)
- *     -> region links_lock
- *   region op_lock -> region lock -> host mmap_lock (write, in the worker)
- *   region size_lock -> host mmap_lock (starting the host, in a kworker)
- *     -> region lock (publishing it)
+ *   region worker: sharer mmap_lock (write, unlinking it) -> links_lock
+ *   region worker: region lock -> host mmap_lock (write)
+ *   region size_lock (the sizer waits for the worker, which starts the
+ *     host) ; worker: host mmap_lock -> region lock (publishing it)
  *   region lock -> host mmap_lock (read) -> links_lock (GET_STATS, per GiB)
  *   attach->lock -> region links_lock
  * The host's mmap_lock is also held for reading, without an owner, while
@@ -27,14 +26,24 @@
  * never needs it. The host's MMU notifier runs under the host's mmap_lock,
  * i_mmap_rwsem, a page lock or a PTE lock, and takes only links_lock and
  * sharer PUD/PMD locks (on an unmap, in a blockable range) or nothing (a
- * TLB flush; anything in the OOM reaper's non-blockable ranges). No lock
- * is held while waiting for a kworker that registers a notifier
- * (core.c: mshare_attach_get()).
+ * TLB flush; anything in the OOM reaper's non-blockable ranges).
+ *
+ * No lock is held across an object's I/O by a sharer's fault (the host
+ * fault that waits for it drops the host's mmap_lock, and the sharer's
+ * when it may retry: core.c: fault_and_wait()), and every caller waits
+ * for the region's worker, or for a kworker that registers a notifier
+ * (core.c: mshare_attach_get()), killably and holding no lock the worker
+ * takes.
+ *
+ * Calls go one way: msharefs.c (interface) -> core.c (links, faults,
+ * changes) -> host.c (host processes, the region's worker); host.c runs
+ * the core's functions it is handed, and calls nothing in core.c.
  */
 #ifndef _MSHARE_H
 #define _MSHARE_H
 
 #include <linux/bits.h>
+#include <linux/kthread.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
@@ -48,7 +57,7 @@
 
 struct mshare_region {
 	struct mutex size_lock;		/* sizing and starting the host */
-	struct mutex op_lock;		/* changes of the host's mappings */
+	struct kthread_worker *worker;	/* changes, one at a time (host.c) */
 	struct mutex lock;		/* objects; new attachments */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
@@ -70,7 +79,7 @@ struct mshare_region {
 	struct mutex links_lock;	/* links, their bitmaps, invalidating */
 	struct list_head links;		/* struct mshare_link, one per VMA */
 	int invalidating;		/* host unmaps in progress */
-	bool changing;			/* a change unlinks sharers (op_lock) */
+	bool changing;			/* a change unlinks sharers (worker) */
 	struct mm_struct **change_mms;	/* the mms it still has to unlink */
 	int change_nr;
 	wait_queue_head_t change_wq;	/* faults waiting for the change */
@@ -111,7 +120,8 @@ int mshare_protect_range(struct mshare_region *r, unsigned long start,
 int mshare_sync_objects(struct mshare_region *r, loff_t start, loff_t end,
 			int datasync);
 int mshare_punch_objects(struct mshare_region *r, loff_t start, loff_t len);
-int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st);
+int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st,
+		     bool nowait);
 int mshare_attach_new(struct mshare_region *r, unsigned long prot);
 void mshare_attach_add(struct mshare_region *r, unsigned long prot, long n);
 struct mshare_link *mshare_link_new(struct mshare_region *r,
@@ -126,11 +136,8 @@ vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf);
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm);
 void mshare_attach_put(struct mshare_attach *att);
-void mshare_unlink_host_range(struct mshare_region *r, unsigned long start,
-			      unsigned long end);
 bool mshare_fault_parked(struct vm_fault *vmf);
 void mshare_link_unpark(struct mshare_link *l);
-void mshare_flush_all(void);
 int mshare_core_init(void);
 void mshare_core_exit(void);
 extern struct list_head mshare_regions;
@@ -140,9 +147,10 @@ extern struct mutex mshare_regions_lock;
 int mshare_host_create(struct mshare_region *r, unsigned long size);
 void mshare_host_destroy(struct mshare_region *r);
 bool mshare_host_alive(struct mshare_region *r);
+int mshare_host_call(struct mshare_region *r,
+		     int (*fn)(struct mshare_region *r, void *arg),
+		     void *arg, void (*release)(void *arg));
 int mshare_host_run(struct mshare_region *r,
 		    int (*fn)(struct mshare_region *r, void *arg), void *arg);
-int mshare_host_init(void);
-void mshare_host_exit(void);
 
 #endif /* _MSHARE_H */

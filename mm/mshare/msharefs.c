@@ -381,8 +381,10 @@ static long mshare_ioctl(struct file *file, unsigned int cmd,
 	case MSHAREFS_GET_STATS: {
 		struct mshare_stats st;
 
-		if (mshare_get_stats(r, &st))
-			return -EINTR;
+		int ret = mshare_get_stats(r, &st, false);
+
+		if (ret)
+			return ret;
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
 	default:
@@ -608,8 +610,14 @@ static int regions_show(struct seq_file *m, void *v)
 	seq_puts(m, "name size mappings sharers pte_tables pmd_links pages faults table_bytes_saved pmd_tables pud_links\n");
 	mutex_lock(&mshare_regions_lock);
 	list_for_each_entry(r, &mshare_regions, all) {
-		if (mshare_get_stats(r, &st))
-			break;
+		/*
+		 * Never wait for a region here: mshare_regions_lock is taken
+		 * by every region's creation and destruction.
+		 */
+		if (mshare_get_stats(r, &st, true)) {
+			seq_printf(m, "%s busy\n", r->name);
+			continue;
+		}
 		seq_printf(m, "%s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   r->name, st.size, st.mappings, st.sharers,
 			   st.pte_tables, st.pmd_links, st.pages, st.faults,
