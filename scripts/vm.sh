@@ -103,7 +103,7 @@ fi
 
 # Distribution modules the tests use (zram for swap; loop and vfat for a
 # filesystem with writeback; fuse for an object whose server stalls);
-# built in on debug (fuse not yet). Newer lines ship them
+# built in on the debug kernels. Newer lines ship them
 # xz-compressed: unpacked here, busybox's insmod reads plain ELF only.
 if [ -n "$moddir" ] && [ -f "$moddir/modules.dep" ]; then
 	mods="mm/zsmalloc drivers/block/zram/zram drivers/block/loop fs/fat/fat
