@@ -333,6 +333,13 @@ static unsigned long mshare_get_unmapped_area(struct file *file,
 
 	if (flags & MAP_FIXED)
 		return IS_ALIGNED(addr, MSHARE_ALIGN) ? addr : -EINVAL;
+	/*
+	 * A hint is only a hint: an unaligned one is taken as the aligned
+	 * address at or above it (a plain mapping never fails because of
+	 * its hint; the search below returns a free hint unchanged).
+	 */
+	if (!IS_ALIGNED(addr, MSHARE_ALIGN))
+		addr = round_up(addr, MSHARE_ALIGN);
 	/* A GiB or more: 1 GiB aligned, so that PMD tables can be shared. */
 	if (file_region(file)->share_pmd_tables && len >= PUD_SIZE &&
 	    len + PUD_SIZE > len && (!addr || !IS_ALIGNED(addr, PUD_SIZE))) {

@@ -145,6 +145,38 @@ TEST_F(mshare, v3_usage_flow)
 	EXPECT_EQ(-1, access(MNT "/flow", F_OK));
 }
 
+/*
+ * An address hint, aligned or not, never makes mmap() fail, as with a
+ * plain MAP_SHARED mapping of a memfd; the region still lands aligned.
+ */
+TEST_F(mshare, unaligned_hints_are_hints)
+{
+	static const unsigned long offs[] = { 0, 4096, MB, 2 * MB + 4096 };
+	unsigned long size = 2 * self->align, base = 96UL << 30;
+	int fd = make_region("hint", size), mfd = memfd_create("hint", 0);
+	unsigned int i;
+	char *p, *q;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(mfd, 0);
+	ASSERT_EQ(0, ftruncate(mfd, size));
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		void *hint = (void *)(base + offs[i]);
+
+		q = mmap(hint, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+		ASSERT_NE(MAP_FAILED, q);
+		munmap(q, size);
+		p = mmap(hint, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p) TH_LOG("hint %p: %s", hint, strerror(errno));
+		EXPECT_EQ(0UL, (unsigned long)p % self->align) TH_LOG("hint %p: %p", hint, p);
+		p[0] = 1;
+		munmap(p, size);
+	}
+	close(mfd);
+	close(fd);
+	EXPECT_EQ(0, unlink(MNT "/hint"));
+}
+
 TEST_F(mshare, directories_and_exclusive_create)
 {
 	int fd;
