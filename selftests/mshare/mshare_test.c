@@ -160,7 +160,7 @@ TEST_F(mshare, unaligned_hints_are_hints)
 	ASSERT_GE(fd, 0);
 	ASSERT_GE(mfd, 0);
 	ASSERT_EQ(0, ftruncate(mfd, size));
-	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
 		void *hint = (void *)(base + offs[i]);
 
 		q = mmap(hint, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
