@@ -683,6 +683,14 @@ TEST_F(ptw, read_size_does_not_change_the_answer)
 	ASSERT_NE(NULL, p);
 	for (i = 0; i < 2048; i++)
 		p[i * PG] = 1;
+	/*
+	 * Keep reclaim's aging away from these entries (MGLRU clears their
+	 * Accessed bits and sets IDLE when the guest is under pressure):
+	 * mlocked folios are never scanned, and MGLRU's page-table walk
+	 * skips a VMA without recency (MADV_RANDOM) or a locked one.
+	 */
+	EXPECT_EQ(0, mlock(p, 2048 * PG));
+	EXPECT_EQ(0, madvise(p, 2048 * PG, MADV_RANDOM));
 	for (f = 0; f < 2; f++) {
 		snprintf(q, sizeof(q), "pid=self view=leaves format=%s start=%p end=%p",
 			 formats[f], p, p + 2048 * PG);
