@@ -36,6 +36,7 @@
 #include <linux/refcount.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <asm/pgalloc.h>
@@ -534,7 +535,8 @@ void mshare_link_free(struct mshare_link *l)
 /* ------------------------------------------------------ region lifetime */
 
 struct mshare_region *mshare_region_create(const char *name,
-					   bool share_pmd_tables)
+					   bool share_pmd_tables,
+					   struct vfsmount *anon_mnt)
 {
 	struct mshare_region *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 
@@ -547,6 +549,7 @@ struct mshare_region *mshare_region_create(const char *name,
 	INIT_LIST_HEAD(&r->links);
 	strscpy(r->name, name, sizeof(r->name));
 	r->share_pmd_tables = share_pmd_tables;
+	r->anon_mnt = anon_mnt;
 	r->host_mn.ops = &host_mn_ops;	/* registered by host.c */
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
@@ -690,14 +693,12 @@ static int object_vma_check(struct vm_area_struct *vma)
 	return 0;
 }
 
-/* In the host: map @file (NULL: shared anonymous) at @addr, replacing. */
+/* In the host: map @file at @addr, replacing. */
 static int host_map_fixed(struct file *file, unsigned long addr,
 			  unsigned long len, unsigned long prot, u64 offset)
 {
 	unsigned long got = vm_mmap(file, addr, len, prot,
-				    MAP_SHARED | MAP_FIXED |
-				    (file ? 0 : MAP_ANONYMOUS),
-				    file ? offset : 0);
+				    MAP_SHARED | MAP_FIXED, offset);
 
 	if (!IS_ERR_VALUE(got))
 		return 0;
@@ -770,10 +771,8 @@ static int host_map_at(struct mshare_region *r, struct file *file,
 {
 	unsigned long trial = 0, start = addr - r->host_base;
 	struct piece *old;
-	int n, ret = 0;
+	int n, ret = host_trial_map(file, len, prot, offset, &trial);
 
-	if (file)
-		ret = host_trial_map(file, len, prot, offset, &trial);
 	if (ret)
 		return ret;
 	mmap_read_lock(current->mm);
@@ -784,8 +783,7 @@ static int host_map_at(struct mshare_region *r, struct file *file,
 		restore_pieces(old, n);
 	if (n > 0)
 		put_pieces(old, n);
-	if (trial)
-		vm_munmap(trial, len);
+	vm_munmap(trial, len);
 	return ret;
 }
 
@@ -797,7 +795,7 @@ struct change {
 	int (*check)(struct mshare_region *r, void *arg);
 	int (*fn)(struct mshare_region *r, void *arg);
 	struct mshare_create c;		/* CREATE_MAPPING */
-	struct file *file;		/* its object; NULL: anonymous */
+	struct file *file;		/* its object (CREATE_MAPPING) */
 	unsigned long start, end, prot;	/* UNMAP, PROTECT */
 };
 
@@ -989,8 +987,19 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 		return -EINVAL;
 	if (c->flags & MAP_ANONYMOUS) {
 		/* mmap() ignores the offset here, but wants it page aligned. */
-		if (c->fd != (__u32)-1 || offset_in_page(c->offset))
+		if (c->fd != (__u32)-1 || offset_in_page(c->offset) ||
+		    check_range(r, c->region_offset, c->size))
 			return -EINVAL;
+		/*
+		 * Shared anonymous memory, as mmap() would make it
+		 * (shmem_zero_setup(): "dev/zero", committed), but on the
+		 * msharefs instance's own tmpfs, whose size= bounds it: a
+		 * region outlives its users, as a tmpfs file does.
+		 */
+		file = shmem_file_setup_with_mnt(r->anon_mnt, "dev/zero",
+						 c->size, 0);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
 	} else {
 		file = fget(c->fd);
 		if (!file)
@@ -1008,6 +1017,8 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 		return -ENOMEM;
 	}
 	ch->c = *c;
+	if (c->flags & MAP_ANONYMOUS)
+		ch->c.offset = 0;
 	ch->file = file;
 	return change_host(r, ch);
 }

@@ -61,6 +61,7 @@ struct mshare_region {
 	struct mutex lock;		/* objects; new attachments */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
+	struct vfsmount *anon_mnt;	/* tmpfs of its anonymous objects */
 	atomic_t attach_prot[8];	/* live attachments per PROT_ value */
 	atomic_long_t sharers;		/* VMAs mapping the region */
 	atomic64_t faults;
@@ -109,7 +110,8 @@ struct mshare_link {
 
 /* core.c */
 struct mshare_region *mshare_region_create(const char *name,
-					   bool share_pmd_tables);
+					   bool share_pmd_tables,
+					   struct vfsmount *anon_mnt);
 void mshare_region_destroy(struct mshare_region *r);
 int mshare_region_set_size(struct mshare_region *r, loff_t size);
 int mshare_map_object(struct mshare_region *r, const struct mshare_create *c);

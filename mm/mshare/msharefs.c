@@ -15,6 +15,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/fs_parser.h>
 #include <linux/huge_mm.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
@@ -24,6 +25,7 @@
 #include <linux/seq_file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/statfs.h>
 #include <linux/sysfs.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
@@ -34,6 +36,18 @@ static bool pmd_sharing = true;
 module_param(pmd_sharing, bool, 0644);
 MODULE_PARM_DESC(pmd_sharing,
 		 "share PMD tables of 1 GiB aligned pieces (regions created after a change)");
+
+/*
+ * One msharefs instance. Its regions' anonymous objects live on a private
+ * tmpfs, whose size= is the instance's: a region outlives the processes
+ * that made it, as a tmpfs file does, so its memory is bounded as a
+ * tmpfs's is (default half of RAM; 0: no limit).
+ */
+struct mshare_fs_info {
+	unsigned long long size;	/* bytes */
+	bool size_given;		/* in this mount or remount */
+	struct vfsmount *anon_mnt;
+};
 
 static const struct file_operations mshare_region_fops;
 static const struct inode_operations mshare_region_iops;
@@ -489,8 +503,11 @@ static int mshare_mknod(struct inode *dir, struct dentry *dentry,
 		inc_nlink(inode);
 		inc_nlink(dir);
 	} else {
+		struct mshare_fs_info *fsi = dir->i_sb->s_fs_info;
+
 		inode->i_private = mshare_region_create(dentry->d_name.name,
-							pmd_sharing);
+							pmd_sharing,
+							fsi->anon_mnt);
 		if (!inode->i_private) {
 			iput(inode);
 			return -ENOMEM;
@@ -545,8 +562,36 @@ static void mshare_evict_inode(struct inode *inode)
 		mshare_region_destroy(inode->i_private);
 }
 
+/* The anonymous memory's limit and use, as df shows a tmpfs's. */
+static int mshare_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct mshare_fs_info *fsi = dentry->d_sb->s_fs_info;
+	struct path anon = {
+		.mnt = fsi->anon_mnt,
+		.dentry = fsi->anon_mnt->mnt_root,
+	};
+	int ret = vfs_statfs(&anon, buf);
+
+	if (ret)
+		return ret;
+	buf->f_type = MSHAREFS_MAGIC;
+	buf->f_files = 0;	/* the tmpfs's inodes are not ours */
+	buf->f_ffree = 0;
+	buf->f_namelen = NAME_MAX;
+	return 0;
+}
+
+static int mshare_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct mshare_fs_info *fsi = root->d_sb->s_fs_info;
+
+	seq_printf(m, ",size=%lluk", fsi->size >> 10);
+	return 0;
+}
+
 static const struct super_operations mshare_sops = {
-	.statfs = simple_statfs,
+	.statfs = mshare_statfs,
+	.show_options = mshare_show_options,
 	.drop_inode = generic_delete_inode,
 	.evict_inode = mshare_evict_inode,
 };
@@ -565,14 +610,37 @@ static const struct file_operations mshare_info_fops = {
 	.llseek = default_llseek,
 };
 
+/* The instance's tmpfs, made as kern_mount() makes shm_mnt, but sized. */
+static struct vfsmount *anon_mount(unsigned long long size)
+{
+	struct file_system_type *tmpfs = get_fs_type("tmpfs");
+	struct vfsmount *mnt;
+	char opts[32];
+
+	if (!tmpfs)
+		return ERR_PTR(-ENODEV);
+	snprintf(opts, sizeof(opts), "size=%llu", size);
+	mnt = vfs_kern_mount(tmpfs, SB_KERNMOUNT, "msharefs", opts);
+	module_put(tmpfs->owner);	/* put_filesystem(), not exported */
+	return mnt;
+}
+
 static int mshare_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	static const struct tree_descr files[] = {
 		[2] = { "mshare_info", &mshare_info_fops, 0444 },
 		{ "" },
 	};
-	int ret = simple_fill_super(sb, MSHAREFS_MAGIC, files);
+	struct mshare_fs_info *fsi = sb->s_fs_info;	/* sget_fc() moved it */
+	int ret;
 
+	fsi->anon_mnt = anon_mount(fsi->size);
+	if (IS_ERR(fsi->anon_mnt)) {
+		ret = PTR_ERR(fsi->anon_mnt);
+		fsi->anon_mnt = NULL;
+		return ret;
+	}
+	ret = simple_fill_super(sb, MSHAREFS_MAGIC, files);
 	if (ret)
 		return ret;
 	sb->s_op = &mshare_sops;
@@ -589,21 +657,92 @@ static int mshare_get_tree(struct fs_context *fc)
 	return get_tree_nodev(fc, mshare_fill_super);
 }
 
+enum { OPT_SIZE };
+
+static const struct fs_parameter_spec mshare_fs_parameters[] = {
+	fsparam_string("size", OPT_SIZE),
+	{}
+};
+
+/* size=: bytes with an optional k, m, g... suffix, or a percentage of RAM. */
+static int mshare_parse_param(struct fs_context *fc,
+			      struct fs_parameter *param)
+{
+	struct mshare_fs_info *fsi = fc->s_fs_info;
+	struct fs_parse_result result;
+	unsigned long long size;
+	char *rest;
+	int opt = fs_parse(fc, mshare_fs_parameters, param, &result);
+
+	if (opt < 0)
+		return opt;
+	size = memparse(param->string, &rest);
+	if (rest == param->string)
+		return invalfc(fc, "size= needs a number");
+	if (*rest == '%') {
+		if (size > 100)
+			return invalfc(fc, "size= above 100%% of RAM");
+		size = (totalram_pages() * size / 100) << PAGE_SHIFT;
+		rest++;
+	}
+	if (*rest || size > MAX_LFS_FILESIZE)
+		return invalfc(fc, "bad size= '%s'", param->string);
+	fsi->size = size;
+	fsi->size_given = true;
+	return 0;
+}
+
+/* The private tmpfs cannot be reconfigured from a module: size= stays. */
+static int mshare_reconfigure(struct fs_context *fc)
+{
+	struct mshare_fs_info *cur = fc->root->d_sb->s_fs_info;
+	struct mshare_fs_info *fsi = fc->s_fs_info;
+
+	if (fsi->size_given && fsi->size != cur->size)
+		return invalfc(fc, "size= cannot change after mounting");
+	return 0;
+}
+
+static void mshare_free_fc(struct fs_context *fc)
+{
+	kfree(fc->s_fs_info);
+}
+
 static const struct fs_context_operations mshare_context_ops = {
+	.parse_param = mshare_parse_param,
 	.get_tree = mshare_get_tree,
+	.reconfigure = mshare_reconfigure,
+	.free = mshare_free_fc,
 };
 
 static int mshare_init_fs_context(struct fs_context *fc)
 {
+	struct mshare_fs_info *fsi = kzalloc(sizeof(*fsi), GFP_KERNEL);
+
+	if (!fsi)
+		return -ENOMEM;
+	fsi->size = (unsigned long long)(totalram_pages() / 2) << PAGE_SHIFT;
+	fc->s_fs_info = fsi;
 	fc->ops = &mshare_context_ops;
 	return 0;
+}
+
+static void mshare_kill_sb(struct super_block *sb)
+{
+	struct mshare_fs_info *fsi = sb->s_fs_info;
+
+	kill_litter_super(sb);	/* evicts, so destroys, every region */
+	if (fsi && fsi->anon_mnt)
+		kern_unmount(fsi->anon_mnt);	/* objects still open keep it */
+	kfree(fsi);
 }
 
 static struct file_system_type mshare_fs_type = {
 	.owner = THIS_MODULE,
 	.name = "msharefs",
 	.init_fs_context = mshare_init_fs_context,
-	.kill_sb = kill_litter_super,
+	.parameters = mshare_fs_parameters,
+	.kill_sb = mshare_kill_sb,
 };
 MODULE_ALIAS_FS("msharefs");
 

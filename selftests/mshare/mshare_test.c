@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1506,6 +1507,146 @@ TEST_F(mshare, kill_storm_then_everything_is_returned)
 }
 
 /* Pages faulted in by another cgroup's process are charged to the creator's. */
+/*
+ * A child writes one byte to each page of @p in turn; how many it wrote
+ * before it died, and (in *@sig) the signal that killed it, 0 if none.
+ */
+static long pages_written(char *p, unsigned long pages, int *sig)
+{
+	long *done = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	unsigned long i;
+	int status;
+	long n;
+
+	if (done == MAP_FAILED)
+		return -1;
+	*done = 0;
+	if (fork() == 0) {
+		for (i = 0; i < pages; i++) {
+			p[i * PG] = 1;
+			*done = i + 1;
+		}
+		_exit(0);
+	}
+	wait(&status);
+	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	n = *done;
+	munmap(done, PG);
+	return n;
+}
+
+/* Blocks free on the filesystem at @dir, or -1. */
+static long blocks_free(const char *dir)
+{
+	struct statfs sf;
+
+	return statfs(dir, &sf) ? -1 : (long)sf.f_bfree;
+}
+
+/* Mount a filesystem of @type at a new directory @dir with @opts. */
+static int mount_at(const char *dir, const char *type, const char *opts)
+{
+	mkdir(dir, 0755);
+	return mount("none", dir, type, 0, opts) ? -errno : 0;
+}
+
+/*
+ * size= bounds an msharefs instance's anonymous memory as it bounds a
+ * tmpfs's (a region outlives its users, as a tmpfs file does): the same
+ * steps on a tmpfs of the same size=, through a MAP_SHARED mapping of a
+ * file, stop with SIGBUS at the same page; statfs agrees at each step;
+ * removing the object gives the space back, as truncating the file does.
+ * The default is tmpfs's, and a bad size= is refused.
+ */
+TEST_F(mshare, size_option_bounds_anonymous_memory_as_tmpfs)
+{
+	static const char mdir[] = "/tmp/msharefs-size", tdir[] = "/tmp/tmpfs-size";
+	unsigned long size = 4 * self->align, pages = size / PG;
+	struct mshare_create c = { 0, size, 0, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, -1 };
+	struct statfs ms, ts;
+	int fd, tfd, msig, tsig, i;
+	long mn, tn, free0;
+	char line[512];
+	bool shown = false;
+	FILE *f;
+	char *p, *q;
+
+	/* The default: tmpfs's, half of RAM. */
+	ASSERT_EQ(0, mount_at(tdir, "tmpfs", NULL));
+	ASSERT_EQ(0, statfs(tdir, &ts));
+	ASSERT_EQ(0, statfs(MNT, &ms));
+	EXPECT_EQ(ts.f_blocks * ts.f_bsize, ms.f_blocks * ms.f_bsize);
+	EXPECT_EQ(MSHAREFS_MAGIC, ms.f_type);
+	umount(tdir);
+
+	ASSERT_EQ(0, mount_at(mdir, "msharefs", "size=4m"));
+	ASSERT_EQ(0, mount_at(tdir, "tmpfs", "size=4m"));
+	ASSERT_EQ(0, statfs(mdir, &ms));
+	ASSERT_EQ(0, statfs(tdir, &ts));
+	EXPECT_EQ(ts.f_blocks, ms.f_blocks);
+	EXPECT_EQ(ts.f_bsize, ms.f_bsize);
+	EXPECT_EQ(ts.f_bfree, ms.f_bfree);
+	free0 = ms.f_bfree;
+	f = fopen("/proc/self/mounts", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, mdir) && strstr(line, "size=4096k"))
+			shown = true;
+	fclose(f);
+	EXPECT_TRUE(shown);
+
+	/* Bad options are refused; size= cannot change on remount. */
+	EXPECT_EQ(-EINVAL, mount_at("/tmp/msharefs-bad", "msharefs", "size=abc"));
+	EXPECT_EQ(-EINVAL, mount_at("/tmp/msharefs-bad", "msharefs", "size=101%"));
+	EXPECT_EQ(-EINVAL, mount_at("/tmp/msharefs-bad", "msharefs", "size=4x"));
+	EXPECT_EQ(-EINVAL, mount_at("/tmp/msharefs-bad", "msharefs", "bogus=1"));
+	rmdir("/tmp/msharefs-bad");
+	EXPECT_EQ(-1, mount("none", mdir, "msharefs", MS_REMOUNT, "size=8m"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, mount("none", mdir, "msharefs", MS_REMOUNT, "size=4m"));
+
+	/* The same steps on both: fill pages until the limit. */
+	fd = open("/tmp/msharefs-size/r", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, size));
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c));
+	p = attach(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	tfd = open("/tmp/tmpfs-size/f", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, ftruncate(tfd, size));
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	tn = pages_written(q, pages, &tsig);
+	mn = pages_written(p, pages, &msig);
+	EXPECT_EQ(SIGBUS, tsig);
+	EXPECT_EQ(tsig, msig);
+	EXPECT_EQ(tn, mn);
+	EXPECT_LT(mn, (long)pages);
+	EXPECT_EQ(blocks_free(tdir), blocks_free(mdir));
+	EXPECT_EQ(0, p[0] - 1);		/* the data stayed */
+
+	/* Removing the object frees its space (the host's fput is deferred). */
+	EXPECT_EQ(0, unmap_err(fd, 0, size));
+	EXPECT_EQ(0, ftruncate(tfd, 0));
+	for (i = 0; i < 500 && blocks_free(mdir) != free0; i++)
+		usleep(10000);
+	EXPECT_EQ(free0, blocks_free(mdir));
+	EXPECT_EQ(free0, blocks_free(tdir));
+
+	munmap(q, size);
+	close(tfd);
+	munmap(p, size);
+	close(fd);
+	unlink("/tmp/msharefs-size/r");
+	EXPECT_EQ(0, umount(mdir));
+	EXPECT_EQ(0, umount(tdir));
+	rmdir(mdir);
+	rmdir(tdir);
+}
+
 TEST_F(mshare, memcg_charges_the_creator)
 {
 	unsigned long size = 16 * self->align;
