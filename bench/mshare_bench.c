@@ -10,10 +10,14 @@
  *  - minor faults and time for one more sharer to touch all of it, and
  *    the floor: touching it when all is mapped (best of five rounds);
  *  - making it read-only for 64 sharers: one MSHAREFS_PROTECT against 64
- *    mprotect() calls (best of three, writable again in between).
- * Prints "BENCH,mshare,<metric>,<value>,<unit>".
+ *    mprotect() calls (best of three, writable again in between), the
+ *    call alone and end to end: the call, then one sharer's first read
+ *    of every page afterwards.
+ * Prints "BENCH,mshare,<metric>,<value>,<unit>", and "# goal:" lines
+ * (the goals of Documentation/mshare.rst) that make bench repeats.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +121,7 @@ struct sharers {
 /*
  * Children map the object (unless idle) and touch every page, report,
  * then obey commands: 'p' mprotect read-only, 'w' read-write (memfd
- * only; each reported), 'q' quit.
+ * only), 'r' read every page (each reported), 'q' quit.
  */
 static void start_sharers(struct sharers *s, int n, int fd, enum method m)
 {
@@ -142,9 +146,11 @@ static void start_sharers(struct sharers *s, int n, int fd, enum method m)
 			if (write(s->ack[1], "r", 1) != 1)
 				_exit(1);
 			while (read(s->cmd[i][0], &c, 1) == 1 && c != 'q') {
-				if (m == MEMFD &&
-				    mprotect(p, SIZE, c == 'p' ? PROT_READ :
-					     PROT_READ | PROT_WRITE))
+				if (c == 'r')
+					touch_pages(p, SIZE);
+				else if (m == MEMFD &&
+					 mprotect(p, SIZE, c == 'p' ? PROT_READ :
+						  PROT_READ | PROT_WRITE))
 					_exit(1);
 				if (write(s->ack[1], "d", 1) != 1)
 					_exit(1);
@@ -262,8 +268,23 @@ static double protect_all(struct sharers *s, int fd, enum method m, char cmd)
 	return now() - t;
 }
 
-/* Making n sharers read-only, best of three (made writable in between). */
-static double protect_time(enum method m, int n)
+/* Sharer 0 reads every page: seconds. */
+static double read_by_one(struct sharers *s)
+{
+	double t = now();
+	char c = 'r';
+
+	if (write(s->cmd[0][1], &c, 1) != 1 || read(s->ack[0], &c, 1) != 1)
+		exit(1);
+	return now() - t;
+}
+
+/*
+ * Making n sharers read-only, best of three (made writable in between):
+ * the call alone, and in *@e2e with sharer 0's first read of every page
+ * afterwards.
+ */
+static double protect_time(enum method m, int n, double *e2e)
 {
 	int fd = make_object(m), i;
 	struct sharers s;
@@ -273,6 +294,8 @@ static double protect_time(enum method m, int n)
 	for (i = 0; i < 3; i++) {
 		t = protect_all(&s, fd, m, 'p');
 		best = i && best < t ? best : t;
+		t += read_by_one(&s);
+		*e2e = i && *e2e < t ? *e2e : t;
 		protect_all(&s, fd, m, 'w');
 	}
 	stop_sharers(&s);
@@ -283,12 +306,20 @@ static double protect_time(enum method m, int n)
 
 #define TIME_ROUNDS 5
 
+/* "# goal:" line: @v against @lim, a minimum if @at_least, else a maximum. */
+static void goal(const char *what, double v, double lim, bool at_least)
+{
+	printf("# goal: mshare %s: %.2f (goal %s %g): %s\n", what, v,
+	       at_least ? ">=" : "<=", lim,
+	       (at_least ? v >= lim : v <= lim) ? "holds" : "FAILS");
+}
+
 int main(void)
 {
 	static const int ns[] = { 1, 8, 64 };
 	static const enum method timed[] = { MSHARE, MEMFD, MSHARE_PTE };
 	long f[3], huge;
-	double tf[4], tp[2], t;	/* tf: timed[], then the floor */
+	double tf[4], tp[2], te[2], t, pt64 = 0;	/* tf: timed[], then the floor */
 	int i, r;
 
 	if (access("/sys/fs/mshare/mshare_info", F_OK))
@@ -315,6 +346,7 @@ int main(void)
 		printf("BENCH,mshare,pt_kb_memfd_%d,%ld,kB\n", ns[i], md);
 		printf("BENCH,mshare,pt_kb_ideal_%d,%ld,kB\n", ns[i], ideal);
 		printf("BENCH,mshare,pt_vs_ideal_%d,%.3f,x\n", ns[i], (double)ms / ideal);
+		pt64 = (double)ms / ideal;	/* the last: 64 sharers */
 		printf("BENCH,mshare,pt_pte_vs_ideal_%d,%.3f,x\n", ns[i], (double)mp / ideal);
 		printf("BENCH,mshare,pt_memfd_over_mshare_%d,%.1f,x\n", ns[i],
 		       ms > 0 ? (double)md / ms : 0);
@@ -345,10 +377,17 @@ int main(void)
 	printf("BENCH,mshare,second_sharer_speedup,%.1f,x\n", tf[1] / tf[0]);
 	printf("BENCH,mshare,touch_populated_s,%.4f,s\n", tf[3]);
 	printf("BENCH,mshare,second_sharer_speedup_bound,%.1f,x\n", tf[1] / tf[3]);
-	tp[0] = protect_time(MSHARE, 64);
-	tp[1] = protect_time(MEMFD, 64);
+	tp[0] = protect_time(MSHARE, 64, &te[0]);
+	tp[1] = protect_time(MEMFD, 64, &te[1]);
 	printf("BENCH,mshare,protect64_s_mshare,%.4f,s\n", tp[0]);
 	printf("BENCH,mshare,protect64_s_mprotect,%.4f,s\n", tp[1]);
 	printf("BENCH,mshare,protect64_speedup,%.1f,x\n", tp[1] / tp[0]);
+	printf("BENCH,mshare,protect64_e2e_s_mshare,%.4f,s\n", te[0]);
+	printf("BENCH,mshare,protect64_e2e_s_mprotect,%.4f,s\n", te[1]);
+	printf("BENCH,mshare,protect64_e2e_speedup,%.1f,x\n", te[1] / te[0]);
+	goal("page tables of 64 sharers / one copy", pt64, 1.15, false);
+	goal("faults of an extra sharer", f[0], 512, false);
+	goal("PROTECT vs 64 mprotect(), the call", tp[1] / tp[0], 20, true);
+	goal("PROTECT vs 64 mprotect(), end to end", te[1] / te[0], 20, true);
 	return 0;
 }
