@@ -103,10 +103,37 @@ static int touch_nothing(pte_t *pte, unsigned long addr, void *data)
 }
 
 /*
+ * The host's page-table bytes now, folded into its mount's count, which
+ * so follows the tables the host's faults make and its changes free (only
+ * region changes free host tables) at this region's next look: after
+ * each change, before each new table. The mount's count after it.
+ */
+static long host_tables_update(struct mshare_region *r)
+{
+	long now = r->host_mm ? mm_pgtables_bytes(r->host_mm) : 0;
+
+	return atomic_long_add_return(now - atomic_long_xchg(&r->table_bytes, now),
+				      &r->limits->table_bytes);
+}
+
+/*
+ * A new host table counts against the mount's size=, as the anonymous
+ * objects' pages do: the tables outlive the processes that faulted them
+ * (a fault beyond an object's end made one and then failed), and the OOM
+ * killer cannot free them.
+ */
+static bool host_table_allowed(struct mshare_region *r)
+{
+	unsigned long max = r->limits->table_bytes_max;
+
+	return !max || host_tables_update(r) + PAGE_SIZE <= max;
+}
+
+/*
  * With the host's mmap_lock: the host's PTE table for @haddr, made if
- * missing. It is made before any fault so that the core never maps a
- * huge page there (do_set_pmd() needs an empty PMD), which a sharer
- * could not link.
+ * missing (-ENOSPC beyond the mount's size=). It is made before any
+ * fault so that the core never maps a huge page there (do_set_pmd()
+ * needs an empty PMD), which a sharer could not link.
  */
 static struct page *host_pte_table(struct mshare_region *r,
 				   unsigned long haddr)
@@ -115,6 +142,8 @@ static struct page *host_pte_table(struct mshare_region *r,
 	pmd_t val;
 
 	if (!pmd || pmd_none(READ_ONCE(*pmd))) {
+		if (!host_table_allowed(r))
+			return ERR_PTR(-ENOSPC);
 		if (apply_to_page_range(r->host_mm, haddr & PAGE_MASK, PAGE_SIZE,
 					touch_nothing, NULL))
 			return ERR_PTR(-ENOMEM);
@@ -536,7 +565,7 @@ void mshare_link_free(struct mshare_link *l)
 
 struct mshare_region *mshare_region_create(const char *name,
 					   bool share_pmd_tables,
-					   struct vfsmount *anon_mnt)
+					   struct mshare_limits *limits)
 {
 	struct mshare_region *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 
@@ -549,7 +578,7 @@ struct mshare_region *mshare_region_create(const char *name,
 	INIT_LIST_HEAD(&r->links);
 	strscpy(r->name, name, sizeof(r->name));
 	r->share_pmd_tables = share_pmd_tables;
-	r->anon_mnt = anon_mnt;
+	r->limits = limits;
 	r->host_mn.ops = &host_mn_ops;	/* registered by host.c */
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
@@ -565,7 +594,9 @@ void mshare_region_destroy(struct mshare_region *r)
 	mutex_unlock(&mshare_regions_lock);
 	/* No VMA maps the region any more, so nothing links the host. */
 	WARN_ON(!list_empty(&r->links));
-	mshare_host_destroy(r);
+	mshare_host_destroy(r);		/* its tables are gone */
+	atomic_long_sub(atomic_long_read(&r->table_bytes),
+			&r->limits->table_bytes);
 	mem_cgroup_put(r->memcg);
 	kfree(r);
 }
@@ -932,6 +963,7 @@ static int change_run(struct mshare_region *r, void *arg)
 		mutex_lock(&r->lock);
 		ret = ch->check(r, ch) ?: mshare_host_run(r, ch->fn, ch);
 		mutex_unlock(&r->lock);
+		host_tables_update(r);	/* it may have freed some */
 		end_change(r);
 	}
 	return ret;
@@ -996,7 +1028,7 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 		 * msharefs instance's own tmpfs, whose size= bounds it: a
 		 * region outlives its users, as a tmpfs file does.
 		 */
-		file = shmem_file_setup_with_mnt(r->anon_mnt, "dev/zero",
+		file = shmem_file_setup_with_mnt(r->limits->anon_mnt, "dev/zero",
 						 c->size, 0);
 		if (IS_ERR(file))
 			return PTR_ERR(file);

@@ -55,13 +55,26 @@
 #define MSHARE_ALIGN	PMD_SIZE
 #define MSHARE_MAX_SIZE	BIT(40)		/* 1 TiB */
 
+/*
+ * What the regions of one msharefs mount may hold of their own, which
+ * outlives every process (the mount's size=): anonymous objects live on
+ * @anon_mnt, a tmpfs of that size; the hosts' page tables are counted
+ * here against the same number.
+ */
+struct mshare_limits {
+	struct vfsmount *anon_mnt;
+	unsigned long table_bytes_max;	/* 0: no limit */
+	atomic_long_t table_bytes;	/* every host's, as last looked at */
+};
+
 struct mshare_region {
 	struct mutex size_lock;		/* sizing and starting the host */
 	struct kthread_worker *worker;	/* changes, one at a time (host.c) */
 	struct mutex lock;		/* objects; new attachments */
 	unsigned long size;		/* 0 until ftruncate/fallocate */
 	bool share_pmd_tables;		/* set at creation (pmd_sharing) */
-	struct vfsmount *anon_mnt;	/* tmpfs of its anonymous objects */
+	struct mshare_limits *limits;	/* its mount's */
+	atomic_long_t table_bytes;	/* its share of limits->table_bytes */
 	atomic_t attach_prot[8];	/* live attachments per PROT_ value */
 	atomic_long_t sharers;		/* VMAs mapping the region */
 	atomic64_t faults;
@@ -111,7 +124,7 @@ struct mshare_link {
 /* core.c */
 struct mshare_region *mshare_region_create(const char *name,
 					   bool share_pmd_tables,
-					   struct vfsmount *anon_mnt);
+					   struct mshare_limits *limits);
 void mshare_region_destroy(struct mshare_region *r);
 int mshare_region_set_size(struct mshare_region *r, loff_t size);
 int mshare_map_object(struct mshare_region *r, const struct mshare_create *c);

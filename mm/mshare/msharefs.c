@@ -38,15 +38,16 @@ MODULE_PARM_DESC(pmd_sharing,
 		 "share PMD tables of 1 GiB aligned pieces (regions created after a change)");
 
 /*
- * One msharefs instance. Its regions' anonymous objects live on a private
- * tmpfs, whose size= is the instance's: a region outlives the processes
- * that made it, as a tmpfs file does, so its memory is bounded as a
- * tmpfs's is (default half of RAM; 0: no limit).
+ * One msharefs instance. A region outlives the processes that made it, as
+ * a tmpfs file does, so what it holds of its own is bounded as a tmpfs's
+ * memory is, by size= (default half of RAM; 0: no limit): its anonymous
+ * objects live on a private tmpfs of that size, and its host's page
+ * tables are counted against the same number (core.c).
  */
 struct mshare_fs_info {
-	unsigned long long size;	/* bytes */
+	unsigned long pages;		/* size=, rounded up to pages */
 	bool size_given;		/* in this mount or remount */
-	struct vfsmount *anon_mnt;
+	struct mshare_limits limits;
 };
 
 static const struct file_operations mshare_region_fops;
@@ -507,7 +508,7 @@ static int mshare_mknod(struct inode *dir, struct dentry *dentry,
 
 		inode->i_private = mshare_region_create(dentry->d_name.name,
 							pmd_sharing,
-							fsi->anon_mnt);
+							&fsi->limits);
 		if (!inode->i_private) {
 			iput(inode);
 			return -ENOMEM;
@@ -567,8 +568,8 @@ static int mshare_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
 	struct mshare_fs_info *fsi = dentry->d_sb->s_fs_info;
 	struct path anon = {
-		.mnt = fsi->anon_mnt,
-		.dentry = fsi->anon_mnt->mnt_root,
+		.mnt = fsi->limits.anon_mnt,
+		.dentry = fsi->limits.anon_mnt->mnt_root,
 	};
 	int ret = vfs_statfs(&anon, buf);
 
@@ -585,7 +586,7 @@ static int mshare_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct mshare_fs_info *fsi = root->d_sb->s_fs_info;
 
-	seq_printf(m, ",size=%lluk", fsi->size >> 10);
+	seq_printf(m, ",size=%luk", fsi->pages << (PAGE_SHIFT - 10));
 	return 0;
 }
 
@@ -611,7 +612,7 @@ static const struct file_operations mshare_info_fops = {
 };
 
 /* The instance's tmpfs, made as kern_mount() makes shm_mnt, but sized. */
-static struct vfsmount *anon_mount(unsigned long long size)
+static struct vfsmount *anon_mount(unsigned long pages)
 {
 	struct file_system_type *tmpfs = get_fs_type("tmpfs");
 	struct vfsmount *mnt;
@@ -619,7 +620,7 @@ static struct vfsmount *anon_mount(unsigned long long size)
 
 	if (!tmpfs)
 		return ERR_PTR(-ENODEV);
-	snprintf(opts, sizeof(opts), "size=%llu", size);
+	snprintf(opts, sizeof(opts), "size=%luk", pages << (PAGE_SHIFT - 10));
 	mnt = vfs_kern_mount(tmpfs, SB_KERNMOUNT, "msharefs", opts);
 	module_put(tmpfs->owner);	/* put_filesystem(), not exported */
 	return mnt;
@@ -634,12 +635,13 @@ static int mshare_fill_super(struct super_block *sb, struct fs_context *fc)
 	struct mshare_fs_info *fsi = sb->s_fs_info;	/* sget_fc() moved it */
 	int ret;
 
-	fsi->anon_mnt = anon_mount(fsi->size);
-	if (IS_ERR(fsi->anon_mnt)) {
-		ret = PTR_ERR(fsi->anon_mnt);
-		fsi->anon_mnt = NULL;
+	fsi->limits.anon_mnt = anon_mount(fsi->pages);
+	if (IS_ERR(fsi->limits.anon_mnt)) {
+		ret = PTR_ERR(fsi->limits.anon_mnt);
+		fsi->limits.anon_mnt = NULL;
 		return ret;
 	}
+	fsi->limits.table_bytes_max = fsi->pages << PAGE_SHIFT;
 	ret = simple_fill_super(sb, MSHAREFS_MAGIC, files);
 	if (ret)
 		return ret;
@@ -664,7 +666,10 @@ static const struct fs_parameter_spec mshare_fs_parameters[] = {
 	{}
 };
 
-/* size=: bytes with an optional k, m, g... suffix, or a percentage of RAM. */
+/*
+ * size=: bytes with an optional k, m, g... suffix, or a percentage of RAM,
+ * rounded up to pages, as tmpfs reads it (shmem_parse_one()).
+ */
 static int mshare_parse_param(struct fs_context *fc,
 			      struct fs_parameter *param)
 {
@@ -679,15 +684,19 @@ static int mshare_parse_param(struct fs_context *fc,
 	size = memparse(param->string, &rest);
 	if (rest == param->string)
 		return invalfc(fc, "size= needs a number");
-	if (*rest == '%') {
-		if (size > 100)
-			return invalfc(fc, "size= above 100%% of RAM");
-		size = (totalram_pages() * size / 100) << PAGE_SHIFT;
+	if (*rest == '%') {	/* (n << PAGE_SHIFT) * RAM pages / 100 */
+		if (size > U64_MAX >> PAGE_SHIFT ||
+		    check_mul_overflow(size << PAGE_SHIFT,
+				       (u64)totalram_pages(), &size))
+			return invalfc(fc, "bad size= '%s'", param->string);
+		size = div_u64(size, 100);
 		rest++;
 	}
-	if (*rest || size > MAX_LFS_FILESIZE)
+	/* In pages, whose bytes must fit an unsigned long. */
+	size = size / PAGE_SIZE + !!(size % PAGE_SIZE);
+	if (*rest || size > ULONG_MAX >> PAGE_SHIFT)
 		return invalfc(fc, "bad size= '%s'", param->string);
-	fsi->size = size;
+	fsi->pages = size;
 	fsi->size_given = true;
 	return 0;
 }
@@ -698,7 +707,7 @@ static int mshare_reconfigure(struct fs_context *fc)
 	struct mshare_fs_info *cur = fc->root->d_sb->s_fs_info;
 	struct mshare_fs_info *fsi = fc->s_fs_info;
 
-	if (fsi->size_given && fsi->size != cur->size)
+	if (fsi->size_given && fsi->pages != cur->pages)
 		return invalfc(fc, "size= cannot change after mounting");
 	return 0;
 }
@@ -721,7 +730,7 @@ static int mshare_init_fs_context(struct fs_context *fc)
 
 	if (!fsi)
 		return -ENOMEM;
-	fsi->size = (unsigned long long)(totalram_pages() / 2) << PAGE_SHIFT;
+	fsi->pages = totalram_pages() / 2;
 	fc->s_fs_info = fsi;
 	fc->ops = &mshare_context_ops;
 	return 0;
@@ -732,8 +741,8 @@ static void mshare_kill_sb(struct super_block *sb)
 	struct mshare_fs_info *fsi = sb->s_fs_info;
 
 	kill_litter_super(sb);	/* evicts, so destroys, every region */
-	if (fsi && fsi->anon_mnt)
-		kern_unmount(fsi->anon_mnt);	/* objects still open keep it */
+	if (fsi && fsi->limits.anon_mnt)	/* objects still open keep it */
+		kern_unmount(fsi->limits.anon_mnt);
 	kfree(fsi);
 }
 

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,4 +317,55 @@ long kernel_warnings(void)
 	if (fd >= 0)
 		close(fd);
 	return buf[0] ? atol(buf) : -1;
+}
+
+int object_region(const char *name, unsigned long size, int salt, int *mfd)
+{
+	int rfd = sized_region(name, size, false);
+
+	*mfd = filled_memfd(size, 0, salt);
+	if (rfd < 0 || *mfd < 0 ||
+	    create_err(rfd, 0, size, PROT_READ | PROT_WRITE, *mfd, 0))
+		return -1;
+	return rfd;
+}
+
+int stress_seconds(void)
+{
+	const char *v = getenv("MSHARE_STRESS_SECONDS");
+
+	return v && atoi(v) > 0 ? atoi(v) : 20;
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+long sigbus_reads(const char *p, unsigned long len, unsigned long step)
+{
+	long *count = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile unsigned long off;
+	int status;
+	long n;
+
+	if (count == MAP_FAILED)
+		return -1;
+	*count = 0;
+	if (fork() == 0) {
+		signal(SIGBUS, on_sigbus);
+		for (off = 0; off < len; off += step)
+			if (sigsetjmp(sigbus_jmp, 1))
+				++*count;
+			else
+				touch_read(p + off);
+		_exit(0);
+	}
+	wait(&status);
+	n = WIFEXITED(status) && !WEXITSTATUS(status) ? *count : -1;
+	munmap(count, PG);
+	return n;
 }

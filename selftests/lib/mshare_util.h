@@ -44,6 +44,12 @@ int probe_read(const void *p);
 int probe_write(void *p, char v);
 
 /*
+ * How many of the reads of @p, @p + @step, ... below @p + @len get
+ * SIGBUS, read in a forked child; -1 if it dies otherwise.
+ */
+long sigbus_reads(const char *p, unsigned long len, unsigned long step);
+
+/*
  * A "<key> <n> kB" line of /proc/self/status, or of the smaps entry of the
  * mapping that starts at @vma (if not NULL); -1 if absent.
  */
@@ -57,6 +63,13 @@ int protect_err(int fd, __u64 off, __u64 size, __u32 prot);
 void remove_region(int fd, const char *name);
 /* A memfd of @size, every page filled with its index + @salt. */
 int filled_memfd(unsigned long size, unsigned int flags, int salt);
+/*
+ * A region of @size whose whole range maps a memfd filled by
+ * filled_memfd(@size, 0, @salt), read-write; the memfd in *@mfd.
+ */
+int object_region(const char *name, unsigned long size, int salt, int *mfd);
+/* How long the stress and race tests run: MSHARE_STRESS_SECONDS, or 20. */
+int stress_seconds(void);
 /* The host of region @name: the process whose argv is that of host.c. */
 pid_t host_pid_of(const char *name);
 /* The kernel's count of WARNINGs so far (/sys/kernel/warn_count), or -1. */

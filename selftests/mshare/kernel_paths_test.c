@@ -50,35 +50,11 @@
 #endif
 #define KP "/tmp/kp"
 
-/*
- * A region of @size whose whole range maps a memfd filled by
- * filled_memfd(@size, 0, @salt), read-write; the memfd in *@mfd.
- */
-static int object_region(const char *name, unsigned long size, int salt,
-			 int *mfd)
-{
-	int rfd = sized_region(name, size, false);
-
-	*mfd = filled_memfd(size, 0, salt);
-	if (rfd < 0 || *mfd < 0 ||
-	    create_err(rfd, 0, size, PROT_READ | PROT_WRITE, *mfd, 0))
-		return -1;
-	return rfd;
-}
-
 static char pread_byte(int fd, unsigned long off)
 {
 	char c = 0x55;
 
 	return pread(fd, &c, 1, off) == 1 ? c : 0x55;
-}
-
-/* How long the stress and race tests run: MSHARE_STRESS_SECONDS, or 20. */
-static int stress_seconds(void)
-{
-	const char *v = getenv("MSHARE_STRESS_SECONDS");
-
-	return v && atoi(v) > 0 ? atoi(v) : 20;
 }
 
 #define VFAT_IMG KP "/vfat.img"

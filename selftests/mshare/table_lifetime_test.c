@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The paths by which newer kernels free, retract or walk page tables
+ * without the mmap_lock that 6.1's walkers take (Documentation/
+ * mshare-port.rst, tests T1, T3, T6, T7, T8): each test does the same
+ * steps on a region and on a plain MAP_SHARED mapping of the same object,
+ * in the same run, and asserts that they agree, and that the kernel did
+ * not warn. On 6.1 they pass by its locking; they are the proof a port
+ * to a newer line has to pass.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/msharefs.h>
+#include <linux/userfaultfd.h>
+
+#include "kselftest_harness.h"
+
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 400
+#include "mshare_util.h"
+#include "vm_util.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+#define GB (1UL << 30)
+
+FIXTURE(tl) {
+	unsigned long align;
+	long warnings;
+};
+
+FIXTURE_SETUP(tl)
+{
+	if (!ensure_mounted())
+		SKIP(return, "msharefs not available (mshare module not loaded)");
+	self->align = mshare_align();
+	ASSERT_GT(self->align, 0UL);
+	self->warnings = kernel_warnings();
+}
+
+FIXTURE_TEARDOWN(tl)
+{
+	EXPECT_EQ(self->warnings, kernel_warnings());
+}
+
+/* Each test's share of the stress time. */
+static time_t deadline(int parts)
+{
+	return time(NULL) + (stress_seconds() + parts - 1) / parts;
+}
+
+/*
+ * T1. A forked child's region is unlinked until it touches it; its first
+ * touches, from four threads at once, are faults that newer kernels take
+ * under the per-VMA lock (a PUD-level huge fault for a 1 GiB aligned
+ * GiB). The bytes they read are what the plain mapping reads.
+ */
+#define T1_PAGES 64
+#define T1_THREADS 4
+
+struct t1 {
+	const char *p, *q;
+	int first;
+	int bad;
+};
+
+static unsigned long t1_off(int k)
+{
+	return k * (GB / T1_PAGES) + (k % 7) * PG;
+}
+
+static void *t1_reader(void *arg)
+{
+	struct t1 *t = arg;
+	int i, k;
+
+	for (i = 0; i < T1_PAGES; i++) {
+		k = (t->first + i) % T1_PAGES;
+		if (t->p[t1_off(k)] != t->q[t1_off(k)])
+			t->bad++;
+	}
+	return NULL;
+}
+
+TEST_F(tl, threads_fault_a_fresh_childs_region_at_once)
+{
+	struct t1 t[T1_THREADS];
+	pthread_t th[T1_THREADS];
+	int rfd, mfd, k, i, status, rounds = 0, failed = 0;
+	time_t until = deadline(4);
+	char *p, *q;
+
+	rfd = sized_region("tl-t1", GB, false);
+	ASSERT_LE(0, rfd);
+	mfd = memfd_create("tl-t1", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, GB));
+	ASSERT_EQ(0, create_err(rfd, 0, GB, PROT_READ | PROT_WRITE, mfd, 0));
+	q = mmap(NULL, GB, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	for (k = 0; k < T1_PAGES; k++)
+		q[t1_off(k)] = (char)(k + 1);
+	p = attach(rfd, GB, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(0UL, (unsigned long)p % GB);
+	EXPECT_EQ(1, p[0]);		/* the parent's own link */
+	do {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			for (i = 0; i < T1_THREADS; i++) {
+				t[i] = (struct t1){ p, q, i * T1_PAGES / T1_THREADS, 0 };
+				if (pthread_create(&th[i], NULL, t1_reader, &t[i]))
+					_exit(2);
+			}
+			for (i = 0; i < T1_THREADS; i++) {
+				pthread_join(th[i], NULL);
+				if (t[i].bad)
+					_exit(1);
+			}
+			_exit(0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		failed += status != 0;
+		rounds++;
+	} while (time(NULL) < until);
+	EXPECT_EQ(0, failed) TH_LOG("%d of %d children read other bytes", failed, rounds);
+	TH_LOG("%d children, %d threads each", rounds, T1_THREADS);
+	munmap(p, GB);
+	munmap(q, GB);
+	close(mfd);
+	remove_region(rfd, "tl-t1");
+}
+
+/*
+ * T3. Another process collapses the memfd a region maps into huge pages
+ * (MADV_COLLAPSE; the collapse unmaps the small pages from every mapping,
+ * the host's included, and on 6.6+ retracts the PTE tables of the
+ * mappings it can, without their mmap_lock), over and over, splitting
+ * them again by punching one page per 2 MiB that no sharer uses. Sharers
+ * write their pages through the region and read each back through the
+ * region and through a plain mapping: the two always agree, and at the
+ * end every page holds what pread() gives.
+ */
+#define T3_SHARERS 4
+#define T3_SLOTS 4
+
+static void t3_sharer(int rfd, int mfd, unsigned long size, int w,
+		      time_t until)
+{
+	char *p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	char *q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	unsigned long i, pages = size / PG;
+	char v = 0;
+
+	if (!p || q == MAP_FAILED)
+		_exit(2);
+	while (time(NULL) < until) {
+		v++;
+		for (i = w; i < pages; i += T3_SHARERS) {
+			if (i % 512 == 511)
+				continue;	/* the collapser punches it */
+			p[i * PG] = v;
+			if (p[i * PG] != v || q[i * PG] != v)
+				_exit(1);
+		}
+		usleep(20000);	/* let collapses find the pages unlocked */
+	}
+	_exit(0);
+}
+
+/* Can this kernel collapse a memfd's pages at all (THP, 6.1+)? */
+static bool collapse_works(void)
+{
+	int fd = memfd_create("tl-probe", 0);
+	char *m = MAP_FAILED, *a;
+	bool ok = false;
+
+	if (fd >= 0 && !ftruncate(fd, 4 * MB))
+		m = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m != MAP_FAILED) {
+		a = (char *)(((unsigned long)m + 2 * MB - 1) & ~(2 * MB - 1));
+		memset(m, 1, 4 * MB);
+		ok = !madvise(a, 2 * MB, MADV_COLLAPSE);
+		munmap(m, 4 * MB);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+TEST_F(tl, collapse_of_a_mapped_memfd_as_on_a_plain_mapping)
+{
+	unsigned long size = T3_SLOTS * 2 * MB, i, slot;
+	int rfd, mfd, w, status, collapsed = 0, tries = 0, err = 0;
+	int errs[4] = { 0 };	/* EINVAL, EAGAIN, ENOMEM, other */
+	pid_t kids[T3_SHARERS];
+	time_t until = deadline(4);
+	char *p, *c;
+
+	rfd = object_region("tl-t3", size, 3, &mfd);
+	ASSERT_LE(0, rfd);
+	c = mmap(NULL, size + 2 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	/* The collapser's mapping, 2 MiB aligned so that a PMD can map it. */
+	munmap(c, size + 2 * MB);
+	c = mmap((void *)(((unsigned long)c + 2 * MB - 1) & ~(2 * MB - 1)), size,
+		 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	madvise(c, size, MADV_HUGEPAGE);
+	if (!collapse_works())
+		SKIP(goto out, "MADV_COLLAPSE of a memfd fails here (%s)",
+		     strerror(errno));
+	for (w = 0; w < T3_SHARERS; w++) {
+		kids[w] = fork();
+		if (kids[w] == 0)
+			t3_sharer(rfd, mfd, size, w, until);
+	}
+	while (time(NULL) < until) {
+		for (slot = 0; slot < T3_SLOTS; slot++)
+			fallocate(mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  slot * 2 * MB + 511 * PG, PG);
+		tries++;
+		/* Mapped here too, or 6.1 collapses and then says EINVAL. */
+		touch_pages(c, size);
+		if (!madvise(c, size, MADV_COLLAPSE)) {
+			collapsed++;
+		} else {
+			err = errno;
+			errs[err == EINVAL ? 0 : err == EAGAIN ? 1 : err == ENOMEM ? 2 : 3]++;
+		}
+	}
+	for (w = 0; w < T3_SHARERS; w++) {
+		ASSERT_EQ(kids[w], waitpid(kids[w], &status, 0));
+		EXPECT_EQ(0, status) TH_LOG("sharer %d: region and plain disagreed", w);
+	}
+	TH_LOG("%d of %d collapses succeeded; failed: %d EINVAL, %d EAGAIN, %d ENOMEM, %d other (last: %s)",
+	       collapsed, tries, errs[0], errs[1], errs[2], errs[3],
+	       err ? strerror(err) : "none");
+	EXPECT_LT(0, collapsed);
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < size; i += PG) {
+		char b;
+
+		ASSERT_EQ(1, pread(mfd, &b, 1, i));
+		ASSERT_EQ(b, p[i]) TH_LOG("offset %#lx", i);
+		ASSERT_EQ(b, c[i]) TH_LOG("offset %#lx", i);
+	}
+	munmap(p, size);
+out:
+	munmap(c, size);
+	close(mfd);
+	remove_region(rfd, "tl-t3");
+}
+
+/*
+ * T6. MADV_DONTNEED of whole 2 MiB slots and more (what page-table
+ * reclaim acts on in 7.3: it frees the emptied PTE tables) while sibling
+ * threads fault the same slots back, on a region and on a plain mapping
+ * at once; the bytes read are the file's, and once both are gone
+ * PageTables is back where it started.
+ */
+#define T6_SLOTS 8
+
+struct t6 {
+	char *p;
+	int salt;
+	time_t until;
+	unsigned int seed;
+	int bad;
+};
+
+static void *t6_dropper(void *arg)
+{
+	struct t6 *t = arg;
+	unsigned long first, n;
+
+	while (time(NULL) < t->until) {
+		first = rand_r(&t->seed) % T6_SLOTS;
+		n = 1 + rand_r(&t->seed) % (T6_SLOTS - first);
+		madvise(t->p + first * 2 * MB, n * 2 * MB, MADV_DONTNEED);
+	}
+	return NULL;
+}
+
+static void *t6_reader(void *arg)
+{
+	struct t6 *t = arg;
+	unsigned long i;
+
+	while (time(NULL) < t->until) {
+		i = rand_r(&t->seed) % (T6_SLOTS * 512);
+		if (t->p[i * PG] != (char)(i + t->salt))
+			t->bad++;
+	}
+	return NULL;
+}
+
+/* Two droppers and two readers on @p until @until: 0 if all read right. */
+static void t6_process(char *p, int salt, time_t until)
+{
+	struct t6 t[4];
+	pthread_t th[4];
+	int i, bad = 0;
+
+	for (i = 0; i < 4; i++) {
+		t[i] = (struct t6){ p, salt, until, (unsigned int)(getpid() + i), 0 };
+		if (pthread_create(&th[i], NULL, i < 2 ? t6_dropper : t6_reader, &t[i]))
+			_exit(2);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += t[i].bad;
+	}
+	_exit(bad ? 1 : 0);
+}
+
+TEST_F(tl, dontneed_of_whole_tables_while_faulting_as_on_a_plain_mapping)
+{
+	unsigned long size = T6_SLOTS * 2 * MB;
+	long before = meminfo_kb("PageTables"), after = 0;
+	int rfd, mfd, status, i;
+	time_t until = deadline(4);
+	pid_t region_kid, plain_kid;
+
+	rfd = object_region("tl-t6", size, 6, &mfd);
+	ASSERT_LE(0, rfd);
+	region_kid = fork();
+	if (region_kid == 0) {
+		/* Read-write: a region mapped writable refuses read-only. */
+		char *p = attach(rfd, size, PROT_READ | PROT_WRITE);
+
+		if (!p)
+			_exit(3);
+		t6_process(p, 6, until);
+	}
+	plain_kid = fork();
+	if (plain_kid == 0) {
+		char *q = mmap(NULL, size, PROT_READ, MAP_SHARED, mfd, 0);
+
+		if (q == MAP_FAILED)
+			_exit(3);
+		t6_process(q, 6, until);
+	}
+	ASSERT_EQ(plain_kid, waitpid(plain_kid, &status, 0));
+	EXPECT_EQ(0, status) TH_LOG("plain mapping read other bytes");
+	ASSERT_EQ(region_kid, waitpid(region_kid, &status, 0));
+	EXPECT_EQ(0, status) TH_LOG("region read other bytes than the file's");
+	close(mfd);
+	remove_region(rfd, "tl-t6");
+	/* The host goes a little after its region: wait for its tables. */
+	for (i = 0; i < 100; i++) {
+		after = meminfo_kb("PageTables");
+		if (after <= before)
+			break;
+		usleep(50000);
+	}
+	EXPECT_LE(after, before) TH_LOG("PageTables %ld kB, was %ld kB", after, before);
+}
+
+/*
+ * T7. userfaultfd write-protect tracking would miss what a sharer writes
+ * through the host's tables, so a region refuses it, in the synchronous
+ * and (where the kernel has it, 6.7+) the asynchronous mode, where a
+ * plain shared mapping of the same memfd accepts it.
+ */
+static int uffd_wp_register(void *p, unsigned long size, __u64 features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	struct uffdio_register reg = {
+		.range = { (unsigned long)p, size },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC), ret = 0;
+
+	if (uffd < 0)
+		return -errno;
+	if (ioctl(uffd, UFFDIO_API, &api))
+		ret = -ENOTSUP;		/* this kernel lacks @features */
+	else if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		ret = -errno;
+	close(uffd);
+	return ret;
+}
+
+TEST_F(tl, userfaultfd_write_protect_is_refused_where_plain_accepts)
+{
+	static const __u64 modes[] = { 0, UFFD_FEATURE_WP_ASYNC };
+	unsigned long size = self->align;
+	int rfd, mfd, m, plain, region;
+	char *p, *q;
+
+	rfd = object_region("tl-t7", size, 7, &mfd);
+	ASSERT_LE(0, rfd);
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	for (m = 0; m < 2; m++) {
+		plain = uffd_wp_register(q, size, modes[m]);
+		region = uffd_wp_register(p, size, modes[m]);
+		TH_LOG("%s write-protect: plain %s, region %s",
+		       m ? "asynchronous" : "synchronous",
+		       plain ? strerror(-plain) : "registered",
+		       region ? strerror(-region) : "registered");
+		if (plain == -ENOTSUP || plain == -ENOSYS || plain == -EPERM)
+			continue;	/* not on this kernel, or not for root */
+		EXPECT_EQ(0, plain);
+		EXPECT_NE(0, region);
+	}
+	munmap(q, size);
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "tl-t7");
+}
+
+/*
+ * T8. The namespace operations of a filesystem, on a fresh msharefs and a
+ * fresh tmpfs, round after round: each gives the same result on both,
+ * the parent's mtime moves on both, and both unmount with files and
+ * directories left in them.
+ */
+/* Create @path with @flags: 0 or the errno. */
+static int create_at(const char *path, int flags)
+{
+	int fd = open(path, O_RDWR | O_CREAT | flags, 0600);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static void ns_ops(const char *root, int *res, int *n)
+{
+	char a[96], b[96], d[96], e[96];
+	struct stat st0, st1;
+
+#define NS_OP(call) (res[(*n)++] = (call) ? errno : 0)
+	snprintf(a, sizeof(a), "%s/a", root);
+	snprintf(b, sizeof(b), "%s/d/b", root);
+	snprintf(d, sizeof(d), "%s/d", root);
+	snprintf(e, sizeof(e), "%s/e", root);
+	stat(root, &st0);
+	usleep(10000);
+	res[(*n)++] = create_at(a, O_EXCL);
+	res[(*n)++] = create_at(a, O_EXCL);
+	NS_OP(mkdir(d, 0700));
+	NS_OP(mkdir(d, 0700));
+	NS_OP(rename(a, b));
+	NS_OP(rmdir(d));
+	NS_OP(link(b, a));
+	NS_OP(unlink(b));
+	NS_OP(rename(a, e));
+	NS_OP(rename(e, d));
+	NS_OP(rmdir(d));
+	NS_OP(unlink(e));
+	NS_OP(unlink(e));
+	NS_OP(mkdir(d, 0700));
+	res[(*n)++] = create_at(b, 0);
+	stat(root, &st1);
+	res[(*n)++] = st1.st_mtim.tv_sec > st0.st_mtim.tv_sec ||
+		      (st1.st_mtim.tv_sec == st0.st_mtim.tv_sec &&
+		       st1.st_mtim.tv_nsec > st0.st_mtim.tv_nsec);
+	NS_OP(unlink(b));
+	NS_OP(rmdir(d));
+#undef NS_OP
+}
+
+TEST_F(tl, namespace_operations_as_on_tmpfs)
+{
+	static const char mdir[] = "/tmp/tl-msharefs", tdir[] = "/tmp/tl-tmpfs";
+	int mres[32], tres[32], mn, tn, round, i;
+
+	mkdir(mdir, 0755);
+	mkdir(tdir, 0755);
+	for (round = 0; round < 100; round++) {
+		ASSERT_EQ(0, mount("none", mdir, "msharefs", 0, NULL));
+		ASSERT_EQ(0, mount("none", tdir, "tmpfs", 0, NULL));
+		mn = tn = 0;
+		ns_ops(mdir, mres, &mn);
+		ns_ops(tdir, tres, &tn);
+		ASSERT_EQ(tn, mn);
+		for (i = 0; i < mn; i++)
+			ASSERT_EQ(tres[i], mres[i]) TH_LOG("round %d, step %d", round, i);
+		/* Left behind for the unmount. */
+		create_at("/tmp/tl-msharefs/f", 0);
+		mkdir("/tmp/tl-msharefs/g", 0700);
+		ASSERT_EQ(0, umount(mdir));
+		ASSERT_EQ(0, umount(tdir));
+	}
+	rmdir(mdir);
+	rmdir(tdir);
+}
+
+TEST_HARNESS_MAIN
