@@ -29,6 +29,7 @@
 #include <linux/sysfs.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <compat/fs.h>
 
 #include "mshare.h"
 
@@ -450,11 +451,11 @@ static const struct file_operations mshare_region_fops = {
 	.llseek = noop_llseek,
 };
 
-static int mshare_setattr(struct user_namespace *mnt_userns,
+static int mshare_setattr(struct compat_mnt_idmap *idmap,
 			  struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
-	int ret = setattr_prepare(mnt_userns, dentry, attr);
+	int ret = setattr_prepare(idmap, dentry, attr);
 
 	if (ret)
 		return ret;
@@ -464,7 +465,7 @@ static int mshare_setattr(struct user_namespace *mnt_userns,
 			return ret;
 		i_size_write(inode, attr->ia_size);
 	}
-	setattr_copy(mnt_userns, inode, attr);
+	setattr_copy(idmap, inode, attr);
 	return 0;
 }
 
@@ -483,10 +484,8 @@ static struct inode *mshare_new_inode(struct super_block *sb,
 	if (!inode)
 		return NULL;
 	inode->i_ino = get_next_ino();
-	inode_init_owner(&init_user_ns, inode, dir, mode);
-	inode->i_atime = current_time(inode);
-	inode->i_mtime = inode->i_atime;
-	inode->i_ctime = inode->i_atime;
+	inode_init_owner(COMPAT_NOP_MNT_IDMAP, inode, dir, mode);
+	compat_inode_init_times(inode);
 	return inode;
 }
 
@@ -525,23 +524,23 @@ static int mshare_mknod(struct inode *dir, struct dentry *dentry,
 		inode->i_op = &mshare_region_iops;
 		inode->i_fop = &mshare_region_fops;
 	}
-	d_instantiate(dentry, inode);
-	dget(dentry);		/* pinned until unlink, as in ramfs */
-	dir->i_mtime = current_time(dir);
-	dir->i_ctime = dir->i_mtime;
+	compat_d_pin(dentry, inode);	/* until unlink, as in ramfs */
+	compat_dir_times_now(dir);
 	return 0;
 }
 
-static int mshare_create(struct user_namespace *mnt_userns, struct inode *dir,
-			 struct dentry *dentry, umode_t mode, bool excl)
+static int mshare_create(struct compat_mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, COMPAT_CREATE_MODE(mode))
 {
 	return mshare_mknod(dir, dentry, (mode & 07777) | S_IFREG);
 }
 
-static int mshare_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
-			struct dentry *dentry, umode_t mode)
+static compat_mkdir_t mshare_mkdir(struct compat_mnt_idmap *idmap,
+				   struct inode *dir, struct dentry *dentry,
+				   umode_t mode)
 {
-	return mshare_mknod(dir, dentry, (mode & 07777) | S_IFDIR);
+	return compat_mkdir_return(mshare_mknod(dir, dentry,
+						(mode & 07777) | S_IFDIR));
 }
 
 static const struct inode_operations mshare_dir_iops = {
@@ -592,7 +591,7 @@ static int mshare_show_options(struct seq_file *m, struct dentry *root)
 static const struct super_operations mshare_sops = {
 	.statfs = mshare_statfs,
 	.show_options = mshare_show_options,
-	.drop_inode = generic_delete_inode,
+	.drop_inode = compat_generic_delete_inode,
 	.evict_inode = mshare_evict_inode,
 };
 
@@ -731,7 +730,7 @@ static void mshare_kill_sb(struct super_block *sb)
 {
 	struct mshare_fs_info *fsi = sb->s_fs_info;
 
-	kill_litter_super(sb);	/* evicts, so destroys, every region */
+	compat_kill_litter_super(sb);	/* evicts, so destroys, every region */
 	if (fsi && fsi->anon_mnt)
 		kern_unmount(fsi->anon_mnt);	/* objects still open keep it */
 	kfree(fsi);
