@@ -41,6 +41,7 @@
 #include <linux/workqueue.h>
 #include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
+#include <compat/fault.h>
 
 #include "mshare.h"
 
@@ -1615,7 +1616,7 @@ static vm_fault_t wait_for_change(struct mshare_region *r, struct vm_fault *vmf)
 	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
 		return VM_FAULT_NOPAGE;
 	file = get_file(vmf->vma->vm_file);	/* keeps the region */
-	mmap_read_unlock(vmf->vma->vm_mm);
+	compat_release_fault_lock(vmf);
 	wait_event_killable(r->change_wq, !READ_ONCE(r->changing));
 	fput(file);
 	return VM_FAULT_RETRY;
@@ -1647,7 +1648,7 @@ static vm_fault_t fault_and_wait(struct mshare_region *r, struct vm_fault *vmf,
 		return ret ?: VM_FAULT_NOPAGE;
 	}
 	file = get_file(vmf->vma->vm_file);	/* keeps the region */
-	mmap_read_unlock(vmf->vma->vm_mm);
+	compat_release_fault_lock(vmf);
 	host_fault_wait(r, haddr, flags);
 	fput(file);
 	return VM_FAULT_RETRY;
@@ -1705,8 +1706,7 @@ vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf)
  * PTE table or page then comes through mshare_fault() with vmf->pmd in
  * the host's PMD table.
  */
-vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
-			     enum page_entry_size pe_size)
+vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf)
 {
 	struct mshare_region *r = l->region;
 	struct vm_area_struct *vma = vmf->vma;
@@ -1719,7 +1719,7 @@ vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
 	pud_t *hpud;
 	pud_t val;
 
-	if (pe_size != PE_SIZE_PUD || !r->share_pmd_tables || !l->pud_bits ||
+	if (!r->share_pmd_tables || !l->pud_bits ||
 	    !IS_ALIGNED(vma->vm_start, PUD_SIZE) ||
 	    base < vma->vm_start || base + PUD_SIZE > vma->vm_end)
 		return VM_FAULT_FALLBACK;

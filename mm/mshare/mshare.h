@@ -132,8 +132,7 @@ struct mshare_link *mshare_link_new(struct mshare_region *r,
 void mshare_link_free(struct mshare_link *l);
 int mshare_link_attach(struct mshare_link *l, struct mshare_attach *att);
 vm_fault_t mshare_fault(struct mshare_link *l, struct vm_fault *vmf);
-vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
-			     enum page_entry_size pe_size);
+vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf);
 vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf);
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm);

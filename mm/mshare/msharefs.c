@@ -29,6 +29,7 @@
 #include <linux/sysfs.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <compat/fault.h>
 #include <compat/fs.h>
 
 #include "mshare.h"
@@ -216,7 +217,7 @@ static vm_fault_t relock_and_retry(struct vm_fault *vmf)
 	file = get_file(vma->vm_file);
 	if (!READ_ONCE(l->att))
 		att = ERR_PTR(-EAGAIN);		/* to get */
-	mmap_read_unlock(mm);
+	compat_release_fault_lock(vmf);
 	if (att) {
 		att = mshare_attach_get(mm);
 		if (IS_ERR(att) && !fatal_signal_pending(current))
@@ -248,30 +249,55 @@ static struct mshare_link *attached_link(struct vm_fault *vmf)
 	return l && READ_ONCE(l->att) ? l : NULL;
 }
 
+/*
+ * A fault under the per-VMA lock (compat/fault.h; never in 6.1) does
+ * nothing here and is retried under mmap_lock: links are made, and the
+ * host faulted, only with the sharer's mmap_lock held
+ * (Documentation/mshare-port.rst, B1).
+ */
+static vm_fault_t retry_under_mmap_lock(struct vm_fault *vmf)
+{
+	compat_release_fault_lock(vmf);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t mshare_vm_fault(struct vm_fault *vmf)
 {
-	struct mshare_link *l = attached_link(vmf);
+	struct mshare_link *l;
 
+	if (compat_fault_vma_locked(vmf))
+		return retry_under_mmap_lock(vmf);
+	l = attached_link(vmf);
 	if (!l || mshare_fault_parked(vmf))
 		return relock_and_retry(vmf);
 	return mshare_fault(l, vmf);
 }
 
 static vm_fault_t mshare_vm_huge_fault(struct vm_fault *vmf,
-				       enum page_entry_size pe_size)
+				       compat_huge_fault_size_t size)
 {
 	struct mshare_link *l;
 
-	if (pe_size != PE_SIZE_PUD)
+	if (compat_fault_vma_locked(vmf))
+		return retry_under_mmap_lock(vmf);
+	if (!compat_huge_fault_is_pud(size))
 		return VM_FAULT_FALLBACK;
 	l = attached_link(vmf);
-	return l ? mshare_huge_fault(l, vmf, pe_size) : relock_and_retry(vmf);
+	return l ? mshare_huge_fault(l, vmf) : relock_and_retry(vmf);
 }
 
 static vm_fault_t mshare_vm_page_mkwrite(struct vm_fault *vmf)
 {
-	struct mshare_link *l = attached_link(vmf);
+	struct mshare_link *l;
 
+	/*
+	 * The core calls ->page_mkwrite() only under mmap_lock
+	 * (vmf_can_call_fault() first), and do_page_mkwrite() knows no
+	 * VM_FAULT_RETRY.
+	 */
+	if (WARN_ON_ONCE(compat_fault_vma_locked(vmf)))
+		return VM_FAULT_SIGBUS;
+	l = attached_link(vmf);
 	return l ? mshare_page_mkwrite(l, vmf) : relock_and_retry(vmf);
 }
 
