@@ -42,6 +42,7 @@
 #include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
 #include <compat/fault.h>
+#include <compat/mm.h>
 
 #include "mshare.h"
 
@@ -997,8 +998,8 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 		 * msharefs instance's own tmpfs, whose size= bounds it: a
 		 * region outlives its users, as a tmpfs file does.
 		 */
-		file = shmem_file_setup_with_mnt(r->anon_mnt, "dev/zero",
-						 c->size, 0);
+		file = compat_shmem_file_setup_with_mnt(r->anon_mnt, "dev/zero",
+							c->size);
 		if (IS_ERR(file))
 			return PTR_ERR(file);
 	} else {

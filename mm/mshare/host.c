@@ -36,6 +36,7 @@
 #include <linux/umh.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
+#include <compat/mm.h>
 
 #include "mshare.h"
 
@@ -471,7 +472,7 @@ int mshare_host_create(struct mshare_region *r, unsigned long size)
 	/* Its exec is done: nothing holds its mmap_lock now. */
 	lockdep_set_class(&hs->mm->mmap_lock, &host_mmap_lock_key);
 	/* khugepaged must not collapse the host's ranges into huge PMDs. */
-	set_bit(MMF_DISABLE_THP, &hs->mm->flags);
+	compat_mm_disable_thp(hs->mm);
 	if (!r->worker) {
 		worker = kthread_create_worker(0, "mshare/%s", r->name);
 		if (IS_ERR(worker)) {

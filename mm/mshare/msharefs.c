@@ -31,6 +31,7 @@
 #include <linux/uaccess.h>
 #include <compat/fault.h>
 #include <compat/fs.h>
+#include <compat/mm.h>
 
 #include "mshare.h"
 
@@ -358,7 +359,7 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 	 * no non-blockable invalidation ever covers a link (core.c:
 	 * mn_invalidate_range_start()).
 	 */
-	vma->vm_flags |= VM_SHARED | VM_DONTEXPAND | VM_DONTDUMP;
+	compat_vm_flags_set(vma, VM_SHARED | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mshare_vm_ops;
 	vma->vm_private_data = l;
 	return 0;
@@ -384,8 +385,8 @@ static unsigned long mshare_get_unmapped_area(struct file *file,
 	/* A GiB or more: 1 GiB aligned, so that PMD tables can be shared. */
 	if (file_region(file)->share_pmd_tables && len >= PUD_SIZE &&
 	    len + PUD_SIZE > len && (!addr || !IS_ALIGNED(addr, PUD_SIZE))) {
-		found = current->mm->get_unmapped_area(file, 0, len + PUD_SIZE,
-						       0, flags);
+		found = compat_mm_get_unmapped_area(file, 0, len + PUD_SIZE,
+						    0, flags);
 		if (!IS_ERR_VALUE(found))
 			return round_up(found, PUD_SIZE);
 	}
