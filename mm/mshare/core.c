@@ -40,9 +40,11 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <asm/pgalloc.h>
-#include <asm/tlbflush.h>
 #include <compat/fault.h>
 #include <compat/mm.h>
+#include <compat/notifier.h>
+#include <compat/pgtable.h>
+#include <compat/tlb.h>
 
 #include "mshare.h"
 
@@ -57,7 +59,7 @@ DEFINE_MUTEX(mshare_regions_lock);
 
 static void flush_this_cpu(void *unused)
 {
-	__flush_tlb_all();
+	compat_flush_tlb_all_local();
 }
 
 /*
@@ -176,15 +178,11 @@ static struct page *empty_table_alloc(void)
 
 	if (!page)
 		return NULL;
-#if ALLOC_SPLIT_PTLOCKS
-	/* ptlock_alloc() is not exported: walkers take this table's lock. */
-	page->ptl = kmalloc(sizeof(*page->ptl), GFP_KERNEL);
-	if (!page->ptl) {
+	/* Walkers take this table's lock. */
+	if (!compat_table_ptlock_init(page)) {
 		__free_page(page);
 		return NULL;
 	}
-#endif
-	spin_lock_init(ptlock_ptr(page));
 	return page;
 }
 
@@ -192,12 +190,7 @@ static void empty_table_free(struct page *page)
 {
 	if (!page)
 		return;
-#if ALLOC_SPLIT_PTLOCKS
-	kfree(page->ptl);
-	page->ptl = NULL;
-#else
-	memset(&page->ptl, 0, sizeof(page->ptl));
-#endif
+	compat_table_ptlock_free(page);
 	__free_page(page);
 }
 
@@ -444,9 +437,14 @@ static void host_invalidate_range_end(struct mmu_notifier *mn,
 }
 
 static const struct mmu_notifier_ops host_mn_ops = {
-	.invalidate_range = host_invalidate_range,
+	COMPAT_MN_SHARED_TLB_HOOK(host_invalidate_range)
 	.invalidate_range_start = host_invalidate_range_start,
 	.invalidate_range_end = host_invalidate_range_end,
+};
+
+/* The TLB hook where it needs a subscription of its own (6.6+). */
+static const struct mmu_notifier_ops host_tlb_mn_ops = {
+	COMPAT_MN_OWN_TLB_HOOK(host_invalidate_range)
 };
 
 /*
@@ -553,6 +551,7 @@ struct mshare_region *mshare_region_create(const char *name,
 	r->share_pmd_tables = share_pmd_tables;
 	r->anon_mnt = anon_mnt;
 	r->host_mn.ops = &host_mn_ops;	/* registered by host.c */
+	r->host_tlb_mn.ops = &host_tlb_mn_ops;
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
 	list_add_tail(&r->all, &mshare_regions);

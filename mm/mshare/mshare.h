@@ -85,6 +85,9 @@ struct mshare_region {
 	int change_nr;
 	wait_queue_head_t change_wq;	/* faults waiting for the change */
 	long pmd_links, pud_links;	/* entries linking a host table */
+
+	/* The host's TLB hook, where it is a subscription of its own. */
+	struct mmu_notifier host_tlb_mn;	/* compat/notifier.h */
 };
 
 /* One per sharer mm (mmu_notifier_get), shared by all its regions. */
