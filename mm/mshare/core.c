@@ -1942,6 +1942,22 @@ int mshare_core_init(void)
 {
 	int ret;
 
+	/*
+	 * Where walkers may run without mmap_lock (per-VMA locks, PTE
+	 * tables freed under RCU: khugepaged's lockless retract, PT
+	 * reclaim), the rules that make links safe here do not hold, and
+	 * the port's changes (Documentation/mshare-port.rst, B1-B6) are
+	 * not all made: this module only builds there.
+	 */
+	if (COMPAT_VMA_LOCK_FAULTS || COMPAT_PTE_TABLES_RCU) {
+		pr_err("mshare: not ported to this kernel yet (faults under per-VMA locks, page tables freed under RCU: Documentation/mshare-port.rst); refusing to load\n");
+		return -EOPNOTSUPP;
+	}
+	if (!compat_flush_tlb_all_usable()) {
+		pr_err("mshare: this kernel exports no TLB flush a module may use and this CPU has no usable INVPCID (or runs as a Xen PV guest); refusing to load\n");
+		return -EOPNOTSUPP;
+	}
+
 	empty_pte_table = empty_table_alloc();
 	empty_pmd_table = empty_table_alloc();
 	ret = empty_pte_table && empty_pmd_table ? 0 : -ENOMEM;
