@@ -34,12 +34,25 @@
  *	leaf with W=0 and D=1 is a shadow-stack page (COMPAT_HAS_SHSTK).
  *	The same bit is NOPTISHADOW in the kernel's PGD entries (6.13,
  *	backported to 6.12.y), which are tables, never leaves.
+ *
+ * COMPAT_PTE_TABLES_RCU: PTE tables may be freed after an RCU grace
+ *	period with no mmap_lock held for writing, and walkers revalidate
+ *	the PMD under RCU (6.5+, see above).
+ *
+ * The split lock of a page table a module allocates itself
+ * (compat_table_ptlock_init(), compat_table_ptlock_free()): in the
+ * table's struct page until 6.5, in its struct ptdesc since 6.6; a
+ * separate allocation when ALLOC_SPLIT_PTLOCKS (lock debugging), since
+ * ptlock_alloc() is not exported.
  */
 #ifndef _MMSUITE_COMPAT_PGTABLE_H
 #define _MMSUITE_COMPAT_PGTABLE_H
 
 #include <linux/pgtable.h>
+#include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <compat_config.h>
 
 #ifdef _PAGE_UFFD_WP
@@ -113,6 +126,43 @@ static inline pte_t *compat_pte_offset_map(pmd_t *pmd, unsigned long addr,
 	if (unlikely(!pmd_present(pmdval) || pmd_leaf(pmdval)))
 		return NULL;
 	return pte_offset_kernel(&pmdval, addr);
+}
+
+#ifdef HAVE_PTE_OFFSET_MAP_RCU
+#define COMPAT_PTE_TABLES_RCU	1
+#else
+#define COMPAT_PTE_TABLES_RCU	0
+#endif
+
+/* What holds a page table's ->ptl. */
+#ifdef HAVE_PTDESC
+#define compat_table_desc(page)	page_ptdesc(page)
+#else
+#define compat_table_desc(page)	(page)
+#endif
+
+/* Return: false if the lock could not be allocated. */
+static inline bool compat_table_ptlock_init(struct page *page)
+{
+#if ALLOC_SPLIT_PTLOCKS
+	compat_table_desc(page)->ptl = kmalloc(sizeof(spinlock_t), GFP_KERNEL);
+	if (!compat_table_desc(page)->ptl)
+		return false;
+#endif
+	spin_lock_init(ptlock_ptr(compat_table_desc(page)));
+	return true;
+}
+
+/* Before the table's page is freed. */
+static inline void compat_table_ptlock_free(struct page *page)
+{
+#if ALLOC_SPLIT_PTLOCKS
+	kfree(compat_table_desc(page)->ptl);
+	compat_table_desc(page)->ptl = NULL;
+#else
+	memset(&compat_table_desc(page)->ptl, 0,
+	       sizeof(compat_table_desc(page)->ptl));
+#endif
 }
 
 #endif /* _MMSUITE_COMPAT_PGTABLE_H */

@@ -40,7 +40,11 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <asm/pgalloc.h>
-#include <asm/tlbflush.h>
+#include <compat/fault.h>
+#include <compat/mm.h>
+#include <compat/notifier.h>
+#include <compat/pgtable.h>
+#include <compat/tlb.h>
 
 #include "mshare.h"
 
@@ -55,7 +59,7 @@ DEFINE_MUTEX(mshare_regions_lock);
 
 static void flush_this_cpu(void *unused)
 {
-	__flush_tlb_all();
+	compat_flush_tlb_all_local();
 }
 
 /*
@@ -203,15 +207,11 @@ static struct page *empty_table_alloc(void)
 
 	if (!page)
 		return NULL;
-#if ALLOC_SPLIT_PTLOCKS
-	/* ptlock_alloc() is not exported: walkers take this table's lock. */
-	page->ptl = kmalloc(sizeof(*page->ptl), GFP_KERNEL);
-	if (!page->ptl) {
+	/* Walkers take this table's lock. */
+	if (!compat_table_ptlock_init(page)) {
 		__free_page(page);
 		return NULL;
 	}
-#endif
-	spin_lock_init(ptlock_ptr(page));
 	return page;
 }
 
@@ -219,12 +219,7 @@ static void empty_table_free(struct page *page)
 {
 	if (!page)
 		return;
-#if ALLOC_SPLIT_PTLOCKS
-	kfree(page->ptl);
-	page->ptl = NULL;
-#else
-	memset(&page->ptl, 0, sizeof(page->ptl));
-#endif
+	compat_table_ptlock_free(page);
 	__free_page(page);
 }
 
@@ -471,9 +466,14 @@ static void host_invalidate_range_end(struct mmu_notifier *mn,
 }
 
 static const struct mmu_notifier_ops host_mn_ops = {
-	.invalidate_range = host_invalidate_range,
+	COMPAT_MN_SHARED_TLB_HOOK(host_invalidate_range)
 	.invalidate_range_start = host_invalidate_range_start,
 	.invalidate_range_end = host_invalidate_range_end,
+};
+
+/* The TLB hook where it needs a subscription of its own (6.6+). */
+static const struct mmu_notifier_ops host_tlb_mn_ops = {
+	COMPAT_MN_OWN_TLB_HOOK(host_invalidate_range)
 };
 
 /*
@@ -580,6 +580,7 @@ struct mshare_region *mshare_region_create(const char *name,
 	r->share_pmd_tables = share_pmd_tables;
 	r->limits = limits;
 	r->host_mn.ops = &host_mn_ops;	/* registered by host.c */
+	r->host_tlb_mn.ops = &host_tlb_mn_ops;
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	mutex_lock(&mshare_regions_lock);
 	list_add_tail(&r->all, &mshare_regions);
@@ -1028,8 +1029,8 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 		 * msharefs instance's own tmpfs, whose size= bounds it: a
 		 * region outlives its users, as a tmpfs file does.
 		 */
-		file = shmem_file_setup_with_mnt(r->limits->anon_mnt, "dev/zero",
-						 c->size, 0);
+		file = compat_shmem_file_setup_with_mnt(r->limits->anon_mnt,
+							"dev/zero", c->size);
 		if (IS_ERR(file))
 			return PTR_ERR(file);
 	} else {
@@ -1647,7 +1648,7 @@ static vm_fault_t wait_for_change(struct mshare_region *r, struct vm_fault *vmf)
 	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
 		return VM_FAULT_NOPAGE;
 	file = get_file(vmf->vma->vm_file);	/* keeps the region */
-	mmap_read_unlock(vmf->vma->vm_mm);
+	compat_release_fault_lock(vmf);
 	wait_event_killable(r->change_wq, !READ_ONCE(r->changing));
 	fput(file);
 	return VM_FAULT_RETRY;
@@ -1679,7 +1680,7 @@ static vm_fault_t fault_and_wait(struct mshare_region *r, struct vm_fault *vmf,
 		return ret ?: VM_FAULT_NOPAGE;
 	}
 	file = get_file(vmf->vma->vm_file);	/* keeps the region */
-	mmap_read_unlock(vmf->vma->vm_mm);
+	compat_release_fault_lock(vmf);
 	host_fault_wait(r, haddr, flags);
 	fput(file);
 	return VM_FAULT_RETRY;
@@ -1737,8 +1738,7 @@ vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf)
  * PTE table or page then comes through mshare_fault() with vmf->pmd in
  * the host's PMD table.
  */
-vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
-			     enum page_entry_size pe_size)
+vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf)
 {
 	struct mshare_region *r = l->region;
 	struct vm_area_struct *vma = vmf->vma;
@@ -1751,7 +1751,7 @@ vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
 	pud_t *hpud;
 	pud_t val;
 
-	if (pe_size != PE_SIZE_PUD || !r->share_pmd_tables || !l->pud_bits ||
+	if (!r->share_pmd_tables || !l->pud_bits ||
 	    !IS_ALIGNED(vma->vm_start, PUD_SIZE) ||
 	    base < vma->vm_start || base + PUD_SIZE > vma->vm_end)
 		return VM_FAULT_FALLBACK;
@@ -1973,6 +1973,22 @@ void mshare_attach_put(struct mshare_attach *att)
 int mshare_core_init(void)
 {
 	int ret;
+
+	/*
+	 * Where walkers may run without mmap_lock (per-VMA locks, PTE
+	 * tables freed under RCU: khugepaged's lockless retract, PT
+	 * reclaim), the rules that make links safe here do not hold, and
+	 * the port's changes (Documentation/mshare-port.rst, B1-B6) are
+	 * not all made: this module only builds there.
+	 */
+	if (COMPAT_VMA_LOCK_FAULTS || COMPAT_PTE_TABLES_RCU) {
+		pr_err("mshare: not ported to this kernel yet (faults under per-VMA locks, page tables freed under RCU: Documentation/mshare-port.rst); refusing to load\n");
+		return -EOPNOTSUPP;
+	}
+	if (!compat_flush_tlb_all_usable()) {
+		pr_err("mshare: this kernel exports no TLB flush a module may use and this CPU has no usable INVPCID (or runs as a Xen PV guest); refusing to load\n");
+		return -EOPNOTSUPP;
+	}
 
 	empty_pte_table = empty_table_alloc();
 	empty_pmd_table = empty_table_alloc();

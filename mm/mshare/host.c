@@ -36,6 +36,8 @@
 #include <linux/umh.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
+#include <compat/mm.h>
+#include <compat/notifier.h>
 
 #include "mshare.h"
 
@@ -272,11 +274,12 @@ struct host_start {
 };
 
 /*
- * In the worker, with the new host mm: register the host notifier (in a
- * kthread, which never has a signal pending: the sizer's would make 6.1's
- * mm_take_all_locks() fail with EINTR) and reserve the host range:
- * PROT_NONE, anonymous, never faulted. The notifier's ops are the core's
- * (r->host_mn.ops, set when the region is created).
+ * In the worker, with the new host mm: register the host notifier, and
+ * its TLB hook where that is a notifier of its own (compat/notifier.h),
+ * in a kthread, which never has a signal pending: the sizer's would make
+ * 6.1's mm_take_all_locks() fail with EINTR; then reserve the host range:
+ * PROT_NONE, anonymous, never faulted. The notifiers' ops are the core's
+ * (r->host_mn.ops, r->host_tlb_mn.ops, set when the region is created).
  */
 static int host_setup(struct mshare_region *r, unsigned long size)
 {
@@ -287,9 +290,15 @@ static int host_setup(struct mshare_region *r, unsigned long size)
 	ret = mmu_notifier_register(&r->host_mn, current->mm);
 	if (ret)
 		return ret;
+	ret = compat_mn_register_tlb_hook(&r->host_tlb_mn, current->mm);
+	if (ret) {
+		mmu_notifier_unregister(&r->host_mn, current->mm);
+		return ret;
+	}
 	addr = vm_mmap(NULL, 0, size + align, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 0);
 	if (IS_ERR_VALUE(addr)) {
+		compat_mn_unregister_tlb_hook(&r->host_tlb_mn, current->mm);
 		mmu_notifier_unregister(&r->host_mn, current->mm);
 		return addr;
 	}
@@ -471,7 +480,7 @@ int mshare_host_create(struct mshare_region *r, unsigned long size)
 	/* Its exec is done: nothing holds its mmap_lock now. */
 	lockdep_set_class(&hs->mm->mmap_lock, &host_mmap_lock_key);
 	/* khugepaged must not collapse the host's ranges into huge PMDs. */
-	set_bit(MMF_DISABLE_THP, &hs->mm->flags);
+	compat_mm_disable_thp(hs->mm);
 	if (!r->worker) {
 		worker = kthread_create_worker(0, "mshare/%s", r->name);
 		if (IS_ERR(worker)) {
@@ -504,6 +513,7 @@ void mshare_host_destroy(struct mshare_region *r)
 	if (!r->host_mm)
 		return;
 	host_unpin(r);
+	compat_mn_unregister_tlb_hook(&r->host_tlb_mn, r->host_mm);
 	mmu_notifier_unregister(&r->host_mn, r->host_mm);
 	host_kill_and_put(r->host_task, r->host_mm);
 	host_uncharge_user(r->host_uid);

@@ -98,6 +98,9 @@ struct mshare_region {
 	int change_nr;
 	wait_queue_head_t change_wq;	/* faults waiting for the change */
 	long pmd_links, pud_links;	/* entries linking a host table */
+
+	/* The host's TLB hook, where it is a subscription of its own. */
+	struct mmu_notifier host_tlb_mn;	/* compat/notifier.h */
 };
 
 /* One per sharer mm (mmu_notifier_get), shared by all its regions. */
@@ -145,8 +148,7 @@ struct mshare_link *mshare_link_new(struct mshare_region *r,
 void mshare_link_free(struct mshare_link *l);
 int mshare_link_attach(struct mshare_link *l, struct mshare_attach *att);
 vm_fault_t mshare_fault(struct mshare_link *l, struct vm_fault *vmf);
-vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf,
-			     enum page_entry_size pe_size);
+vm_fault_t mshare_huge_fault(struct mshare_link *l, struct vm_fault *vmf);
 vm_fault_t mshare_page_mkwrite(struct mshare_link *l, struct vm_fault *vmf);
 struct mshare_attach *mshare_attach_get_locked(struct mm_struct *mm);
 struct mshare_attach *mshare_attach_get(struct mm_struct *mm);

@@ -29,6 +29,9 @@
 #include <linux/sysfs.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <compat/fault.h>
+#include <compat/fs.h>
+#include <compat/mm.h>
 
 #include "mshare.h"
 
@@ -216,7 +219,7 @@ static vm_fault_t relock_and_retry(struct vm_fault *vmf)
 	file = get_file(vma->vm_file);
 	if (!READ_ONCE(l->att))
 		att = ERR_PTR(-EAGAIN);		/* to get */
-	mmap_read_unlock(mm);
+	compat_release_fault_lock(vmf);
 	if (att) {
 		att = mshare_attach_get(mm);
 		if (IS_ERR(att) && !fatal_signal_pending(current))
@@ -248,30 +251,55 @@ static struct mshare_link *attached_link(struct vm_fault *vmf)
 	return l && READ_ONCE(l->att) ? l : NULL;
 }
 
+/*
+ * A fault under the per-VMA lock (compat/fault.h; never in 6.1) does
+ * nothing here and is retried under mmap_lock: links are made, and the
+ * host faulted, only with the sharer's mmap_lock held
+ * (Documentation/mshare-port.rst, B1).
+ */
+static vm_fault_t retry_under_mmap_lock(struct vm_fault *vmf)
+{
+	compat_release_fault_lock(vmf);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t mshare_vm_fault(struct vm_fault *vmf)
 {
-	struct mshare_link *l = attached_link(vmf);
+	struct mshare_link *l;
 
+	if (compat_fault_vma_locked(vmf))
+		return retry_under_mmap_lock(vmf);
+	l = attached_link(vmf);
 	if (!l || mshare_fault_parked(vmf))
 		return relock_and_retry(vmf);
 	return mshare_fault(l, vmf);
 }
 
 static vm_fault_t mshare_vm_huge_fault(struct vm_fault *vmf,
-				       enum page_entry_size pe_size)
+				       compat_huge_fault_size_t size)
 {
 	struct mshare_link *l;
 
-	if (pe_size != PE_SIZE_PUD)
+	if (compat_fault_vma_locked(vmf))
+		return retry_under_mmap_lock(vmf);
+	if (!compat_huge_fault_is_pud(size))
 		return VM_FAULT_FALLBACK;
 	l = attached_link(vmf);
-	return l ? mshare_huge_fault(l, vmf, pe_size) : relock_and_retry(vmf);
+	return l ? mshare_huge_fault(l, vmf) : relock_and_retry(vmf);
 }
 
 static vm_fault_t mshare_vm_page_mkwrite(struct vm_fault *vmf)
 {
-	struct mshare_link *l = attached_link(vmf);
+	struct mshare_link *l;
 
+	/*
+	 * The core calls ->page_mkwrite() only under mmap_lock
+	 * (vmf_can_call_fault() first), and do_page_mkwrite() knows no
+	 * VM_FAULT_RETRY.
+	 */
+	if (WARN_ON_ONCE(compat_fault_vma_locked(vmf)))
+		return VM_FAULT_SIGBUS;
+	l = attached_link(vmf);
 	return l ? mshare_page_mkwrite(l, vmf) : relock_and_retry(vmf);
 }
 
@@ -332,7 +360,7 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 	 * no non-blockable invalidation ever covers a link (core.c:
 	 * mn_invalidate_range_start()).
 	 */
-	vma->vm_flags |= VM_SHARED | VM_DONTEXPAND | VM_DONTDUMP;
+	compat_vm_flags_set(vma, VM_SHARED | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &mshare_vm_ops;
 	vma->vm_private_data = l;
 	return 0;
@@ -358,8 +386,8 @@ static unsigned long mshare_get_unmapped_area(struct file *file,
 	/* A GiB or more: 1 GiB aligned, so that PMD tables can be shared. */
 	if (file_region(file)->share_pmd_tables && len >= PUD_SIZE &&
 	    len + PUD_SIZE > len && (!addr || !IS_ALIGNED(addr, PUD_SIZE))) {
-		found = current->mm->get_unmapped_area(file, 0, len + PUD_SIZE,
-						       0, flags);
+		found = compat_mm_get_unmapped_area(file, 0, len + PUD_SIZE,
+						    0, flags);
 		if (!IS_ERR_VALUE(found))
 			return round_up(found, PUD_SIZE);
 	}
@@ -451,11 +479,11 @@ static const struct file_operations mshare_region_fops = {
 	.llseek = noop_llseek,
 };
 
-static int mshare_setattr(struct user_namespace *mnt_userns,
+static int mshare_setattr(struct compat_mnt_idmap *idmap,
 			  struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
-	int ret = setattr_prepare(mnt_userns, dentry, attr);
+	int ret = setattr_prepare(idmap, dentry, attr);
 
 	if (ret)
 		return ret;
@@ -465,7 +493,7 @@ static int mshare_setattr(struct user_namespace *mnt_userns,
 			return ret;
 		i_size_write(inode, attr->ia_size);
 	}
-	setattr_copy(mnt_userns, inode, attr);
+	setattr_copy(idmap, inode, attr);
 	return 0;
 }
 
@@ -484,10 +512,8 @@ static struct inode *mshare_new_inode(struct super_block *sb,
 	if (!inode)
 		return NULL;
 	inode->i_ino = get_next_ino();
-	inode_init_owner(&init_user_ns, inode, dir, mode);
-	inode->i_atime = current_time(inode);
-	inode->i_mtime = inode->i_atime;
-	inode->i_ctime = inode->i_atime;
+	inode_init_owner(COMPAT_NOP_MNT_IDMAP, inode, dir, mode);
+	compat_inode_init_times(inode);
 	return inode;
 }
 
@@ -526,23 +552,23 @@ static int mshare_mknod(struct inode *dir, struct dentry *dentry,
 		inode->i_op = &mshare_region_iops;
 		inode->i_fop = &mshare_region_fops;
 	}
-	d_instantiate(dentry, inode);
-	dget(dentry);		/* pinned until unlink, as in ramfs */
-	dir->i_mtime = current_time(dir);
-	dir->i_ctime = dir->i_mtime;
+	compat_d_pin(dentry, inode);	/* until unlink, as in ramfs */
+	compat_dir_times_now(dir);
 	return 0;
 }
 
-static int mshare_create(struct user_namespace *mnt_userns, struct inode *dir,
-			 struct dentry *dentry, umode_t mode, bool excl)
+static int mshare_create(struct compat_mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, COMPAT_CREATE_MODE(mode))
 {
 	return mshare_mknod(dir, dentry, (mode & 07777) | S_IFREG);
 }
 
-static int mshare_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
-			struct dentry *dentry, umode_t mode)
+static compat_mkdir_t mshare_mkdir(struct compat_mnt_idmap *idmap,
+				   struct inode *dir, struct dentry *dentry,
+				   umode_t mode)
 {
-	return mshare_mknod(dir, dentry, (mode & 07777) | S_IFDIR);
+	return compat_mkdir_return(mshare_mknod(dir, dentry,
+						(mode & 07777) | S_IFDIR));
 }
 
 static const struct inode_operations mshare_dir_iops = {
@@ -593,7 +619,7 @@ static int mshare_show_options(struct seq_file *m, struct dentry *root)
 static const struct super_operations mshare_sops = {
 	.statfs = mshare_statfs,
 	.show_options = mshare_show_options,
-	.drop_inode = generic_delete_inode,
+	.drop_inode = compat_generic_delete_inode,
 	.evict_inode = mshare_evict_inode,
 };
 
@@ -740,7 +766,7 @@ static void mshare_kill_sb(struct super_block *sb)
 {
 	struct mshare_fs_info *fsi = sb->s_fs_info;
 
-	kill_litter_super(sb);	/* evicts, so destroys, every region */
+	compat_kill_litter_super(sb);	/* evicts, so destroys, every region */
 	if (fsi && fsi->limits.anon_mnt)	/* objects still open keep it */
 		kern_unmount(fsi->limits.anon_mnt);
 	kfree(fsi);
