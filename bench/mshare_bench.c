@@ -307,7 +307,7 @@ static double protect_time(enum method m, int n, double *e2e)
 #define TIME_ROUNDS 5
 
 /* "# goal:" line: @v against @lim, a minimum if @at_least, else a maximum. */
-static void goal(const char *what, double v, double lim, bool at_least)
+static void print_goal(const char *what, double v, double lim, bool at_least)
 {
 	printf("# goal: mshare %s: %.2f (goal %s %g): %s\n", what, v,
 	       at_least ? ">=" : "<=", lim,
@@ -385,9 +385,9 @@ int main(void)
 	printf("BENCH,mshare,protect64_e2e_s_mshare,%.4f,s\n", te[0]);
 	printf("BENCH,mshare,protect64_e2e_s_mprotect,%.4f,s\n", te[1]);
 	printf("BENCH,mshare,protect64_e2e_speedup,%.1f,x\n", te[1] / te[0]);
-	goal("page tables of 64 sharers / one copy", pt64, 1.15, false);
-	goal("faults of an extra sharer", f[0], 512, false);
-	goal("PROTECT vs 64 mprotect(), the call", tp[1] / tp[0], 20, true);
-	goal("PROTECT vs 64 mprotect(), end to end", te[1] / te[0], 20, true);
+	print_goal("page tables of 64 sharers / one copy", pt64, 1.15, false);
+	print_goal("faults of an extra sharer", f[0], 512, false);
+	print_goal("PROTECT vs 64 mprotect(), the call", tp[1] / tp[0], 20, true);
+	print_goal("PROTECT vs 64 mprotect(), end to end", te[1] / te[0], 20, true);
 	return 0;
 }

@@ -348,7 +348,7 @@ long sigbus_reads(const char *p, unsigned long len, unsigned long step)
 {
 	long *count = mmap(NULL, PG, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	volatile unsigned long off;
+	static unsigned long off;	/* kept across siglongjmp() */
 	int status;
 	long n;
 

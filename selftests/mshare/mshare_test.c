@@ -1499,7 +1499,13 @@ TEST_F(mshare, kill_storm_then_everything_is_returned)
 		close(fd);
 		unlink(MNT "/storm");
 	}
-	/* Unlinked, unmapped, closed: every page and table went back. */
+	/*
+	 * Unlinked, unmapped, closed: every page and table went back (the
+	 * anonymous objects' last fput() is a kthread's: deferred).
+	 */
+	for (i = 0; i < 100 && (meminfo_kb("Shmem") > shmem0 + 1024 ||
+				meminfo_kb("PageTables") > pt0 + 256); i++)
+		usleep(50000);
 	EXPECT_LE(meminfo_kb("Shmem"), shmem0 + 1024);
 	EXPECT_LE(meminfo_kb("PageTables"), pt0 + 256);
 	/* And the module holds no region any more. */
@@ -1551,6 +1557,27 @@ static int mount_at(const char *dir, const char *type, const char *opts)
 	return mount("none", dir, type, 0, opts) ? -errno : 0;
 }
 
+/* The size= option /proc/self/mounts shows for the mount at @dir, or "". */
+static void shown_size(const char *dir, char *buf, size_t len)
+{
+	char line[512], *o, *e;
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	buf[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		o = strchr(line, ' ');
+		if (!o || strncmp(o + 1, dir, strlen(dir)) || o[1 + strlen(dir)] != ' ')
+			continue;
+		o = strstr(line, "size=");
+		if (o) {
+			e = strpbrk(o, ", ");
+			snprintf(buf, len, "%.*s", (int)(e ? e - o : (long)strlen(o)), o);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
 /*
  * size= bounds an msharefs instance's anonymous memory as it bounds a
  * tmpfs's (a region outlives its users, as a tmpfs file does): the same
@@ -1596,6 +1623,23 @@ TEST_F(mshare, size_option_bounds_anonymous_memory_as_tmpfs)
 			shown = true;
 	fclose(f);
 	EXPECT_TRUE(shown);
+
+	/* Values are read, rounded and shown as tmpfs reads and shows them. */
+	for (i = 0; i < 4; i++) {
+		static const char * const sizes[] = {
+			"size=1", "size=4097", "size=1%", "size=3g" };
+		char mshown[64], tshown[64];
+
+		ASSERT_EQ(0, mount_at("/tmp/msharefs-opt", "msharefs", sizes[i]));
+		ASSERT_EQ(0, mount_at("/tmp/tmpfs-opt", "tmpfs", sizes[i]));
+		shown_size("/tmp/msharefs-opt", mshown, sizeof(mshown));
+		shown_size("/tmp/tmpfs-opt", tshown, sizeof(tshown));
+		EXPECT_STREQ(tshown, mshown) TH_LOG("%s", sizes[i]);
+		umount("/tmp/msharefs-opt");
+		umount("/tmp/tmpfs-opt");
+	}
+	rmdir("/tmp/msharefs-opt");
+	rmdir("/tmp/tmpfs-opt");
 
 	/* Bad options are refused; size= cannot change on remount. */
 	EXPECT_EQ(-EINVAL, mount_at("/tmp/msharefs-bad", "msharefs", "size=abc"));
