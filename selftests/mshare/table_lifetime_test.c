@@ -309,8 +309,12 @@ static void *t6_reader(void *arg)
 
 	while (time(NULL) < t->until) {
 		i = rand_r(&t->seed) % (T6_SLOTS * 512);
-		if (t->p[i * PG] != (char)(i + t->salt))
-			t->bad++;
+		if (t->p[i * PG] != (char)(i + t->salt)) {
+			if (!t->bad++)
+				fprintf(stderr, "# page %lu read %#x, file has %#x\n", i,
+					(unsigned char)t->p[i * PG],
+					(unsigned char)(i + t->salt));
+		}
 	}
 	return NULL;
 }
@@ -321,6 +325,8 @@ static void t6_process(char *p, int salt, time_t until)
 	struct t6 t[4];
 	pthread_t th[4];
 	int i, bad = 0;
+
+	setvbuf(stderr, NULL, _IONBF, 0);
 
 	for (i = 0; i < 4; i++) {
 		t[i] = (struct t6){ p, salt, until, (unsigned int)(getpid() + i), 0 };
@@ -364,17 +370,22 @@ TEST_F(tl, dontneed_of_whole_tables_while_faulting_as_on_a_plain_mapping)
 	ASSERT_EQ(plain_kid, waitpid(plain_kid, &status, 0));
 	EXPECT_EQ(0, status) TH_LOG("plain mapping read other bytes");
 	ASSERT_EQ(region_kid, waitpid(region_kid, &status, 0));
-	EXPECT_EQ(0, status) TH_LOG("region read other bytes than the file's");
+	EXPECT_EQ(0, status) TH_LOG("region: status %#x (exit 1: read other bytes than the file's)",
+				    status);
 	close(mfd);
 	remove_region(rfd, "tl-t6");
-	/* The host goes a little after its region: wait for its tables. */
+	/*
+	 * The host goes a little after its region: wait for its tables. A
+	 * leak would be a table per slot (T6_SLOTS * 4 kB); what the rest of
+	 * the guest allocates meanwhile is allowed a few pages.
+	 */
 	for (i = 0; i < 100; i++) {
 		after = meminfo_kb("PageTables");
 		if (after <= before)
 			break;
 		usleep(50000);
 	}
-	EXPECT_LE(after, before) TH_LOG("PageTables %ld kB, was %ld kB", after, before);
+	EXPECT_LE(after, before + 16) TH_LOG("PageTables %ld kB, was %ld kB", after, before);
 }
 
 /*
