@@ -746,15 +746,20 @@ static int host_map_fixed(struct file *file, unsigned long addr,
  * added (EBUSY). Its address in *@trial, to vm_munmap() afterwards.
  */
 static int host_trial_map(struct file *file, unsigned long len,
-			  unsigned long prot, u64 offset, unsigned long *trial)
+			  unsigned long prot, u64 offset, unsigned long *trial,
+			  bool *replaced)
 {
 	unsigned long got = vm_mmap(file, 0, len, prot, MAP_SHARED, offset);
+	struct vm_area_struct *vma;
 	int err;
 
 	if (IS_ERR_VALUE(got))
 		return got;
 	mmap_read_lock(current->mm);
-	err = object_vma_check(find_vma(current->mm, got));
+	vma = find_vma(current->mm, got);
+	err = object_vma_check(vma);
+	if (replaced)	/* ->mmap() put another file there */
+		*replaced = vma && vma->vm_file != file;
 	mmap_read_unlock(current->mm);
 	if (err)
 		vm_munmap(got, len);
@@ -802,11 +807,28 @@ static int host_map_at(struct mshare_region *r, struct file *file,
 		       unsigned long prot, u64 offset)
 {
 	unsigned long trial = 0, start = addr - r->host_base;
+	struct file *anon = NULL;
 	struct piece *old;
-	int n, ret = host_trial_map(file, len, prot, offset, &trial);
+	bool replaced;
+	int n, ret = host_trial_map(file, len, prot, offset, &trial, &replaced);
 
 	if (ret)
 		return ret;
+	/*
+	 * An object whose ->mmap() makes new shared anonymous memory
+	 * (/dev/zero: shmem_zero_setup()) gets it on the mount's tmpfs, as
+	 * MAP_ANONYMOUS does: size= bounds it too.
+	 */
+	if (replaced) {
+		anon = compat_shmem_file_setup_with_mnt(r->limits->anon_mnt,
+							"dev/zero", len);
+		if (IS_ERR(anon)) {
+			vm_munmap(trial, len);
+			return PTR_ERR(anon);
+		}
+		file = anon;
+		offset = 0;
+	}
 	mmap_read_lock(current->mm);
 	n = object_pieces(r, start, start + len, &old);
 	mmap_read_unlock(current->mm);
@@ -816,6 +838,8 @@ static int host_map_at(struct mshare_region *r, struct file *file,
 	if (n > 0)
 		put_pieces(old, n);
 	vm_munmap(trial, len);
+	if (anon)
+		fput(anon);	/* the host's mapping holds it */
 	return ret;
 }
 
@@ -1198,7 +1222,7 @@ static int host_protect(struct mshare_region *r, void *arg)
 		return n;
 	for (i = 0; i < n && !ret; i++)
 		ret = host_trial_map(p[i].file, p[i].len, a->prot, p[i].offset,
-				     &p[i].trial);
+				     &p[i].trial, NULL);
 	for (i = 0; i < n && !ret; i++)
 		ret = host_map_fixed(p[i].file, p[i].addr, p[i].len, a->prot,
 				     p[i].offset);

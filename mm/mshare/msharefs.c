@@ -50,6 +50,9 @@ MODULE_PARM_DESC(pmd_sharing,
 struct mshare_fs_info {
 	unsigned long pages;		/* size=, rounded up to pages */
 	bool size_given;		/* in this mount or remount */
+	bool inodes_given;
+	unsigned long max_inodes;	/* nr_inodes=; 0: no limit */
+	atomic_long_t inodes;		/* in use, the root's included */
 	struct mshare_limits limits;
 };
 
@@ -504,13 +507,33 @@ static const struct inode_operations mshare_region_iops = {
 
 /* --------------------------------------------------------- filesystem */
 
+/*
+ * nr_inodes= bounds the files and directories of a mount, as on tmpfs:
+ * each is kept by its name alone, with no process left (-ENOSPC).
+ */
+static int inode_reserve(struct mshare_fs_info *fsi)
+{
+	unsigned long max = READ_ONCE(fsi->max_inodes);
+
+	if (atomic_long_inc_return(&fsi->inodes) > max && max) {
+		atomic_long_dec(&fsi->inodes);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 static struct inode *mshare_new_inode(struct super_block *sb,
 				      const struct inode *dir, umode_t mode)
 {
-	struct inode *inode = new_inode(sb);
+	struct inode *inode;
 
-	if (!inode)
-		return NULL;
+	if (inode_reserve(sb->s_fs_info))
+		return ERR_PTR(-ENOSPC);
+	inode = new_inode(sb);
+	if (!inode) {
+		atomic_long_dec(&((struct mshare_fs_info *)sb->s_fs_info)->inodes);
+		return ERR_PTR(-ENOMEM);
+	}
 	inode->i_ino = get_next_ino();
 	inode_init_owner(COMPAT_NOP_MNT_IDMAP, inode, dir, mode);
 	compat_inode_init_times(inode);
@@ -522,8 +545,8 @@ static int mshare_mknod(struct inode *dir, struct dentry *dentry,
 {
 	struct inode *inode = mshare_new_inode(dir->i_sb, dir, mode);
 
-	if (!inode)
-		return -ENOMEM;
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
 	if (S_ISDIR(mode)) {
 		inode->i_op = &mshare_dir_iops;
 		inode->i_fop = &simple_dir_operations;
@@ -583,10 +606,18 @@ static const struct inode_operations mshare_dir_iops = {
 
 static void mshare_evict_inode(struct inode *inode)
 {
+	struct mshare_fs_info *fsi = inode->i_sb->s_fs_info;
+
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
 	if (S_ISREG(inode->i_mode) && inode->i_private)
 		mshare_region_destroy(inode->i_private);
+	/*
+	 * Only mknod's inodes go while the root is there; at unmount the
+	 * count goes with the mount.
+	 */
+	if (inode->i_sb->s_root)
+		atomic_long_dec(&fsi->inodes);
 }
 
 /* The anonymous memory's limit and use, as df shows a tmpfs's. */
@@ -602,8 +633,10 @@ static int mshare_statfs(struct dentry *dentry, struct kstatfs *buf)
 	if (ret)
 		return ret;
 	buf->f_type = MSHAREFS_MAGIC;
-	buf->f_files = 0;	/* the tmpfs's inodes are not ours */
-	buf->f_ffree = 0;
+	buf->f_files = fsi->max_inodes;		/* 0: no limit, as tmpfs */
+	buf->f_ffree = fsi->max_inodes ?
+		fsi->max_inodes - min_t(unsigned long, fsi->max_inodes,
+					atomic_long_read(&fsi->inodes)) : 0;
 	buf->f_namelen = NAME_MAX;
 	return 0;
 }
@@ -612,7 +645,8 @@ static int mshare_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct mshare_fs_info *fsi = root->d_sb->s_fs_info;
 
-	seq_printf(m, ",size=%luk", fsi->pages << (PAGE_SHIFT - 10));
+	seq_printf(m, ",size=%luk,nr_inodes=%lu", fsi->pages << (PAGE_SHIFT - 10),
+		   fsi->max_inodes);
 	return 0;
 }
 
@@ -685,10 +719,11 @@ static int mshare_get_tree(struct fs_context *fc)
 	return get_tree_nodev(fc, mshare_fill_super);
 }
 
-enum { OPT_SIZE };
+enum { OPT_SIZE, OPT_NR_INODES };
 
 static const struct fs_parameter_spec mshare_fs_parameters[] = {
 	fsparam_string("size", OPT_SIZE),
+	fsparam_string("nr_inodes", OPT_NR_INODES),
 	{}
 };
 
@@ -709,7 +744,14 @@ static int mshare_parse_param(struct fs_context *fc,
 		return opt;
 	size = memparse(param->string, &rest);
 	if (rest == param->string)
-		return invalfc(fc, "size= needs a number");
+		return invalfc(fc, "%s= needs a number", param->key);
+	if (opt == OPT_NR_INODES) {	/* a number, k, m, g... as tmpfs */
+		if (*rest || size > ULONG_MAX)
+			return invalfc(fc, "bad nr_inodes= '%s'", param->string);
+		fsi->max_inodes = size;
+		fsi->inodes_given = true;
+		return 0;
+	}
 	if (*rest == '%') {	/* (n << PAGE_SHIFT) * RAM pages / 100 */
 		if (size > U64_MAX >> PAGE_SHIFT ||
 		    check_mul_overflow(size << PAGE_SHIFT,
@@ -727,7 +769,10 @@ static int mshare_parse_param(struct fs_context *fc,
 	return 0;
 }
 
-/* The private tmpfs cannot be reconfigured from a module: size= stays. */
+/*
+ * The private tmpfs cannot be reconfigured from a module: size= stays;
+ * nr_inodes= may change, to no fewer than are in use, as on tmpfs.
+ */
 static int mshare_reconfigure(struct fs_context *fc)
 {
 	struct mshare_fs_info *cur = fc->root->d_sb->s_fs_info;
@@ -735,6 +780,12 @@ static int mshare_reconfigure(struct fs_context *fc)
 
 	if (fsi->size_given && fsi->pages != cur->pages)
 		return invalfc(fc, "size= cannot change after mounting");
+	if (fsi->inodes_given) {
+		if (fsi->max_inodes &&
+		    atomic_long_read(&cur->inodes) > fsi->max_inodes)
+			return invalfc(fc, "more inodes in use than nr_inodes=");
+		WRITE_ONCE(cur->max_inodes, fsi->max_inodes);
+	}
 	return 0;
 }
 
@@ -757,6 +808,8 @@ static int mshare_init_fs_context(struct fs_context *fc)
 	if (!fsi)
 		return -ENOMEM;
 	fsi->pages = totalram_pages() / 2;
+	fsi->max_inodes = totalram_pages() / 2;	/* as tmpfs on 64-bit */
+	atomic_long_set(&fsi->inodes, 1);	/* the root */
 	fc->s_fs_info = fsi;
 	fc->ops = &mshare_context_ops;
 	return 0;

@@ -1593,7 +1593,7 @@ TEST_F(mshare, size_option_bounds_anonymous_memory_as_tmpfs)
 	struct mshare_create c = { 0, size, 0, PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, -1 };
 	struct statfs ms, ts;
-	int fd, tfd, msig, tsig, i;
+	int fd, tfd, zfd, msig, tsig, i;
 	long mn, tn, free0;
 	char line[512];
 	bool shown = false;
@@ -1680,6 +1680,18 @@ TEST_F(mshare, size_option_bounds_anonymous_memory_as_tmpfs)
 	EXPECT_EQ(free0, blocks_free(mdir));
 	EXPECT_EQ(free0, blocks_free(tdir));
 
+	/* /dev/zero's ->mmap() makes shared anonymous memory: bounded too. */
+	zfd = open("/dev/zero", O_RDWR);
+	ASSERT_LE(0, zfd);
+	c.flags = MAP_SHARED | MAP_FIXED;
+	c.fd = zfd;
+	ASSERT_EQ(0, ioctl(fd, MSHAREFS_CREATE_MAPPING, &c));
+	close(zfd);
+	mn = pages_written(p, pages, &msig);
+	EXPECT_EQ(SIGBUS, msig);
+	EXPECT_EQ(tn, mn);
+	EXPECT_EQ(0, unmap_err(fd, 0, size));
+
 	munmap(q, size);
 	close(tfd);
 	munmap(p, size);
@@ -1747,6 +1759,69 @@ TEST_F(mshare, size_option_bounds_host_page_tables)
 	unlink("/tmp/msharefs-tables/s");
 	EXPECT_EQ(0, umount(mdir));
 	rmdir(mdir);
+}
+
+/* Create names in @dir until it fails: how many, and the errno in *@err. */
+static int fill_names(const char *dir, int max, int *err)
+{
+	char path[128];
+	int n, fd;
+
+	for (n = 0; n < max; n++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, n);
+		fd = n % 2 ? mkdir(path, 0700) : open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd < 0) {
+			*err = errno;
+			return n;
+		}
+		if (n % 2 == 0)
+			close(fd);
+	}
+	*err = 0;
+	return n;
+}
+
+/*
+ * nr_inodes= bounds a mount's files and directories as it bounds a
+ * tmpfs's: each stays with no process left. The same steps on a tmpfs
+ * of the same nr_inodes= give the same counts, statfs and errnos.
+ */
+TEST_F(mshare, nr_inodes_bounds_names_as_tmpfs)
+{
+	static const char mdir[] = "/tmp/msharefs-ino", tdir[] = "/tmp/tmpfs-ino";
+	struct statfs ms, ts;
+	int mn, tn, merr, terr;
+
+	ASSERT_EQ(0, mount_at(mdir, "msharefs", "nr_inodes=8"));
+	ASSERT_EQ(0, mount_at(tdir, "tmpfs", "nr_inodes=8"));
+	ASSERT_EQ(0, statfs(mdir, &ms));
+	ASSERT_EQ(0, statfs(tdir, &ts));
+	EXPECT_EQ(ts.f_files, ms.f_files);
+	EXPECT_EQ(ts.f_ffree, ms.f_ffree);
+	mn = fill_names(mdir, 100, &merr);
+	tn = fill_names(tdir, 100, &terr);
+	EXPECT_EQ(tn, mn);
+	EXPECT_EQ(ENOSPC, terr);
+	EXPECT_EQ(terr, merr);
+	ASSERT_EQ(0, statfs(mdir, &ms));
+	ASSERT_EQ(0, statfs(tdir, &ts));
+	EXPECT_EQ(0, ms.f_ffree);
+	EXPECT_EQ(ts.f_ffree, ms.f_ffree);
+	/* Fewer than are in use is refused; more is taken. */
+	EXPECT_EQ(-1, mount("none", tdir, "tmpfs", MS_REMOUNT, "nr_inodes=2"));
+	EXPECT_EQ(-1, mount("none", mdir, "msharefs", MS_REMOUNT, "nr_inodes=2"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, mount("none", mdir, "msharefs", MS_REMOUNT, "nr_inodes=9"));
+	EXPECT_EQ(1, fill_names("/tmp/msharefs-ino/f1", 1, &merr));
+	/* A name removed gives its inode back. */
+	EXPECT_EQ(0, unlink("/tmp/msharefs-ino/f0"));
+	EXPECT_EQ(0, unlink("/tmp/msharefs-ino/f1/f0"));
+	EXPECT_EQ(2, fill_names("/tmp/msharefs-ino/f1", 100, &merr));
+	EXPECT_EQ(ENOSPC, merr);
+	EXPECT_EQ(0, umount(mdir));
+	EXPECT_EQ(0, umount(tdir));
+	rmdir(mdir);
+	rmdir(tdir);
 }
 
 TEST_F(mshare, memcg_charges_the_creator)
