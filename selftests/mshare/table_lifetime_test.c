@@ -2,7 +2,7 @@
 /*
  * The paths by which newer kernels free, retract or walk page tables
  * without the mmap_lock that 6.1's walkers take (Documentation/
- * mshare-port.rst, tests T1, T3, T6, T7, T8): each test does the same
+ * mshare-port.rst, tests T1, T3, T6, T7, T8, T10): each test does the same
  * steps on a region and on a plain MAP_SHARED mapping of the same object,
  * in the same run, and asserts that they agree, and that the kernel did
  * not warn. On 6.1 they pass by its locking; they are the proof a port
@@ -482,6 +482,78 @@ TEST_F(tl, dontneed_of_whole_tables_while_faulting_as_on_a_plain_mapping)
 	 */
 	TH_LOG("PageTables %ld kB, was %ld kB", after, before);
 	EXPECT_LE(after, before + 256);
+}
+
+/*
+ * T10. PROTECT while the region's pages are migrated (compaction) and
+ * reclaimed (MADV_PAGEOUT) by another process: after each PROTECT, reads
+ * and writes through the region get what they get through a plain
+ * mapping of the same memfd given the same protection with mprotect()
+ * (the byte, or SIGSEGV), and every write lands in the file. A page
+ * migrated while read-only must not come back writable.
+ */
+static void t10_churn(char *q, unsigned long size, time_t until)
+{
+	int fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
+
+	while (time(NULL) < until) {
+		madvise(q, size, MADV_PAGEOUT);
+		touch_pages(q, size);
+		if (fd >= 0)
+			pwrite(fd, "1", 1, 0);
+	}
+	_exit(0);
+}
+
+TEST_F(tl, protect_while_pages_migrate_as_mprotect_does)
+{
+	static const unsigned long prots[] = { PROT_READ, PROT_NONE,
+					       PROT_READ | PROT_WRITE };
+	unsigned long size = self->align, off;
+	int rfd, mfd, k, o, rounds = 0, status;
+	time_t until = deadline(4);
+	pid_t churn;
+	char *p, *q, v = 0, b;
+
+	rfd = object_region("tl-t10", size, 10, &mfd);
+	ASSERT_LE(0, rfd);
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p);
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	churn = fork();
+	if (churn == 0)
+		t10_churn(q, size, until);
+	while (time(NULL) < until) {
+		for (k = 0; k < 3; k++) {
+			ASSERT_EQ(0, protect_err(rfd, 0, size, prots[k]));
+			ASSERT_EQ(0, mprotect(q, size, prots[k]));
+			for (o = 0; o < 3; o++) {
+				off = (o * 211 + rounds) % (size / PG) * PG;
+				EXPECT_EQ(probe_read(q + off), probe_read(p + off))
+					TH_LOG("round %d, prot %lu, offset %#lx", rounds, prots[k], off);
+				v++;
+				EXPECT_EQ(probe_write(q + off, v), probe_write(p + off, v))
+					TH_LOG("round %d, prot %lu, offset %#lx", rounds, prots[k], off);
+				if (prots[k] & PROT_WRITE) {
+					ASSERT_EQ(1, pread(mfd, &b, 1, off));
+					EXPECT_EQ(v, b);
+				}
+			}
+		}
+		rounds++;
+	}
+	ASSERT_EQ(churn, waitpid(churn, &status, 0));
+	EXPECT_EQ(0, status);
+	TH_LOG("%d rounds", rounds);
+	for (off = 0; off < size; off += PG) {
+		ASSERT_EQ(1, pread(mfd, &b, 1, off));
+		ASSERT_EQ(b, p[off]) TH_LOG("offset %#lx", off);
+	}
+	munmap(q, size);
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "tl-t10");
 }
 
 /*
