@@ -485,6 +485,22 @@ TEST_F(tl, dontneed_of_whole_tables_while_faulting_as_on_a_plain_mapping)
 }
 
 /*
+ * A region of @size over a memfd filled with @salt (object_region()),
+ * attached read-write at *@p, and a plain shared mapping of the same memfd
+ * at *@q: the region's fd, or -1.
+ */
+static int region_and_plain(const char *name, unsigned long size, int salt,
+			    int *mfd, char **p, char **q)
+{
+	int rfd = object_region(name, size, salt, mfd);
+
+	*p = rfd < 0 ? NULL : attach(rfd, size, PROT_READ | PROT_WRITE);
+	*q = *p ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *mfd, 0)
+		: MAP_FAILED;
+	return *q == MAP_FAILED ? -1 : rfd;
+}
+
+/*
  * T10. PROTECT while the region's pages are migrated (compaction) and
  * reclaimed (MADV_PAGEOUT) by another process: after each PROTECT, reads
  * and writes through the region get what they get through a plain
@@ -515,12 +531,8 @@ TEST_F(tl, protect_while_pages_migrate_as_mprotect_does)
 	pid_t churn;
 	char *p, *q, v = 0, b;
 
-	rfd = object_region("tl-t10", size, 10, &mfd);
+	rfd = region_and_plain("tl-t10", size, 10, &mfd, &p, &q);
 	ASSERT_LE(0, rfd);
-	p = attach(rfd, size, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, p);
-	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	ASSERT_NE(MAP_FAILED, q);
 	churn = fork();
 	if (churn == 0)
 		t10_churn(q, size, until);
@@ -531,10 +543,10 @@ TEST_F(tl, protect_while_pages_migrate_as_mprotect_does)
 			for (o = 0; o < 3; o++) {
 				off = (o * 211 + rounds) % (size / PG) * PG;
 				EXPECT_EQ(probe_read(q + off), probe_read(p + off))
-					TH_LOG("round %d, prot %lu, offset %#lx", rounds, prots[k], off);
+					TH_LOG("round %d, prot %lu, %#lx", rounds, prots[k], off);
 				v++;
 				EXPECT_EQ(probe_write(q + off, v), probe_write(p + off, v))
-					TH_LOG("round %d, prot %lu, offset %#lx", rounds, prots[k], off);
+					TH_LOG("round %d, prot %lu, %#lx", rounds, prots[k], off);
 				if (prots[k] & PROT_WRITE) {
 					ASSERT_EQ(1, pread(mfd, &b, 1, off));
 					EXPECT_EQ(v, b);
@@ -592,12 +604,8 @@ TEST_F(tl, userfaultfd_write_protect_is_refused_where_plain_accepts)
 	if (m < 0)
 		SKIP(return, "no userfaultfd here (%s)", strerror(errno));
 	close(m);
-	rfd = object_region("tl-t7", size, 7, &mfd);
+	rfd = region_and_plain("tl-t7", size, 7, &mfd, &p, &q);
 	ASSERT_LE(0, rfd);
-	p = attach(rfd, size, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, p);
-	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	ASSERT_NE(MAP_FAILED, q);
 	for (m = 0; m < 2; m++) {
 		plain = uffd_wp_register(q, size, modes[m]);
 		region = uffd_wp_register(p, size, modes[m]);
