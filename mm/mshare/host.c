@@ -328,10 +328,13 @@ static void host_kill_and_put(struct task_struct *task, struct mm_struct *mm)
 
 /*
  * Hosts are root's processes, started for any user who sizes a region:
- * each counts as one of that user's processes against RLIMIT_NPROC, as
- * fork() would (capable users are exempt, as for fork()). Live hosts per
+ * each counts as that user's processes against RLIMIT_NPROC, as fork()
+ * would (capable users are exempt, as for fork()): two of them, the
+ * helper and the region's worker thread, or a user's hosts could take
+ * twice RLIMIT_NPROC tasks, all of threads-max by default. Live hosts per
  * real uid, in the initial namespace.
  */
+#define HOST_TASKS	2
 static DEFINE_XARRAY(hosts_per_user);
 static DEFINE_MUTEX(hosts_per_user_lock);
 
@@ -348,7 +351,8 @@ static int host_charge_user(kuid_t *uidp)
 
 	mutex_lock(&hosts_per_user_lock);
 	hosts = hosts_of(uid);
-	if (hosts + get_rlimit_value(current_ucounts(), UCOUNT_RLIMIT_NPROC) >= limit &&
+	if (HOST_TASKS * (hosts + 1) +
+	    get_rlimit_value(current_ucounts(), UCOUNT_RLIMIT_NPROC) > limit &&
 	    !capable(CAP_SYS_RESOURCE) && !capable(CAP_SYS_ADMIN))
 		ret = -EAGAIN;
 	else
