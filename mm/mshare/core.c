@@ -725,6 +725,18 @@ static int object_vma_check(struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * New shared anonymous memory of @len, as mmap() makes it
+ * (shmem_zero_setup(): "dev/zero", committed), but on the mount's own
+ * tmpfs, whose size= bounds it: a region outlives its users, as a tmpfs
+ * file does.
+ */
+static struct file *anon_object(struct mshare_region *r, unsigned long len)
+{
+	return compat_shmem_file_setup_with_mnt(r->limits->anon_mnt,
+						"dev/zero", len);
+}
+
 /* In the host: map @file at @addr, replacing. */
 static int host_map_fixed(struct file *file, unsigned long addr,
 			  unsigned long len, unsigned long prot, u64 offset)
@@ -816,12 +828,10 @@ static int host_map_at(struct mshare_region *r, struct file *file,
 		return ret;
 	/*
 	 * An object whose ->mmap() makes new shared anonymous memory
-	 * (/dev/zero: shmem_zero_setup()) gets it on the mount's tmpfs, as
-	 * MAP_ANONYMOUS does: size= bounds it too.
+	 * (/dev/zero) gets it as MAP_ANONYMOUS does: size= bounds it too.
 	 */
 	if (replaced) {
-		anon = compat_shmem_file_setup_with_mnt(r->limits->anon_mnt,
-							"dev/zero", len);
+		anon = anon_object(r, len);
 		if (IS_ERR(anon)) {
 			vm_munmap(trial, len);
 			return PTR_ERR(anon);
@@ -1047,14 +1057,7 @@ int mshare_map_object(struct mshare_region *r, const struct mshare_create *c)
 		if (c->fd != (__u32)-1 || offset_in_page(c->offset) ||
 		    check_range(r, c->region_offset, c->size))
 			return -EINVAL;
-		/*
-		 * Shared anonymous memory, as mmap() would make it
-		 * (shmem_zero_setup(): "dev/zero", committed), but on the
-		 * msharefs instance's own tmpfs, whose size= bounds it: a
-		 * region outlives its users, as a tmpfs file does.
-		 */
-		file = compat_shmem_file_setup_with_mnt(r->limits->anon_mnt,
-							"dev/zero", c->size);
+		file = anon_object(r, c->size);
 		if (IS_ERR(file))
 			return PTR_ERR(file);
 	} else {

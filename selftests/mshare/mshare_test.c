@@ -1578,6 +1578,17 @@ static void shown_size(const char *dir, char *buf, size_t len)
 		fclose(f);
 }
 
+/* An msharefs at @mdir and a tmpfs at @tdir, both with @opts; their statfs. */
+static int mount_pair(const char *mdir, const char *tdir, const char *opts,
+		      struct statfs *ms, struct statfs *ts)
+{
+	int ret = mount_at(mdir, "msharefs", opts) ?: mount_at(tdir, "tmpfs", opts);
+
+	if (!ret && (statfs(mdir, ms) || statfs(tdir, ts)))
+		ret = -errno;
+	return ret;
+}
+
 /*
  * size= bounds an msharefs instance's anonymous memory as it bounds a
  * tmpfs's (a region outlives its users, as a tmpfs file does): the same
@@ -1608,10 +1619,7 @@ TEST_F(mshare, size_option_bounds_anonymous_memory_as_tmpfs)
 	EXPECT_EQ(MSHAREFS_MAGIC, ms.f_type);
 	umount(tdir);
 
-	ASSERT_EQ(0, mount_at(mdir, "msharefs", "size=4m"));
-	ASSERT_EQ(0, mount_at(tdir, "tmpfs", "size=4m"));
-	ASSERT_EQ(0, statfs(mdir, &ms));
-	ASSERT_EQ(0, statfs(tdir, &ts));
+	ASSERT_EQ(0, mount_pair(mdir, tdir, "size=4m", &ms, &ts));
 	EXPECT_EQ(ts.f_blocks, ms.f_blocks);
 	EXPECT_EQ(ts.f_bsize, ms.f_bsize);
 	EXPECT_EQ(ts.f_bfree, ms.f_bfree);
@@ -1796,10 +1804,7 @@ TEST_F(mshare, nr_inodes_bounds_names_as_tmpfs)
 	struct statfs ms, ts;
 	int mn, tn, merr, terr;
 
-	ASSERT_EQ(0, mount_at(mdir, "msharefs", "nr_inodes=8"));
-	ASSERT_EQ(0, mount_at(tdir, "tmpfs", "nr_inodes=8"));
-	ASSERT_EQ(0, statfs(mdir, &ms));
-	ASSERT_EQ(0, statfs(tdir, &ts));
+	ASSERT_EQ(0, mount_pair(mdir, tdir, "nr_inodes=8", &ms, &ts));
 	EXPECT_EQ(ts.f_files, ms.f_files);
 	EXPECT_EQ(ts.f_ffree, ms.f_ffree);
 	mn = fill_names(mdir, 100, &merr);
