@@ -18,8 +18,8 @@
 #   KDIR=<dir>          build against any kernel build directory
 #   PAGING=4|5          page-table levels for demo/bench/vm (default 5)
 #   MSHARE_FORCE=1      build mshare also for a line it is not built for
-#                       yet (6.12, 7.3: the port's build and lint work;
-#                       it refuses to load there). The next build for that
+#                       yet (6.12, 7.3: the port's own work, unproven;
+#                       it loads there). The next build for that
 #                       kernel without it removes that mshare.ko, so that
 #                       no test finds it
 #

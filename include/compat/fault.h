@@ -17,6 +17,9 @@
  * compat_release_fault_lock(): drop whichever lock the fault holds
  *	(release_fault_lock(); 6.1: mmap_lock, read).
  * COMPAT_VMA_LOCK_FAULTS: faults may run under the VMA lock.
+ * compat_vma_start_write(): with mmap_lock held for writing, wait for the
+ *	VMA's lock readers and keep new ones out until mmap_write_unlock()
+ *	(vma_start_write(); nothing to do in 6.1, which has no VMA locks).
  */
 #ifndef _MMSUITE_COMPAT_FAULT_H
 #define _MMSUITE_COMPAT_FAULT_H
@@ -54,6 +57,13 @@ static inline void compat_release_fault_lock(struct vm_fault *vmf)
 	release_fault_lock(vmf);
 #else
 	mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+}
+
+static inline void compat_vma_start_write(struct vm_area_struct *vma)
+{
+#if COMPAT_VMA_LOCK_FAULTS
+	vma_start_write(vma);
 #endif
 }
 

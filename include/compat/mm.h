@@ -9,8 +9,8 @@
  * MAX_ORDER was the largest order: the static_assert stops a build there
  * rather than let the count be off by one.
  *
- * compat_vm_flags_set(): add VM_* flags to a VMA being set up (->mmap):
- *	vm_flags is const since 6.3 (vm_flags_set()).
+ * compat_vm_flags_set(): add VM_* flags to a VMA being set up (->mmap,
+ *	->open): vm_flags is const since 6.3 (vm_flags_set()).
  * compat_mm_get_unmapped_area(): the mm's own get_unmapped_area for
  *	current->mm: mm->get_unmapped_area() in 6.1; 6.10's
  *	mm_get_unmapped_area(mm, ...), which lost @mm after 6.12.
@@ -20,6 +20,11 @@
  *	bitmap after it.
  * compat_shmem_file_setup_with_mnt(): an unlinked file on a tmpfs mount,
  *	no VM_* flags (a vma_flags_t after 6.12, unsigned long before).
+ * COMPAT_UFFD_WP_ANY_VMA: userfaultfd registers any VMA with VM_MAYWRITE
+ *	for asynchronous write-protection, VM_SPECIAL ones included: from
+ *	6.7 (UFFD_FEATURE_WP_ASYNC) until vma_can_userfault() refused
+ *	VM_SPECIAL VMAs (marked by HAVE_VM_UFFD_OPS; 6.12 yes, 6.1 and 7.3
+ *	no).
  */
 #ifndef _MMSUITE_COMPAT_MM_H
 #define _MMSUITE_COMPAT_MM_H
@@ -31,6 +36,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
+#include <uapi/linux/userfaultfd.h>
 #include <compat_config.h>
 
 #ifdef HAVE_NR_PAGE_ORDERS
@@ -41,6 +47,13 @@
 
 static_assert(COMPAT_NR_PAGE_ORDERS ==
 	      sizeof_field(struct zone, free_area) / sizeof(struct free_area));
+
+#if defined(CONFIG_USERFAULTFD) && defined(UFFD_FEATURE_WP_ASYNC) && \
+	!defined(HAVE_VM_UFFD_OPS)
+#define COMPAT_UFFD_WP_ANY_VMA	1
+#else
+#define COMPAT_UFFD_WP_ANY_VMA	0
+#endif
 
 static inline void compat_vm_flags_set(struct vm_area_struct *vma,
 				       vm_flags_t flags)

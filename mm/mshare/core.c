@@ -162,6 +162,40 @@ static struct page *host_pte_table(struct mshare_region *r,
 }
 
 /*
+ * Whether the host's PMD for @haddr still points at @table. From 6.6
+ * khugepaged frees a host PTE table (retract_page_tables(), after an RCU
+ * grace period) holding only the object's i_mmap lock, not the host's
+ * mmap_lock: a table found under that lock may be gone since.
+ */
+static bool host_table_current(struct mshare_region *r, unsigned long haddr,
+			       struct page *table)
+{
+	pmd_t *pmd = walk_to_pmd(r->host_mm, haddr);
+	pmd_t val = pmd ? compat_pmdp_get_lockless(pmd) : __pmd(0);
+
+	return pmd_present(val) && !pmd_leaf(val) && pmd_page(val) == table;
+}
+
+/* The host's PTE for @haddr in @table, none if the table is gone. */
+static pte_t host_pte_get(struct mshare_region *r, unsigned long haddr,
+			  struct page *table)
+{
+	pmd_t *pmd = walk_to_pmd(r->host_mm, haddr);
+	pte_t pte = __pte(0);
+	pte_t *ptep;
+	pmd_t val;
+
+	if (!pmd)
+		return pte;
+	compat_pte_map_begin();
+	ptep = compat_pte_offset_map(pmd, haddr, &val);
+	if (ptep && pmd_page(val) == table)
+		pte = ptep_get(ptep);
+	compat_pte_map_end();
+	return pte;
+}
+
+/*
  * The host's mmap_lock is taken inside a sharer's (and inside r->lock,
  * which dup_mmap() takes, via ->open(), inside the child's mmap_lock at
  * subclass 1): a lockdep subclass of its own keeps the classes apart.
@@ -187,17 +221,26 @@ static void host_read_unlock(struct mshare_region *r)
 /* ---------------------------------------------------------------- links */
 
 /*
- * In 6.1 a walker under mmap_lock for reading (a fault, GUP, smaps,
- * pagemap, MADV_DONTNEED's zap) reads a PMD entry, checks it, and reads
- * it again to find the PTE table and its lock: an entry that points at a
- * table must keep pointing at a table until mmap_lock is taken for
- * writing. So a link is cleared only with the sharer's mmap_lock held for
- * writing, or when its VMA is gone (munmap, exit). An invalidation that
- * may run under the read lock (MADV_DONTNEED) instead parks the link: the
+ * A walker that holds only the sharer's mmap_lock for reading, or (6.4+)
+ * the lock of the VMA (a fault, GUP, smaps, pagemap, MADV_DONTNEED's
+ * zap), reads a PUD entry, checks it, and reads it again to find the PMD
+ * table (pmd_offset()), on every kernel line; in 6.1 it does the same
+ * with a PMD entry and the PTE table. An entry that points at a table
+ * must keep pointing at a table until the walkers are excluded: the
+ * sharer's mmap_lock held for writing and its VMAs write-locked
+ * (compat_vma_start_write()), or its VMA gone (munmap, exit). An
+ * invalidation without them (MADV_DONTNEED) instead parks the link: the
  * entry is pointed at an empty table of ours, in which nothing is ever
  * installed, so a walker finds either the host's table or nothing. A
  * fault on a parked entry takes mmap_lock for writing, clears it and is
  * retried (msharefs.c).
+ *
+ * From 6.5 a PTE-table walker reads the PMD entry once, under RCU, and
+ * checks under the table's lock that it did not change (pte_offset_map*()
+ * and the PMD revalidation after it; compat/pgtable.h): there a PMD link
+ * is simply cleared, and only PUD links are parked. So no empty PTE table
+ * is ever linked there, which 7.3's page-table reclaim (MADV_DONTNEED of a
+ * PMD_SIZE range frees the empty PTE tables it walks) would free.
  */
 static struct page *empty_pte_table, *empty_pmd_table;
 
@@ -224,9 +267,16 @@ static void empty_table_free(struct page *page)
 }
 
 enum unlink_how {
-	UNLINK_CLEAR,	/* mmap_lock held for writing, or the VMA is gone */
-	UNLINK_PARK,	/* perhaps only for reading */
+	UNLINK_CLEAR,	/* walkers excluded (above), or the VMA is gone */
+	UNLINK_PARK,	/* walkers may run: park (clear a PMD link, 6.5+) */
+	UNLINK_PTE,	/* PMD links only, walkers may run (6.6+ retract) */
 };
+
+/* A PMD link removed with @how is parked, not cleared. */
+static bool pmd_parks(enum unlink_how how)
+{
+	return how == UNLINK_PARK && !COMPAT_PTE_TABLES_RCU;
+}
 
 static bool pud_parked(pud_t val)
 {
@@ -256,7 +306,7 @@ static long unlink_pmd(struct mm_struct *mm, pmd_t *pmd, enum unlink_how how)
 {
 	long was_link = !pmd_parked(*pmd);
 
-	if (how == UNLINK_PARK)
+	if (pmd_parks(how))
 		pmd_populate(mm, pmd, empty_pte_table);
 	else
 		pmd_clear(pmd);
@@ -265,7 +315,8 @@ static long unlink_pmd(struct mm_struct *mm, pmd_t *pmd, enum unlink_how how)
 
 /*
  * With links_lock: clear or park @l's entries for region offsets
- * [start, end). A parked entry keeps its bit: it is still ours to clear.
+ * [start, end) (@how: UNLINK_PTE leaves the PUD links). A parked entry
+ * keeps its bit: it is still ours to clear.
  */
 static bool link_unlink(struct mshare_link *l, unsigned long start,
 			unsigned long end, enum unlink_how how)
@@ -275,7 +326,7 @@ static bool link_unlink(struct mshare_link *l, unsigned long start,
 	spinlock_t *ptl;	/* the sharer's PUD or PMD lock */
 	bool any = false;
 
-	if (l->pud_bits) {
+	if (l->pud_bits && how != UNLINK_PTE) {
 		slot = start >> PUD_SHIFT;
 		last = min(DIV_ROUND_UP(end, PUD_SIZE), r->size >> PUD_SHIFT);
 		for_each_set_bit_from(slot, l->pud_bits, last) {
@@ -301,7 +352,7 @@ static bool link_unlink(struct mshare_link *l, unsigned long start,
 			r->pmd_links -= unlink_pmd(l->mm, pmd, how);
 			spin_unlock(ptl);
 		}
-		if (how == UNLINK_CLEAR)
+		if (!pmd_parks(how))
 			clear_bit(slot, l->pmd_bits);
 		any = true;
 	}
@@ -360,18 +411,18 @@ void mshare_link_unpark(struct mshare_link *l)
 
 /*
  * Host notifier, with links_lock: no sharer may link [start, end) now.
- * Only the sharer's own mmap_lock keeps its walkers out, and it is not
- * held here: park, never clear.
+ * The sharers' walkers are not excluded here (@how: UNLINK_PARK or
+ * UNLINK_PTE).
  */
 static void unlink_host_range(struct mshare_region *r, unsigned long start,
-			      unsigned long end)
+			      unsigned long end, enum unlink_how how)
 {
 	struct mshare_link *l;
 	bool any = false;
 
 	list_for_each_entry(l, &r->links, region_node)
 		if (!l->dead)
-			any |= link_unlink(l, start, end, UNLINK_PARK);
+			any |= link_unlink(l, start, end, how);
 	if (any)
 		mshare_flush_all();
 }
@@ -397,12 +448,9 @@ static bool host_range_in_region(struct mshare_region *r,
  * flushing, before a page is freed or written back: this is the
  * secondary-TLB callback, made right after the PTEs changed.
  */
-static void host_invalidate_range(struct mmu_notifier *mn,
-				  struct mm_struct *mm,
-				  unsigned long start, unsigned long end)
+static void host_tlb_flush(struct mshare_region *r, unsigned long start,
+			   unsigned long end)
 {
-	struct mshare_region *r = host_region(mn);
-
 	if (!host_range_in_region(r, start, end))
 		return;
 	/*
@@ -415,12 +463,46 @@ static void host_invalidate_range(struct mmu_notifier *mn,
 		mshare_flush_all();
 }
 
+/* The hook in host_mn (6.1: ->invalidate_range()). */
+static void __maybe_unused host_invalidate_range(struct mmu_notifier *mn,
+						 struct mm_struct *mm,
+						 unsigned long start,
+						 unsigned long end)
+{
+	host_tlb_flush(host_region(mn), start, end);
+}
+
+/* The hook in a subscription of its own (6.6+: host_tlb_mn). */
+static void __maybe_unused host_tlb_invalidate(struct mmu_notifier *mn,
+					       struct mm_struct *mm,
+					       unsigned long start,
+					       unsigned long end)
+{
+	host_tlb_flush(container_of(mn, struct mshare_region, host_tlb_mn),
+		       start, end);
+}
+
 /*
- * Only an unmap frees the host's tables. The region's own changes unlink
- * every sharer first (change_host()); this catches any other.
- * The host never runs (host_park()), so no munmap() of its own is left;
- * the entries are parked, never cleared: a sharer's walker holds only its
- * own mmap_lock.
+ * Which host invalidations may free a host table, and so unlink: the
+ * region offsets [*start, *end) to unlink and how, or false.
+ *
+ * An unmap frees the host's tables. The region's own changes unlink every
+ * sharer first (change_run()), excluding its walkers; this catches any
+ * other. The host never runs (host_park()), so no munmap() of its own is
+ * left; the entries are parked: a sharer's walkers are not excluded here.
+ *
+ * From 6.6 khugepaged's retract_page_tables() frees a host PTE table,
+ * after an RCU grace period, under the object's i_mmap lock alone, once
+ * anyone collapsed a memfd or tmpfs file that the region maps: a
+ * MMU_NOTIFY_CLEAR of exactly that PMD_SIZE slot, blockable, before the
+ * host PMD is cleared. Every whole slot a blockable CLEAR covers is
+ * unlinked there (PMD links cleared: 6.6 walkers revalidate them under
+ * RCU, which also keeps the table until they are done). PUD links stay:
+ * the host PMD table they link is not freed, and sharers see the cleared
+ * host PMD in it. A truncate, hole punch, reclaim or migration of a whole
+ * slot unlinks it too, and sharers link it again, fault by fault. In 6.1
+ * retract_page_tables() needs the host's mmap_lock for writing, which
+ * the pin keeps from it (host.c).
  *
  * A non-blockable range is the OOM reaper's (process_mrelease() of a
  * dying host, by root or the owner of a delegated cgroup): it only zaps
@@ -430,22 +512,44 @@ static void host_invalidate_range(struct mmu_notifier *mn,
  * when a start that has an end callback fails, calls every end callback
  * anyway, and forbids sleeping in both.
  */
+static bool host_range_unlinks(struct mshare_region *r,
+			       const struct mmu_notifier_range *range,
+			       unsigned long *start, unsigned long *end,
+			       enum unlink_how *how)
+{
+	if (!mmu_notifier_range_blockable(range) ||
+	    !host_range_in_region(r, range->start, range->end))
+		return false;
+	*start = max(range->start, r->host_base) - r->host_base;
+	*end = min(range->end, r->host_base + r->size) - r->host_base;
+	if (range->event == MMU_NOTIFY_UNMAP) {
+		*how = UNLINK_PARK;
+		return true;
+	}
+	if (range->event != MMU_NOTIFY_CLEAR || !COMPAT_PTE_TABLES_RCU)
+		return false;
+	*start = round_up(*start, PMD_SIZE);
+	*end = round_down(*end, PMD_SIZE);
+	*how = UNLINK_PTE;
+	return *start < *end;
+}
+
 static int host_invalidate_range_start(struct mmu_notifier *mn,
 				       const struct mmu_notifier_range *range)
 {
 	struct mshare_region *r = host_region(mn);
 	unsigned long start, end;
+	enum unlink_how how;
 
-	if (range->event != MMU_NOTIFY_UNMAP ||
-	    !mmu_notifier_range_blockable(range) ||
-	    !host_range_in_region(r, range->start, range->end))
+	if (!host_range_unlinks(r, range, &start, &end, &how))
 		return 0;
-	start = max(range->start, r->host_base) - r->host_base;
-	end = min(range->end, r->host_base + r->size) - r->host_base;
 	mutex_lock(&r->links_lock);
-	/* Until the end callback, no fault may link this range again. */
+	/*
+	 * Until the end callback, no fault may link this range again, nor
+	 * a table it found before (link_pte_table()).
+	 */
 	r->invalidating++;
-	unlink_host_range(r, start, end);
+	unlink_host_range(r, start, end, how);
 	mutex_unlock(&r->links_lock);
 	return 0;
 }
@@ -455,10 +559,10 @@ static void host_invalidate_range_end(struct mmu_notifier *mn,
 				      const struct mmu_notifier_range *range)
 {
 	struct mshare_region *r = host_region(mn);
+	unsigned long start, end;
+	enum unlink_how how;
 
-	if (range->event != MMU_NOTIFY_UNMAP ||
-	    !mmu_notifier_range_blockable(range) ||
-	    !host_range_in_region(r, range->start, range->end))
+	if (!host_range_unlinks(r, range, &start, &end, &how))
 		return;
 	mutex_lock(&r->links_lock);
 	r->invalidating--;
@@ -473,7 +577,7 @@ static const struct mmu_notifier_ops host_mn_ops = {
 
 /* The TLB hook where it needs a subscription of its own (6.6+). */
 static const struct mmu_notifier_ops host_tlb_mn_ops = {
-	COMPAT_MN_OWN_TLB_HOOK(host_invalidate_range)
+	COMPAT_MN_OWN_TLB_HOOK(host_tlb_invalidate)
 };
 
 /*
@@ -913,11 +1017,51 @@ static bool change_pending(struct mshare_region *r, struct mm_struct *mm)
 }
 
 /*
+ * With @mm's mmap_lock held for writing: wait for the walkers that hold
+ * only the lock of one of @mm's VMAs that link @r (6.4+: faults; 7.3:
+ * smaps, MADV_DONTNEED, DAMON) and keep new ones out until the mmap_lock
+ * is dropped. Links of @mm are neither made nor freed meanwhile (both
+ * need its mmap_lock), but others' are: each is looked up under
+ * links_lock, and locked without it (a 7.3 MADV_DONTNEED holds its VMA's
+ * lock while its notifier takes links_lock).
+ */
+static void sharer_vmas_write_lock(struct mshare_region *r,
+				   struct mm_struct *mm)
+{
+	unsigned long from = 0, start;
+	struct vm_area_struct *vma;
+	struct mshare_link *l;
+
+	if (!COMPAT_VMA_LOCK_FAULTS)
+		return;
+	for (;;) {
+		start = ULONG_MAX;
+		mutex_lock(&r->links_lock);
+		list_for_each_entry(l, &r->links, region_node)
+			if (l->mm == mm && l->start >= from && l->start < start &&
+			    link_has_entries(l))
+				start = l->start;
+		mutex_unlock(&r->links_lock);
+		if (start == ULONG_MAX)
+			return;
+		vma = find_vma(mm, start);
+		if (!WARN_ON_ONCE(!vma || vma->vm_start != start))
+			compat_vma_start_write(vma);
+		from = start + PAGE_SIZE;
+	}
+}
+
+/*
  * Before the host's tables may be freed (munmap and MAP_FIXED in the
  * host, or khugepaged's retract_page_tables() while the host's mmap_lock
  * is free: see mshare_host_run()), no sharer may link any of them: clear
- * every link, each mm with its mmap_lock held for writing, and let no mm
- * link again until end_change() once it is done (change_pending()).
+ * every link, each mm with its walkers excluded (its mmap_lock held for
+ * writing and its VMAs that link the region write-locked), and let no mm
+ * link again until end_change() once it is done (change_pending()). Then
+ * no walker is left in a table the change frees, even where the table is
+ * freed at once (6.12 x86 frees unmapped tables without an RCU grace
+ * period) or is a PMD table reached through a PUD link (never RCU-safe);
+ * the all-CPU flush drains the walkers with interrupts off (fast GUP).
  *
  * In the region's worker (host.c), which waits for each mm's mmap_lock:
  * its caller's wait is killable, and a sharer holds its own mmap_lock
@@ -958,6 +1102,7 @@ static int unlink_all_sharers(struct mshare_region *r)
 	for (i = 0; i < n; i++) {
 		mm = mms[i];
 		mmap_write_lock(mm);
+		sharer_vmas_write_lock(r, mm);
 		mutex_lock(&r->links_lock);
 		list_for_each_entry(l, &r->links, region_node)
 			if (l->mm == mm && link_has_entries(l))
@@ -1375,18 +1520,22 @@ int mshare_get_stats(struct mshare_region *r, struct mshare_stats *st,
 	 */
 	for (off = 0; off < r->size; off += PMD_SIZE) {
 		pmd_t *pmd = walk_to_pmd(r->host_mm, r->host_base + off);
-		pmd_t val = pmd ? READ_ONCE(*pmd) : __pmd(0);
-		pte_t *ptes;
+		pte_t *ptes = NULL;
+		pmd_t val;
 
 		if (IS_ALIGNED(off, PUD_SIZE))
 			tables_in_gib = 0;
-		if (pmd_present(val) && !pmd_leaf(val)) {
+		/* khugepaged may free the table meanwhile (6.6+). */
+		compat_pte_map_begin();
+		if (pmd)
+			ptes = compat_pte_offset_map(pmd, r->host_base + off, &val);
+		if (ptes) {
 			st->pte_tables++;
 			tables_in_gib++;
-			ptes = (pte_t *)page_address(pmd_page(val));
 			for (i = 0; i < PTRS_PER_PTE; i++)
 				st->pages += pte_present(ptep_get(ptes + i));
 		}
+		compat_pte_map_end();
 		/* At the end of a GiB: what its PUD links saved. */
 		if (r->share_pmd_tables && r->size >= PUD_SIZE &&
 		    IS_ALIGNED(off + PMD_SIZE, PUD_SIZE) && pmd) {
@@ -1538,7 +1687,7 @@ static vm_fault_t host_fault(struct mshare_region *r, unsigned long haddr,
 	table = host_pte_table(r, haddr);
 	if (IS_ERR(table))
 		return PTR_ERR(table) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	pte = ptep_get((pte_t *)page_address(table) + pte_index(haddr));
+	pte = host_pte_get(r, haddr, table);
 	if (!pte_present(pte) || (write && !pte_write(pte))) {
 		if (!pte_present(pte) && object_may_wait(vma, haddr))
 			return VM_FAULT_RETRY;
@@ -1548,7 +1697,7 @@ static vm_fault_t host_fault(struct mshare_region *r, unsigned long haddr,
 			return VM_FAULT_RETRY;
 		if (ret & VM_FAULT_ERROR)
 			return ret & (VM_FAULT_ERROR | VM_FAULT_HINDEX_MASK);
-		/* Only the host's munmap frees it: we hold its mmap_lock. */
+		/* Linked only if still the host's (link_pte_table()). */
 		table = host_pte_table(r, haddr);
 		if (IS_ERR(table))
 			return VM_FAULT_SIGBUS;
@@ -1635,7 +1784,8 @@ static vm_fault_t link_pte_table(struct mshare_link *l, struct vm_fault *vmf,
 	mutex_lock(&r->links_lock);
 	/* Faulting through the VMA: it is in the tree, its tables are ours. */
 	l->dead = false;
-	if (!may_link(l) || !pmd_still_reached(vmf))
+	if (!may_link(l) || !pmd_still_reached(vmf) ||
+	    !host_table_current(r, r->host_base + off, table))
 		goto out;
 	if (l->pud_bits && test_bit(off >> PUD_SHIFT, l->pud_bits))
 		goto out;	/* vmf->pmd is the host's own entry: set */
@@ -2001,19 +2151,8 @@ int mshare_core_init(void)
 {
 	int ret;
 
-	/*
-	 * Where walkers may run without mmap_lock (per-VMA locks, PTE
-	 * tables freed under RCU: khugepaged's lockless retract, PT
-	 * reclaim), the rules that make links safe here do not hold, and
-	 * the port's changes (Documentation/mshare-port.rst, B1-B6) are
-	 * not all made: this module only builds there.
-	 */
-	if (COMPAT_VMA_LOCK_FAULTS || COMPAT_PTE_TABLES_RCU) {
-		pr_err("mshare: not ported to this kernel yet (faults under per-VMA locks, page tables freed under RCU: Documentation/mshare-port.rst); refusing to load\n");
-		return -EOPNOTSUPP;
-	}
 	if (!compat_flush_tlb_all_usable()) {
-		pr_err("mshare: this kernel exports no TLB flush a module may use and this CPU has no usable INVPCID (or runs as a Xen PV guest); refusing to load\n");
+		pr_err("mshare: this kernel exports no TLB flush a module may use, and this CPU has neither INVPCID nor PGE or runs as a Xen PV guest; refusing to load\n");
 		return -EOPNOTSUPP;
 	}
 

@@ -29,16 +29,40 @@
 #include <linux/sysfs.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
 #include <compat/fault.h>
 #include <compat/fs.h>
 #include <compat/mm.h>
 
 #include "mshare.h"
 
-static bool pmd_sharing = true;
-module_param(pmd_sharing, bool, 0644);
+/*
+ * Not where a userfaultfd walk may allocate through a PUD link
+ * (COMPAT_UFFD_WP_ANY_VMA: uffd_registered()): there it stays off, and
+ * turning it on fails with EOPNOTSUPP.
+ */
+static bool pmd_sharing = !COMPAT_UFFD_WP_ANY_VMA;
+
+static int pmd_sharing_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int ret = kstrtobool(val, &on);
+
+	if (ret)
+		return ret;
+	if (on && COMPAT_UFFD_WP_ANY_VMA)
+		return -EOPNOTSUPP;
+	return param_set_bool(val, kp);
+}
+
+static const struct kernel_param_ops pmd_sharing_ops = {
+	.set = pmd_sharing_set,
+	.get = param_get_bool,
+};
+
+module_param_cb(pmd_sharing, &pmd_sharing_ops, &pmd_sharing, 0644);
 MODULE_PARM_DESC(pmd_sharing,
-		 "share PMD tables of 1 GiB aligned pieces (regions created after a change)");
+		 "share PMD tables of 1 GiB aligned pieces (regions created after a change; not on 6.7+ kernels that let userfaultfd register any VMA)");
 
 /*
  * One msharefs instance. A region outlives the processes that made it, as
@@ -159,6 +183,8 @@ static void mshare_vm_open(struct vm_area_struct *vma)
 	struct mshare_attach *att = NULL;
 
 	mshare_attach_add(r, vma_prot_bits(vma), 1);
+	/* Before dup_mmap() looks at it: whatever MADV_KEEPONFORK did. */
+	compat_vm_flags_set(vma, VM_WIPEONFORK);
 	if (old && old->mm == vma->vm_mm) {
 		/* mremap's copy_vma(): same mm, mmap_lock held for write. */
 		att = mshare_attach_get_locked(vma->vm_mm);
@@ -237,6 +263,8 @@ static vm_fault_t relock_and_retry(struct vm_fault *vmf)
 	l = vma->vm_private_data;
 	if (!IS_ERR_OR_NULL(att) && !mshare_link_attach(l, att))
 		att = NULL;	/* the link's now */
+	/* Its walkers may hold only its lock (core.c: parking). */
+	compat_vma_start_write(vma);
 	mshare_link_unpark(l);
 unlock:
 	mmap_write_unlock(mm);
@@ -266,12 +294,31 @@ static vm_fault_t retry_under_mmap_lock(struct vm_fault *vmf)
 	return VM_FAULT_RETRY;
 }
 
+/*
+ * 6.7 up to the kernel that refuses VM_SPECIAL VMAs (6.12 among them:
+ * COMPAT_UFFD_WP_ANY_VMA) registers a region VMA for asynchronous
+ * userfaultfd write-protection, which no flag a module may set refuses
+ * (VM_MAYWRITE off would make every write fault WARN). Its
+ * UFFDIO_WRITEPROTECT and PAGEMAP_SCAN walk the sharer's tables: the
+ * sharer's notifier unlinks first (core.c), and the walk then puts
+ * markers in tables of the sharer's own. Such a VMA links nothing:
+ * SIGBUS, rather than writes that write-protect tracking would miss.
+ * PUD links are off there (pmd_sharing): a walk that allocates would
+ * fill a host PMD table, or the empty one a parked PUD entry points at.
+ */
+static bool uffd_registered(struct vm_fault *vmf)
+{
+	return vmf->vma->vm_flags & __VM_UFFD_FLAGS;
+}
+
 static vm_fault_t mshare_vm_fault(struct vm_fault *vmf)
 {
 	struct mshare_link *l;
 
 	if (compat_fault_vma_locked(vmf))
 		return retry_under_mmap_lock(vmf);
+	if (uffd_registered(vmf))
+		return VM_FAULT_SIGBUS;
 	l = attached_link(vmf);
 	if (!l || mshare_fault_parked(vmf))
 		return relock_and_retry(vmf);
@@ -285,7 +332,7 @@ static vm_fault_t mshare_vm_huge_fault(struct vm_fault *vmf,
 
 	if (compat_fault_vma_locked(vmf))
 		return retry_under_mmap_lock(vmf);
-	if (!compat_huge_fault_is_pud(size))
+	if (!compat_huge_fault_is_pud(size) || uffd_registered(vmf))
 		return VM_FAULT_FALLBACK;
 	l = attached_link(vmf);
 	return l ? mshare_huge_fault(l, vmf) : relock_and_retry(vmf);
@@ -300,7 +347,7 @@ static vm_fault_t mshare_vm_page_mkwrite(struct vm_fault *vmf)
 	 * (vmf_can_call_fault() first), and do_page_mkwrite() knows no
 	 * VM_FAULT_RETRY.
 	 */
-	if (WARN_ON_ONCE(compat_fault_vma_locked(vmf)))
+	if (WARN_ON_ONCE(compat_fault_vma_locked(vmf)) || uffd_registered(vmf))
 		return VM_FAULT_SIGBUS;
 	l = attached_link(vmf);
 	return l ? mshare_page_mkwrite(l, vmf) : relock_and_retry(vmf);
@@ -361,9 +408,17 @@ static int mshare_mmap(struct file *file, struct vm_area_struct *vma)
 	 * it with VM_MAYWRITE, which stays off, so i_mmap_writable and
 	 * mprotect() are as before): the OOM reaper skips VM_SHARED VMAs, so
 	 * no non-blockable invalidation ever covers a link (core.c:
-	 * mn_invalidate_range_start()).
+	 * mn_invalidate_range_start()). VM_DONTEXPAND makes it VM_SPECIAL,
+	 * which userfaultfd refuses (7.x; 6.1 refuses every VMA but
+	 * anonymous, shmem and hugetlbfs ones; uffd_registered()).
+	 *
+	 * VM_WIPEONFORK: fork() copies no entry of a region VMA, whatever
+	 * userfaultfd or MADV_KEEPONFORK did (dup_mmap() calls ->open()
+	 * first, which sets it again): a copied entry would map region
+	 * pages outside the host's rmap. The child links lazily.
 	 */
-	compat_vm_flags_set(vma, VM_SHARED | VM_DONTEXPAND | VM_DONTDUMP);
+	compat_vm_flags_set(vma, VM_SHARED | VM_DONTEXPAND | VM_DONTDUMP |
+			    VM_WIPEONFORK);
 	vma->vm_ops = &mshare_vm_ops;
 	vma->vm_private_data = l;
 	return 0;

@@ -154,6 +154,19 @@ static int probe(void *p, bool write, char v)
 	return WEXITSTATUS(status);
 }
 
+bool mshare_pmd_sharing(void)
+{
+	int fd = open("/sys/module/mshare/parameters/pmd_sharing", O_RDONLY);
+	char c = 0;
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = 0;
+		close(fd);
+	}
+	return c == 'Y';
+}
+
 int probe_read(const void *p)
 {
 	return probe((void *)p, false, 0);

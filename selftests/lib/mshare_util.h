@@ -41,6 +41,8 @@ bool segv_on_write(char *p);
  */
 #define PROBE_SIGNAL 256
 int probe_read(const void *p);
+/* Whether mshare shares PMD tables (its pmd_sharing parameter is Y). */
+bool mshare_pmd_sharing(void);
 int probe_write(void *p, char v);
 
 /*
