@@ -19,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -568,6 +569,66 @@ TEST_F(tl, protect_while_pages_migrate_as_mprotect_does)
 	munmap(p, size);
 	close(mfd);
 	remove_region(rfd, "tl-t10");
+}
+
+/*
+ * T11. After MADV_DONTNEED of 2 MiB pieces, the first access that cannot
+ * retry (a /proc/self/mem read: GUP without FAULT_FLAG_ALLOW_RETRY) reads
+ * what a plain mapping gives, on kernels whose walkers revalidate a PMD
+ * under RCU (6.5+: the link is cleared, and the access links it again).
+ * 6.1 parks the link and fails such an access with EFAULT (documented in
+ * mshare.rst); there the test asserts that EFAULT, or the plain result.
+ */
+static bool rcu_pmd_walkers(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return true;
+	return major > 6 || (major == 6 && minor >= 5);
+}
+
+/* A /proc/self/mem read of @p: the byte, or -errno. */
+static int mem_read(int memfd, const char *p)
+{
+	char b;
+
+	if (pread(memfd, &b, 1, (off_t)(unsigned long)p) != 1)
+		return -errno;
+	return (unsigned char)b;
+}
+
+TEST_F(tl, first_access_that_cannot_retry_after_dontneed)
+{
+	unsigned long size = 4 * MB, off;	/* PMD links, 2 MiB aligned */
+	int rfd, mfd, memfd, plain, region;
+	char *p, *q;
+
+	rfd = region_and_plain("tl-t11", size, 11, &mfd, &p, &q);
+	ASSERT_LE(0, rfd);
+	memfd = open("/proc/self/mem", O_RDONLY);
+	ASSERT_LE(0, memfd);
+	for (off = 0; off < size; off += 2 * MB) {
+		ASSERT_EQ(q[off + 5], p[off + 5]);	/* linked */
+		ASSERT_EQ(0, madvise(p + off, 2 * MB, MADV_DONTNEED));
+		ASSERT_EQ(0, madvise(q + off, 2 * MB, MADV_DONTNEED));
+		plain = mem_read(memfd, q + off + 5);
+		region = mem_read(memfd, p + off + 5);
+		ASSERT_LE(0, plain);
+		if (rcu_pmd_walkers()) {
+			EXPECT_EQ(plain, region) TH_LOG("piece %lu", off / (2 * MB));
+		} else {
+			EXPECT_TRUE(region == plain || region == -EFAULT)
+				TH_LOG("piece %lu: %d", off / (2 * MB), region);
+		}
+		EXPECT_EQ(q[off + 5], p[off + 5]);
+	}
+	close(memfd);
+	munmap(q, size);
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "tl-t11");
 }
 
 /*
