@@ -17,11 +17,6 @@
 #                       ("stock"; "debug" is 6.1-debug) for the others
 #   KDIR=<dir>          build against any kernel build directory
 #   PAGING=4|5          page-table levels for demo/bench/vm (default 5)
-#   MSHARE_FORCE=1      build mshare also for a line it is not built for
-#                       yet (6.12, 7.3: the port's own work, unproven;
-#                       it loads there). The next build for that
-#                       kernel without it removes that mshare.ko, so that
-#                       no test finds it
 #
 # Every target first installs what it needs (scripts/install-deps.sh:
 # silent when nothing is missing; as a normal user it prints the apt-get
@@ -61,21 +56,8 @@ modules: $(KDIR_DEPS)
 
 # The build itself, with nothing installed first: what dkms.conf runs.
 # The compat probes (include/compat/probes) answer for this KDIR first.
-# A mshare.ko that MSHARE_FORCE=1 built for a line mshare is not built
-# for must not outlive that build: the tests run the suites of every
-# module built for the kernel (scripts/lib.sh: suites_for). So without
-# MSHARE_FORCE=1 a mshare.ko built for this KDIR's release goes first;
-# where mshare is built, kbuild links it again.
 kbuild:
 	scripts/compat-probe.sh $(KDIR)
-ifneq ($(MSHARE_FORCE),1)
-	@release=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' \
-		$(KDIR)/include/generated/utsrelease.h); \
-	vermagic=$$(/sbin/modinfo -F vermagic mm/mshare/mshare.ko 2>/dev/null); \
-	if [ -n "$$release" ] && [ "$${vermagic%% *}" = "$$release" ]; then \
-		rm -f mm/mshare/mshare.ko; \
-	fi
-endif
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DEBUG_INFO_BTF_MODULES= modules
 
 selftests: deps-selftests

@@ -35,8 +35,8 @@ case " $* " in
 esac
 list=/bench/*_bench
 [ $# -gt 0 ] && list=$(printf '/bench/%s_bench ' "$@")
-# A benchmark of a module not built for this kernel (mshare before its
-# port; PostgreSQL runs on mshare) says so and is left out.
+# A benchmark of a module not built for this kernel (PostgreSQL runs on
+# mshare) says so and is left out.
 guest='for b in '"$list"'; do
 	m=${b##*/}; m=${m%_bench}
 	k=$m; [ "$m" = postgres ] && k=mshare

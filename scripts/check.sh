@@ -50,13 +50,6 @@ run_in() {	# run_in <run folder> <kernel> <paging>: one guest, every suite built
 	echo "$(basename "$1"): $(cat "$1/verdict")"
 }
 
-run_suites() {	# run_suites <kernel> <paging>: a failing run is summarised, not fatal
-	run=$(run_dir "$1" "$2") || return 1
-	run_in "$run" "$1" "$2"
-}
-
-# Both paging modes of one kernel at once: each QEMU (single-threaded TCG)
-# keeps one core busy, and the machine has two.
 run_suites_both() {	# run_suites_both <kernel>
 	run5=$(run_dir "$1" 5) || return 1
 	run4=$(run_dir "$1" 4) || return 1
@@ -128,8 +121,8 @@ stage "selftests and tools build" make -s selftests tools
 stage "rig self-test" sh -c 'make -s KDIR="$1" modules && scripts/rig-selftest.sh stock' \
 	_ "$(stock_kdir)"
 for line in $(lines); do
-	stage "kselftests: $line, 5-level paging" run_suites "$line" 5
-	stage "kselftests: $line, 4-level paging" run_suites "$line" 4
+	stage "kselftests: $line, 5- and 4-level paging (two guests at once)" \
+		run_suites_both "$line"
 done
 stage "kselftests: $(newest_line), run_kselftest.sh" run_kselftest_path "$(newest_line)"
 stage "debug kernels of every line (cached; built in the background since the start)" \

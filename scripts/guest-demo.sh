@@ -16,7 +16,7 @@ for m in /lib/mmsuite/*.ko; do
 	insmod "$m" && echo "loaded ${m##*/}"
 done
 [ -f /lib/mmsuite/mshare.ko ] ||
-	say "mshare: not built for $(uname -r) (proven on 6.1 only; make demo KERNEL=6.1)"
+	say "mshare: not built for $(uname -r)"
 
 if [ -e /sys/kernel/debug/ptwalk/walk ]; then
 	sleep 1000 &

@@ -15,10 +15,8 @@ for kdir in "$@"; do
 	scripts/compat-probe.sh "$kdir"
 	make -s -C "$kdir" M="$REPO_ROOT" clean >/dev/null
 	check=$(scripts/sparse.sh "$kdir") || exit 1
-	# mshare too where it is not built yet (MSHARE_FORCE): its port
-	# stays warning-free on every line while it is being done.
 	make -s -C "$kdir" M="$REPO_ROOT" W=1 C=2 CHECK="$check" \
-		CONFIG_DEBUG_INFO_BTF_MODULES= MSHARE_FORCE=1 \
+		CONFIG_DEBUG_INFO_BTF_MODULES= \
 		modules >"$log" 2>&1 || { cat "$log"; die "build against $kdir failed"; }
 	if [ -s "$log" ]; then
 		cat "$log"
