@@ -19,8 +19,8 @@ int main(int argc, char **argv)
 {
 	unsigned long size, i;
 	struct mshare_create c;
-	int fd, n, k;
-	char *p;
+	int fd, n, k, filled[2];
+	char *p, b = 0;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: mshare-demo PATH MIB N\n");
@@ -31,7 +31,8 @@ int main(int argc, char **argv)
 	fd = open(argv[1], O_RDWR | O_CREAT | O_EXCL, 0600);
 	c = (struct mshare_create){ 0, size, 0, PROT_READ | PROT_WRITE,
 				    MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, -1 };
-	if (fd < 0 || ftruncate(fd, size) || ioctl(fd, MSHAREFS_CREATE_MAPPING, &c)) {
+	if (fd < 0 || ftruncate(fd, size) || ioctl(fd, MSHAREFS_CREATE_MAPPING, &c) ||
+	    pipe(filled)) {
 		perror("mshare-demo: region");
 		return 1;
 	}
@@ -42,10 +43,15 @@ int main(int argc, char **argv)
 				 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 			if (p == MAP_FAILED)
 				_exit(1);
-			if (k == 0)
+			/* The others check once the first has filled it. */
+			if (k == 0) {
 				memset(p, 0x42, size);
-			else
-				sleep(1);
+				for (i = 1; i < (unsigned long)n; i++)
+					if (write(filled[1], &b, 1) != 1)
+						_exit(1);
+			} else if (read(filled[0], &b, 1) != 1) {
+				_exit(1);
+			}
 			for (i = 0; i < size; i += 4096)
 				if (p[i] != 0x42)
 					_exit(1);
