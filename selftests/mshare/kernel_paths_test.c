@@ -241,10 +241,14 @@ static const struct object_kind kinds[] = {
 	{ "msharefs region", o_region, EINVAL },
 };
 
-/* Only the vfat kind needs a filesystem a kernel may lack (6.12-debug). */
+/*
+ * Only the vfat kind needs more than the kernel: an image mounted on a
+ * loop device, which fails in the 6.12 and 7.3 debug guests (the
+ * writeback test skips there, saying so).
+ */
 static bool kind_in_kernel(const struct object_kind *kind)
 {
-	return kind->open != o_vfat || system("grep -qw vfat /proc/filesystems") == 0;
+	return kind->open != o_vfat;
 }
 
 /* Returns the number of disagreements, each logged. */
