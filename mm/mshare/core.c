@@ -585,6 +585,40 @@ static const struct mmu_notifier_ops host_tlb_mn_ops = {
  * and again per fork. Like everything a user's call allocates here, it is
  * charged to the caller's memory cgroup.
  */
+/* What one mapping's link bitmaps of @r take. */
+static long link_bits_bytes(struct mshare_region *r)
+{
+	long longs = BITS_TO_LONGS(r->size >> PMD_SHIFT);
+
+	if (r->size >= PUD_SIZE)
+		longs += BITS_TO_LONGS(r->size >> PUD_SHIFT);
+	return longs * sizeof(unsigned long);
+}
+
+/*
+ * A mapping's link bitmaps (64 KiB per TiB of region) count against its
+ * mount's size= with the hosts' tables: they are charged to the mapper's
+ * cgroup, but the OOM killer sees neither pages nor tables of the mapper
+ * in them, and one user who mapped an empty 1 TiB region again and again
+ * (or forked with its mappings) held all of memory (7.3-debug, uid 65534:
+ * "System is deadlocked on memory"). Return: false beyond the limit.
+ */
+static bool link_bits_charge(struct mshare_region *r, long bytes)
+{
+	unsigned long max = r->limits->table_bytes_max;
+
+	if (!max || atomic_long_add_return(bytes, &r->limits->table_bytes) <= max)
+		return true;
+	atomic_long_sub(bytes, &r->limits->table_bytes);
+	return false;
+}
+
+static void link_bits_uncharge(struct mshare_region *r, long bytes)
+{
+	if (r->limits->table_bytes_max)
+		atomic_long_sub(bytes, &r->limits->table_bytes);
+}
+
 static unsigned long *slot_bits_alloc(unsigned long slots)
 {
 	return kvcalloc(BITS_TO_LONGS(slots), sizeof(unsigned long),
@@ -595,16 +629,23 @@ struct mshare_link *mshare_link_new(struct mshare_region *r,
 				    struct vm_area_struct *vma,
 				    struct mshare_attach *att)
 {
-	struct mshare_link *l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
+	struct mshare_link *l;
 
-	if (!l)
+	if (!link_bits_charge(r, link_bits_bytes(r)))
 		return NULL;
-	l->pmd_bits = slot_bits_alloc(r->size >> PMD_SHIFT);
-	if (r->size >= PUD_SIZE)
-		l->pud_bits = slot_bits_alloc(r->size >> PUD_SHIFT);
-	if (!l->pmd_bits || (r->size >= PUD_SIZE && !l->pud_bits)) {
-		kvfree(l->pmd_bits);
+	l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
+	if (l) {
+		l->pmd_bits = slot_bits_alloc(r->size >> PMD_SHIFT);
+		if (r->size >= PUD_SIZE)
+			l->pud_bits = slot_bits_alloc(r->size >> PUD_SHIFT);
+	}
+	if (!l || !l->pmd_bits || (r->size >= PUD_SIZE && !l->pud_bits)) {
+		if (l) {
+			kvfree(l->pmd_bits);
+			kvfree(l->pud_bits);
+		}
 		kfree(l);
+		link_bits_uncharge(r, link_bits_bytes(r));
 		return NULL;
 	}
 	l->region = r;
@@ -663,6 +704,7 @@ void mshare_link_free(struct mshare_link *l)
 	kvfree(l->pmd_bits);
 	kvfree(l->pud_bits);
 	kfree(l);
+	link_bits_uncharge(r, link_bits_bytes(r));
 }
 
 /* ------------------------------------------------------ region lifetime */

@@ -58,13 +58,14 @@
 /*
  * What the regions of one msharefs mount may hold of their own, which
  * outlives every process (the mount's size=): anonymous objects live on
- * @anon_mnt, a tmpfs of that size; the hosts' page tables are counted
- * here against the same number.
+ * @anon_mnt, a tmpfs of that size; the hosts' page tables, and the link
+ * bitmaps of every mapping of its regions, are counted here against the
+ * same number.
  */
 struct mshare_limits {
 	struct vfsmount *anon_mnt;
 	unsigned long table_bytes_max;	/* 0: no limit */
-	atomic_long_t table_bytes;	/* every host's, as last looked at */
+	atomic_long_t table_bytes;	/* hosts' (as last looked at), bitmaps */
 };
 
 struct mshare_region {

@@ -1787,6 +1787,54 @@ TEST_F(mshare, size_option_bounds_host_page_tables)
 	rmdir(mdir);
 }
 
+/*
+ * Each mapping's link bitmaps (one bit per 2 MiB and one per GiB of the
+ * region: 64 KiB per TiB) count against size= too, with the hosts' tables:
+ * with size=1m, mappings of an empty 1 TiB region fail with ENOMEM once
+ * their bitmaps would pass 1 MiB, and unmapping one makes room for
+ * another. Without the bound one user held all of memory this way (a
+ * plain mapping of a 1 TiB memfd costs one VMA).
+ */
+TEST_F(mshare, size_option_bounds_link_bitmaps)
+{
+	static const char mdir[] = "/tmp/msharefs-bits";
+	unsigned long size = 1UL << 40;
+	long per = (long)((size >> 21) + (size >> 30)) / 8;
+	char *maps[32];
+	int fd, n, k, err = 0;
+
+	ASSERT_EQ(0, mount_at(mdir, "msharefs", "size=1m"));
+	fd = open("/tmp/msharefs-bits/r", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, size));
+	for (n = 0; n < 32; n++) {
+		maps[n] = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		if (maps[n] == MAP_FAILED) {
+			err = errno;
+			break;
+		}
+	}
+	TH_LOG("%d mappings of 1 TiB, %ld bytes of bitmaps each, under size=1m",
+	       n, per);
+	EXPECT_EQ(ENOMEM, err);
+	/* The host's own tables take a little of the 1 MiB. */
+	EXPECT_GE((1L << 20) / per, n);
+	EXPECT_LE((3L << 18) / per, n);
+	if (n > 0) {
+		ASSERT_EQ(0, munmap(maps[n - 1], size));
+		maps[n - 1] = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		EXPECT_NE(MAP_FAILED, maps[n - 1]);
+		if (maps[n - 1] == MAP_FAILED)
+			n--;
+	}
+	for (k = 0; k < n; k++)
+		munmap(maps[k], size);
+	close(fd);
+	EXPECT_EQ(0, unlink("/tmp/msharefs-bits/r"));
+	EXPECT_EQ(0, umount(mdir));
+	rmdir(mdir);
+}
+
 /* Create names in @dir until it fails: how many, and the errno in *@err. */
 static int fill_names(const char *dir, int max, int *err)
 {
