@@ -286,7 +286,7 @@ static bool pud_parked(pud_t val)
 
 static bool pmd_parked(pmd_t val)
 {
-	return pmd_present(val) && !pmd_leaf(val) &&
+	return empty_pte_table && pmd_present(val) && !pmd_leaf(val) &&
 	       pmd_page(val) == empty_pte_table;
 }
 
@@ -2198,9 +2198,12 @@ int mshare_core_init(void)
 		return -EOPNOTSUPP;
 	}
 
-	empty_pte_table = empty_table_alloc();
+	/* A PMD link is parked only where walkers do not revalidate it. */
+	if (!COMPAT_PTE_TABLES_RCU)
+		empty_pte_table = empty_table_alloc();
 	empty_pmd_table = empty_table_alloc();
-	ret = empty_pte_table && empty_pmd_table ? 0 : -ENOMEM;
+	ret = (empty_pte_table || COMPAT_PTE_TABLES_RCU) && empty_pmd_table ?
+	      0 : -ENOMEM;
 	if (ret) {
 		empty_table_free(empty_pte_table);
 		empty_table_free(empty_pmd_table);

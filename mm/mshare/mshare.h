@@ -15,7 +15,8 @@
  * Lock order:
  *   sharer mmap_lock -> region lock -> host mmap_lock (read, nested)
  *     -> region links_lock -> sharer PUD or PMD lock
- *   region worker: sharer mmap_lock (write, unlinking it) -> links_lock
+ *   region worker: sharer mmap_lock (write, unlinking it)
+ *     -> its region VMAs' write locks (6.4+) -> links_lock
  *   region worker: region lock -> host mmap_lock (write)
  *   region size_lock (the sizer waits for the worker, which starts the
  *     host) ; worker: host mmap_lock -> region lock (publishing it)
@@ -25,8 +26,10 @@
  * the region lives (host.c: host_pin()); the host itself never runs, so it
  * never needs it. The host's MMU notifier runs under the host's mmap_lock,
  * i_mmap_rwsem, a page lock or a PTE lock, and takes only links_lock and
- * sharer PUD/PMD locks (on an unmap, in a blockable range) or nothing (a
- * TLB flush; anything in the OOM reaper's non-blockable ranges).
+ * sharer PUD/PMD locks (an unmap, or from 6.6 a clear of whole slots, in
+ * a blockable range) or nothing (a TLB flush; anything in the OOM
+ * reaper's non-blockable ranges). Nothing under links_lock waits for a
+ * folio, i_mmap_rwsem or a VMA lock.
  *
  * No lock is held across an object's I/O by a sharer's fault (the host
  * fault that waits for it drops the host's mmap_lock, and the sharer's

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 #include "vm_util.h"
 
@@ -51,4 +52,14 @@ bool zram_swap_on(void)
 		system("mkswap /dev/zram0 >/dev/null && swapon /dev/zram0");
 	}
 	return system("grep -q zram0 /proc/swaps") == 0;
+}
+
+bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
 }

@@ -16,5 +16,7 @@ void touch_pages(const void *p, size_t len);
 long meminfo_kb(const char *key);
 /* 64 MiB of swap on zram0, set up once; false if zram is missing. */
 bool zram_swap_on(void);
+/* The running kernel is @major.@minor or newer (uname()). */
+bool kernel_at_least(int major, int minor);
 
 #endif

@@ -246,7 +246,7 @@ static const struct object_kind kinds[] = {
  * loop device, which fails in the 6.12 and 7.3 debug guests (the
  * writeback test skips there, saying so).
  */
-static bool kind_in_kernel(const struct object_kind *kind)
+static bool kind_always_there(const struct object_kind *kind)
 {
 	return kind->open != o_vfat;
 }
@@ -272,7 +272,7 @@ static int compare_objects(struct __test_metadata *_metadata, const char *who)
 					TH_LOG("%s: %s: not available to this user (%s)",
 					       who, kinds[k].name, strerror(errno));
 					/* Root opens every kind this kernel has. */
-					bad += !geteuid() && kind_in_kernel(&kinds[k]);
+					bad += !geteuid() && kind_always_there(&kinds[k]);
 				}
 				break;
 			}

@@ -19,7 +19,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -583,16 +582,6 @@ TEST_F(tl, protect_while_pages_migrate_as_mprotect_does)
  * 6.1 parks the link and fails such an access (EFAULT from GUP, EIO from
  * /proc/PID/mem: documented in mshare.rst); there the test allows that.
  */
-static bool rcu_pmd_walkers(void)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return true;
-	return major > 6 || (major == 6 && minor >= 5);
-}
-
 /* A /proc/self/mem read of @p: the byte, or -errno. */
 static int mem_read(int memfd, const char *p)
 {
@@ -620,7 +609,7 @@ TEST_F(tl, first_access_that_cannot_retry_after_dontneed)
 		plain = mem_read(memfd, q + off + 5);
 		region = mem_read(memfd, p + off + 5);
 		ASSERT_LE(0, plain);
-		if (rcu_pmd_walkers()) {
+		if (kernel_at_least(6, 5)) {	/* RCU PMD walkers */
 			EXPECT_EQ(plain, region) TH_LOG("piece %lu", off / (2 * MB));
 		} else {
 			/* /proc/PID/mem says EIO when GUP fails (EFAULT). */

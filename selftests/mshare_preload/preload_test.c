@@ -32,9 +32,8 @@
 #include "ptwalk_lib.h"
 #include "ptwalk_tables.h"
 #include "vm_util.h"
+#include "mshare_util.h"
 
-#define MNT "/sys/fs/mshare"
-#define MB (1UL << 20)
 #define GB (1UL << 30)
 #define PMD_SZ (2UL << 20)
 
@@ -61,14 +60,6 @@ static const char *rt_path(const char *name, char *buf)
 	}
 	snprintf(buf, PATH_MAX, "%s/%s", rt_dir, name);
 	return buf;
-}
-
-static bool ensure_mounted(void)
-{
-	if (access(MNT "/mshare_info", F_OK) == 0)
-		return true;
-	mount("msharefs", MNT, "msharefs", 0, NULL);
-	return access(MNT "/mshare_info", F_OK) == 0;
 }
 
 /*
@@ -388,18 +379,6 @@ TEST(size_rounded_and_whole_munmap_detaches)
 	dump_err(&v);
 }
 
-static bool pmd_sharing_on(void)
-{
-	char c = 0;
-	int fd = open("/sys/module/mshare/parameters/pmd_sharing", O_RDONLY);
-
-	if (fd >= 0 && read(fd, &c, 1) != 1)
-		c = 0;
-	if (fd >= 0)
-		close(fd);
-	return c == 'Y';
-}
-
 /* A GiB or more: 1 GiB aligned, and the PMD table is the region's in a child too. */
 TEST(gib_mapping_is_gib_aligned)
 {
@@ -414,12 +393,12 @@ TEST(gib_mapping_is_gib_aligned)
 	ASSERT_NE(NULL, expect(&v, "ready")) dump_err(&v);
 	EXPECT_TRUE(region_at(v.pid, addr));
 	/* 2 MiB aligned only where there is no PMD sharing (mshare.rst). */
-	EXPECT_EQ(0, addr % (pmd_sharing_on() ? GB : 2UL << 20))
+	EXPECT_EQ(0, addr % (mshare_pmd_sharing() ? GB : 2UL << 20))
 		TH_LOG("address %#lx", addr);
 	EXPECT_EQ(ptw_table_of(v.pid, addr, "pte"), ptw_table_of(kid, addr, "pte"));
 	EXPECT_EQ(ptw_table_of(v.pid, addr + GB, "pte"), ptw_table_of(kid, addr + GB, "pte"));
 	/* With PMD sharing (the default) the whole GiB's PMD table is one. */
-	if (pmd_sharing_on())
+	if (mshare_pmd_sharing())
 		EXPECT_EQ(ptw_table_of(v.pid, addr, "pmd"), ptw_table_of(kid, addr, "pmd"));
 	TH_LOG("PMD tables: parent %#lx child %#lx", ptw_table_of(v.pid, addr, "pmd"),
 	       ptw_table_of(kid, addr, "pmd"));
@@ -582,10 +561,10 @@ TEST(region_rules_for_mprotect_mremap_madvise)
 	EXPECT_EQ(EINVAL, expect_num(&v, "munmap-part"));
 	/*
 	 * Documented: a region's VMA cannot be split; mmap() says ENOMEM
-	 * (6.1) or passes ->may_split()'s EINVAL on (6.12).
+	 * (6.1) or passes ->may_split()'s EINVAL on (6.12, 7.3).
 	 */
 	e = expect_num(&v, "mmap-fixed-part");
-	EXPECT_TRUE(e == ENOMEM || e == EINVAL) TH_LOG("errno %ld", e);
+	EXPECT_EQ(kernel_at_least(6, 12) ? EINVAL : ENOMEM, e);
 	EXPECT_EQ(0, expect_num(&v, "msync-sync"));
 	EXPECT_EQ(0, expect_num(&v, "data-after-part"));
 	ASSERT_NE(NULL, expect(&v, "ready")) TH_LOG("%s", v.lines);

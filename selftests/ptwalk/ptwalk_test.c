@@ -15,7 +15,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -441,17 +440,6 @@ TEST_F(ptw, path_agrees_with_leaf_at_every_level)
 }
 
 /* A process that does nothing, so its tables hold still while we look. */
-/* The running kernel is @major.@minor or newer. */
-static bool kernel_at_least(int major, int minor)
-{
-	struct utsname u;
-	int ma = 0, mi = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
-		return false;
-	return ma > major || (ma == major && mi >= minor);
-}
-
 /* A child that maps and fills 64 pages, says so, then does nothing. */
 static pid_t quiet_child(void)
 {
