@@ -11,6 +11,9 @@
  *
  * compat_vm_flags_set(): add VM_* flags to a VMA being set up (->mmap,
  *	->open): vm_flags is const since 6.3 (vm_flags_set()).
+ * compat_vm_flags_reset(): replace the flags of a VMA in the tree, with
+ *	mmap_lock held for writing and, where VMA locks exist, the VMA
+ *	write-locked (6.3: vm_flags_reset()).
  * compat_mm_get_unmapped_area(): the mm's own get_unmapped_area for
  *	current->mm: mm->get_unmapped_area() in 6.1; 6.10's
  *	mm_get_unmapped_area(mm, ...), which lost @mm after 6.12.
@@ -62,6 +65,16 @@ static inline void compat_vm_flags_set(struct vm_area_struct *vma,
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void compat_vm_flags_reset(struct vm_area_struct *vma,
+					 vm_flags_t flags)
+{
+#ifdef HAVE_VM_FLAGS_SET
+	vm_flags_reset(vma, flags);
+#else
+	WRITE_ONCE(vma->vm_flags, flags);
 #endif
 }
 

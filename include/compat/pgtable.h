@@ -35,6 +35,14 @@
  *	The same bit is NOPTISHADOW in the kernel's PGD entries (6.13,
  *	backported to 6.12.y), which are tables, never leaves.
  *
+ * compat_pte_modify(): pte_modify() for a module. x86's reads cc_mask
+ *	(_PAGE_CC in _PAGE_CHG_MASK), which no line exports: the entry is
+ *	made again from its PFN with the new protection (pfn_pte() and
+ *	pte_pfn() handle PROT_NONE's inverted PFN), keeping accessed, dirty
+ *	(6.6+: SAVED_DIRTY where write goes, by pte_mkdirty()) and
+ *	soft-dirty. Not for special, uffd-wp or non-WB entries, which a
+ *	file page's entry in an ordinary shared mapping never is.
+ *
  * COMPAT_PTE_TABLES_RCU: PTE tables may be freed after an RCU grace
  *	period with no mmap_lock held for writing, and walkers revalidate
  *	the PMD under RCU (6.5+, see above).
@@ -126,6 +134,19 @@ static inline pte_t *compat_pte_offset_map(pmd_t *pmd, unsigned long addr,
 	if (unlikely(!pmd_present(pmdval) || pmd_leaf(pmdval)))
 		return NULL;
 	return pte_offset_kernel(&pmdval, addr);
+}
+
+static inline pte_t compat_pte_modify(pte_t old, pgprot_t prot)
+{
+	pte_t new = pfn_pte(pte_pfn(old), prot);
+
+	if (pte_young(old))
+		new = pte_mkyoung(new);
+	if (pte_dirty(old))
+		new = pte_mkdirty(new);
+	if (pte_soft_dirty(old))
+		new = pte_mksoft_dirty(new);
+	return new;
 }
 
 #ifdef HAVE_PTE_OFFSET_MAP_RCU

@@ -31,6 +31,7 @@
 #include <linux/magic.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/mm_inline.h>
 #include <linux/mman.h>
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
@@ -41,6 +42,7 @@
 #include <linux/workqueue.h>
 #include <asm/pgalloc.h>
 #include <compat/fault.h>
+#include <compat/leaf.h>
 #include <compat/mm.h>
 #include <compat/notifier.h>
 #include <compat/pgtable.h>
@@ -933,6 +935,7 @@ struct piece {
 	u64 offset;
 	vm_flags_t flags;
 	unsigned long trial;	/* its trial mapping, during a PROTECT */
+	unsigned long from, to;	/* PROTECT: the part changed in place */
 };
 
 /*
@@ -1393,11 +1396,223 @@ static int collect_pieces(struct mshare_region *r, struct change *a,
 }
 
 /*
- * PROTECT maps each piece again with the new protection. What mprotect()
+ * PROTECT in place (mshare-port.rst, sect. 5, as made): the host's VMAs
+ * and PTEs are changed as mprotect() changes them, once for every sharer,
+ * so that no sharer refaults a page afterwards, only relinks its tables.
+ * Every sharer is unlinked first, as for any change (change_run()), so
+ * the host's tables are the only ones that map the pages, and the worker
+ * holds the host's mmap_lock for writing with each changed VMA
+ * write-locked: no fault installs an entry with the old protection
+ * meanwhile. Rmap walkers (reclaim, migration, folio_mkclean()) take the
+ * PTE lock, as here; khugepaged's retract_page_tables() (6.6+: with no
+ * mmap_lock) takes it too, and a table it freed is found gone by the
+ * pmd_same() check. Verified on 6.1, 6.12 and 7.3 against
+ * change_pte_range() (7.3: change_softleaf_pte()).
+ */
+
+/*
+ * With the host's PTE lock: check (@apply false) or change one entry of
+ * @vma, as change_pte_range() changes it: a present entry gets the VMA's
+ * vm_page_prot (compat_pte_modify() keeps A/D and soft-dirty; 6.6+ moves
+ * D to SAVED_DIRTY when write goes), a writable migration entry becomes a
+ * readable one (else remove_migration_pte() would restore write), and
+ * entries that grant no access (hwpoison, PTE markers) stay. A device
+ * entry cannot map a page of a shared file mapping: -EAGAIN, left to
+ * mapping the piece again.
+ */
+static int protect_pte(struct vm_area_struct *vma, unsigned long addr,
+		       pte_t *ptep, bool apply)
+{
+	pte_t old = ptep_get(ptep), new;
+	struct compat_leaf leaf;
+
+	if (pte_none(old))
+		return 0;
+	if (pte_present(old)) {
+		if (apply) {
+			old = ptep_modify_prot_start(vma, addr, ptep);
+			new = compat_pte_modify(old, vma->vm_page_prot);
+			ptep_modify_prot_commit(vma, addr, ptep, old, new);
+		}
+		return 0;
+	}
+	compat_leaf_decode(pte_val(old), false, &leaf);
+	switch (leaf.kind) {
+	case COMPAT_LEAF_MIGRATION:
+		if (apply && leaf.write) {
+			new = swp_entry_to_pte(make_readable_migration_entry(leaf.offset));
+			if (pte_swp_soft_dirty(old))
+				new = pte_swp_mksoft_dirty(new);
+			set_pte_at(vma->vm_mm, addr, ptep, new);
+		}
+		return 0;
+	case COMPAT_LEAF_HWPOISON:
+	case COMPAT_LEAF_MARKER:
+	case COMPAT_LEAF_SWAPIN_ERROR:
+		return 0;
+	default:
+		return -EAGAIN;
+	}
+}
+
+/* One host PTE table's part [addr, end) of @vma: see protect_pte(). */
+static int protect_table(struct vm_area_struct *vma, pmd_t *pmd,
+			 unsigned long addr, unsigned long end, bool apply)
+{
+	spinlock_t *ptl;	/* the table's PTE lock */
+	pte_t *ptep;
+	pmd_t val;
+	int ret = 0;
+
+	compat_pte_map_begin();
+	ptep = compat_pte_offset_map(pmd, addr, &val);
+	if (!ptep) {
+		compat_pte_map_end();
+		/* A huge or non-present PMD: ours are never made. */
+		return pmd_none(val) ? 0 : -EAGAIN;
+	}
+	ptl = pte_lockptr(vma->vm_mm, &val);
+	spin_lock(ptl);
+	/*
+	 * Retracted since (6.6+): nothing is mapped there, and no fault can
+	 * put a table back while the host's mmap_lock is held.
+	 */
+	if (pmd_same(val, compat_pmdp_get_lockless(pmd))) {
+		for (; addr < end && !ret; addr += PAGE_SIZE, ptep++)
+			ret = protect_pte(vma, addr, ptep, apply);
+	}
+	spin_unlock(ptl);
+	compat_pte_map_end();
+	return ret;
+}
+
+static int protect_vma_ptes(struct vm_area_struct *vma, bool apply)
+{
+	unsigned long addr, next;
+	int ret = 0;
+
+	for (addr = vma->vm_start; addr < vma->vm_end && !ret; addr = next) {
+		pmd_t *pmd = walk_to_pmd(vma->vm_mm, addr);
+
+		next = pmd_addr_end(addr, vma->vm_end);
+		if (pmd)
+			ret = protect_table(vma, pmd, addr, next, apply);
+		cond_resched();
+	}
+	/* Checked with every entry under the same mmap_lock: none is new. */
+	WARN_ON_ONCE(apply && ret);
+	return ret;
+}
+
+/*
+ * With the host's mmap_lock held for writing: the VMA that is exactly
+ * @p's part to change in place, write-locked, if it can be changed there:
+ * its flags other than the access bits are the trial mapping's (mmap()
+ * computed the trial's vm_page_prot for the same file and protection,
+ * write-notify included), and its entries are all of known kinds.
+ */
+static struct vm_area_struct *protect_vma(struct piece *p)
+{
+	struct vm_area_struct *vma = find_vma(current->mm, p->from);
+	struct vm_area_struct *trial = find_vma(current->mm, p->trial);
+
+	if (!vma || vma->vm_start != p->from || vma->vm_end != p->to ||
+	    vma->vm_file != p->file || !trial || trial->vm_start != p->trial ||
+	    ((vma->vm_flags ^ trial->vm_flags) & ~VM_ACCESS_FLAGS))
+		return NULL;
+	compat_vma_start_write(vma);
+	return protect_vma_ptes(vma, false) ? NULL : vma;
+}
+
+/*
+ * In the host: give the piece's host VMA boundaries at its ends, by
+ * mapping the page at each inner end again with the new protection (a
+ * 4 KiB unmap frees no page table: its neighbours bound free_pgtables()),
+ * and set p->from/to to what is left to change in place. Nothing to do
+ * for a piece that has the protection already, as mprotect().
+ */
+static int protect_split_ends(struct piece *p, unsigned long prot)
+{
+	struct vm_area_struct *vma;
+	unsigned long start, end, pend = p->addr + p->len;
+	int ret = 0;
+
+	p->from = p->addr;
+	p->to = p->addr;
+	if (flags_prot(p->flags) == prot)
+		return 0;
+	mmap_read_lock(current->mm);
+	vma = find_vma(current->mm, p->addr);
+	start = vma->vm_start;
+	end = vma->vm_end;
+	mmap_read_unlock(current->mm);
+	p->from = p->addr + (start < p->addr ? PAGE_SIZE : 0);
+	p->to = max(p->from, pend - (end > pend ? PAGE_SIZE : 0));
+	if (p->from != p->addr)
+		ret = host_map_fixed(p->file, p->addr, min(PAGE_SIZE, p->len),
+				     prot, p->offset);
+	if (!ret && p->to < pend && pend - PAGE_SIZE >= p->from)
+		ret = host_map_fixed(p->file, pend - PAGE_SIZE, PAGE_SIZE, prot,
+				     p->offset + p->len - PAGE_SIZE);
+	return ret;
+}
+
+/*
+ * In the host, after the trials: change the pieces in place. -EAGAIN
+ * where a piece cannot be (then nothing but boundaries changed, with the
+ * new protection, and the caller maps every piece again); another error
+ * after putting every piece back as it was.
+ */
+static int protect_in_place(struct piece *p, int n, unsigned long prot)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct **vmas;
+	int i, ret = 0;
+
+	vmas = kcalloc(n, sizeof(*vmas), GFP_KERNEL_ACCOUNT);
+	if (!vmas)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++)
+		ret = protect_split_ends(&p[i], prot);
+	if (ret) {
+		restore_pieces(p, i);
+		goto out;
+	}
+	mmap_write_lock(mm);
+	for (i = 0; i < n && !ret; i++)
+		if (p[i].from < p[i].to) {
+			vmas[i] = protect_vma(&p[i]);
+			ret = vmas[i] ? 0 : -EAGAIN;
+		}
+	if (!ret) {
+		inc_tlb_flush_pending(mm);
+		for (i = 0; i < n; i++) {
+			struct vm_area_struct *trial;
+
+			if (!vmas[i])
+				continue;
+			trial = find_vma(mm, p[i].trial);
+			compat_vm_flags_reset(vmas[i], (vmas[i]->vm_flags & ~VM_ACCESS_FLAGS) |
+					      (trial->vm_flags & VM_ACCESS_FLAGS));
+			WRITE_ONCE(vmas[i]->vm_page_prot, trial->vm_page_prot);
+			protect_vma_ptes(vmas[i], true);
+		}
+		mshare_flush_all();
+		dec_tlb_flush_pending(mm);
+	}
+	mmap_write_unlock(mm);
+out:
+	kfree(vmas);
+	return ret;
+}
+
+/*
+ * PROTECT changes each piece with the new protection. What mprotect()
  * would refuse is refused first (collect_pieces()); then the host's own
  * mmap() of every piece is tried elsewhere (a seal added since can refuse
- * it), and the trials stay until the end; a piece refused after all puts
- * back every piece changed so far: a refusal changes nothing.
+ * it), and the trials stay until the end. Then the pieces are changed in
+ * place, or, where one cannot be, mapped again; a piece refused after
+ * all puts back every piece changed so far: a refusal changes nothing.
  */
 static int host_protect(struct mshare_region *r, void *arg)
 {
@@ -1413,11 +1628,24 @@ static int host_protect(struct mshare_region *r, void *arg)
 	for (i = 0; i < n && !ret; i++)
 		ret = host_trial_map(p[i].file, p[i].len, a->prot, p[i].offset,
 				     &p[i].trial, NULL);
-	for (i = 0; i < n && !ret; i++)
-		ret = host_map_fixed(p[i].file, p[i].addr, p[i].len, a->prot,
-				     p[i].offset);
-	if (ret)
-		restore_pieces(p, i);
+	/*
+	 * PROT_NONE is never made in place: a PROT_NONE entry in a shared
+	 * table is a NUMA hint in every sharer's VMA (do_numa_page() would
+	 * make it accessible again with the sharer's vm_page_prot); mapped
+	 * again, the range has none, and a fault there is refused.
+	 */
+	if (!ret) {
+		ret = a->prot & PROT_ALL ? protect_in_place(p, n, a->prot) :
+					   -EAGAIN;
+		if (ret == -EAGAIN) {
+			ret = 0;
+			for (i = 0; i < n && !ret; i++)
+				ret = host_map_fixed(p[i].file, p[i].addr, p[i].len,
+						     a->prot, p[i].offset);
+			if (ret)	/* boundaries of any piece changed too */
+				restore_pieces(p, n);
+		}
+	}
 	for (i = 0; i < n; i++)
 		if (p[i].trial)
 			vm_munmap(p[i].trial, p[i].len);

@@ -2,7 +2,7 @@
 /*
  * The paths by which newer kernels free, retract or walk page tables
  * without the mmap_lock that 6.1's walkers take (Documentation/
- * mshare-port.rst, tests T1, T3, T6, T7, T8, T10): each test does the same
+ * mshare-port.rst, tests T1, T3, T6, T7, T8, T9, T10, T11): each test does the same
  * steps on a region and on a plain MAP_SHARED mapping of the same object,
  * in the same run, and asserts that they agree, and that the kernel did
  * not warn. On 6.1 they pass by its locking; they are the proof a port
@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -572,6 +573,150 @@ TEST_F(tl, protect_while_pages_migrate_as_mprotect_does)
 	munmap(p, size);
 	close(mfd);
 	remove_region(rfd, "tl-t10");
+}
+
+/*
+ * T9. PROTECT changes the region's one set of PTEs in place, as mprotect()
+ * changes a plain mapping's: afterwards every page reads and writes as
+ * through a plain mapping of the same memfd given the same protection
+ * (the byte, or SIGSEGV), and reading every page takes at most one fault
+ * per 2 MiB table (the sharer links the table again), where mapping the
+ * pieces again took one per 16 pages (fault-around). Whole range, then a
+ * range that cuts the host's mapping at unaligned ends, then PROT_NONE.
+ */
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/* Minor faults taken reading every page of @p; the sum in *@sum. */
+static long read_faults(const char *p, unsigned long size, long *sum)
+{
+	long f = minflt();
+	unsigned long off;
+
+	*sum = 0;
+	for (off = 0; off < size; off += PG)
+		*sum += __atomic_load_n(p + off, __ATOMIC_RELAXED);
+	return minflt() - f;
+}
+
+/* Both get @prot over [off, off + len): PROTECT and mprotect(). */
+static void protect_both(struct __test_metadata *_metadata, int rfd,
+			 char *p, char *q, unsigned long off, unsigned long len,
+			 unsigned long prot)
+{
+	long sp, sq, fp, fq;
+
+	ASSERT_EQ(0, protect_err(rfd, off, len, prot));
+	ASSERT_EQ(0, mprotect(q + off, len, prot));
+	if (!(prot & PROT_READ))
+		return;
+	fq = read_faults(q + off, len, &sq);
+	fp = read_faults(p + off, len, &sp);
+	TH_LOG("PROTECT %lu of %lu MiB: %ld faults to read it, plain %ld",
+	       prot, len / MB, fp, fq);
+	EXPECT_EQ(sq, sp);
+	EXPECT_EQ(0, fq);
+	/*
+	 * A link per 2 MiB table, and the refaults of the pages mapped again
+	 * to cut the host's mapping; mapping it all again took one per 16.
+	 */
+	EXPECT_GE((off + len - 1) / (2 * MB) - off / (2 * MB) + 1 + 4, fp)
+		TH_LOG("%ld faults reading %lu MiB after PROTECT %lu", fp,
+		       len / MB, prot);
+}
+
+/* A read and a write of page @off agree; @v the next byte. */
+static void probe_page(struct __test_metadata *_metadata, int mfd, char *p,
+		       char *q, unsigned long off, char *v)
+{
+	int w;
+	char b;
+
+	EXPECT_EQ(probe_read(q + off), probe_read(p + off))
+		TH_LOG("offset %#lx", off);
+	++*v;
+	w = probe_write(p + off, *v);
+	EXPECT_EQ(probe_write(q + off, *v), w) TH_LOG("offset %#lx", off);
+	ASSERT_EQ(1, pread(mfd, &b, 1, off));
+	if (w < PROBE_SIGNAL)	/* it landed in the file */
+		EXPECT_EQ(*v, b) TH_LOG("offset %#lx", off);
+}
+
+/*
+ * In a child: read @first (a sharer links its table), then write @then:
+ * 0, or PROBE_SIGNAL + the signal that killed it.
+ */
+static int write_after_read(char *first, char *then)
+{
+	int status;
+	pid_t c = fork();
+
+	if (c == 0) {
+		(void)__atomic_load_n(first, __ATOMIC_SEQ_CST);
+		__atomic_store_n(then, 1, __ATOMIC_SEQ_CST);
+		_exit(0);
+	}
+	if (c < 0 || waitpid(c, &status, 0) != c)
+		return -1;
+	return WIFSIGNALED(status) ? PROBE_SIGNAL + WTERMSIG(status) : 0;
+}
+
+/*
+ * Sample pages of [0, size): both ends of every 2 MiB and a stride
+ * between, and the pages on either side of @cut and @cut_end.
+ */
+static void probe_both(struct __test_metadata *_metadata, int mfd, char *p,
+		       char *q, unsigned long size, unsigned long cut,
+		       unsigned long cut_end, char *v)
+{
+	const unsigned long edges[] = { cut - PG, cut, cut_end - PG, cut_end };
+	unsigned long off;
+	unsigned int i;
+
+	for (off = 0; off < size; off += off % (2 * MB) ? 61 * PG : PG)
+		probe_page(_metadata, mfd, p, q, off, v);
+	for (i = 0; i < ARRAY_SIZE(edges); i++)
+		probe_page(_metadata, mfd, p, q, edges[i], v);
+	/* Through a table linked by an access beside it. */
+	for (i = 0; i + 1 < ARRAY_SIZE(edges); i += 2) {
+		EXPECT_EQ(write_after_read(q + edges[i], q + edges[i + 1]),
+			  write_after_read(p + edges[i], p + edges[i + 1]));
+		EXPECT_EQ(write_after_read(q + edges[i + 1], q + edges[i]),
+			  write_after_read(p + edges[i + 1], p + edges[i]));
+	}
+}
+
+TEST_F(tl, protect_changes_the_shared_ptes_once_as_mprotect_does)
+{
+	unsigned long size = self->align > 16 * MB ? self->align : 16 * MB;
+	unsigned long cut = 3 * MB + 3 * PG, cut_len = size - cut - 5 * MB - 2 * PG;
+	int rfd, mfd;
+	char *p, *q, v = 0;
+	long sum;
+
+	rfd = region_and_plain("tl-t9", size, 9, &mfd, &p, &q);
+	ASSERT_LE(0, rfd);
+	read_faults(p, size, &sum);	/* host PTEs and links in place */
+	read_faults(q, size, &sum);
+	protect_both(_metadata, rfd, p, q, 0, size, PROT_READ);
+	probe_both(_metadata, mfd, p, q, size, cut, cut + cut_len, &v);
+	protect_both(_metadata, rfd, p, q, 0, size, PROT_READ | PROT_WRITE);
+	probe_both(_metadata, mfd, p, q, size, cut, cut + cut_len, &v);
+	protect_both(_metadata, rfd, p, q, cut, cut_len, PROT_READ);
+	probe_both(_metadata, mfd, p, q, size, cut, cut + cut_len, &v);
+	protect_both(_metadata, rfd, p, q, cut, cut_len, PROT_NONE);
+	probe_both(_metadata, mfd, p, q, size, cut, cut + cut_len, &v);
+	protect_both(_metadata, rfd, p, q, 0, size, PROT_READ | PROT_WRITE);
+	probe_both(_metadata, mfd, p, q, size, cut, cut + cut_len, &v);
+	munmap(q, size);
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "tl-t9");
 }
 
 /*
