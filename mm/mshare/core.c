@@ -1543,9 +1543,11 @@ static int protect_split_ends(struct piece *p, unsigned long prot)
 		return 0;
 	mmap_read_lock(current->mm);
 	vma = find_vma(current->mm, p->addr);
-	start = vma->vm_start;
-	end = vma->vm_end;
+	start = vma ? vma->vm_start : ULONG_MAX;
+	end = vma ? vma->vm_end : 0;
 	mmap_read_unlock(current->mm);
+	if (WARN_ON_ONCE(start > p->addr))	/* only the worker changes it */
+		return -EAGAIN;
 	p->from = p->addr + (start < p->addr ? PAGE_SIZE : 0);
 	p->to = max(p->from, pend - (end > pend ? PAGE_SIZE : 0));
 	if (p->from != p->addr)
@@ -1574,10 +1576,10 @@ static int protect_in_place(struct piece *p, int n, unsigned long prot)
 		return -ENOMEM;
 	for (i = 0; i < n && !ret; i++)
 		ret = protect_split_ends(&p[i], prot);
-	if (ret) {
+	if (ret && ret != -EAGAIN)
 		restore_pieces(p, i);
+	if (ret)
 		goto out;
-	}
 	mmap_write_lock(mm);
 	for (i = 0; i < n && !ret; i++)
 		if (p[i].from < p[i].to) {
