@@ -6,7 +6,7 @@ set datafile separator ","
 set logscale xy
 set xlabel "processes mapping 1 GiB"
 set ylabel "page-table kB (PageTables delta, log)"
-set title "Page-table memory: mshare vs MAP_SHARED memfd and hugetlbfs"
+set title "Page-table memory: mshare vs MAP_SHARED memfd and hugetlbfs".(exists("rel") ? ", ".rel : "")
 set key below
 set grid
 set xtics (1, 8, 64)

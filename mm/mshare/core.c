@@ -1505,11 +1505,24 @@ static int protect_vma_ptes(struct vm_area_struct *vma, bool apply)
 }
 
 /*
+ * Whether the mm counts a VMA with @flags in exec_vm: vm_stat_account()'s
+ * is_exec_mapping(), the same on 6.1, 6.12 and 7.3 (mm/internal.h, then
+ * mm/vma.h). A shared mapping is never counted in data_vm or stack_vm.
+ */
+static bool exec_accounted(vm_flags_t flags)
+{
+	return (flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC;
+}
+
+/*
  * With the host's mmap_lock held for writing: the VMA that is exactly
  * @p's part to change in place, write-locked, if it can be changed there:
  * its flags other than the access bits are the trial mapping's (mmap()
  * computed the trial's vm_page_prot for the same file and protection,
- * write-notify included), and its entries are all of known kinds.
+ * write-notify included), the change moves no pages in or out of the
+ * host's exec_vm (mprotect() accounts that with vm_stat_account(), which
+ * is not exported; mapping again accounts it), and its entries are all of
+ * known kinds.
  */
 static struct vm_area_struct *protect_vma(struct piece *p)
 {
@@ -1518,7 +1531,8 @@ static struct vm_area_struct *protect_vma(struct piece *p)
 
 	if (!vma || vma->vm_start != p->from || vma->vm_end != p->to ||
 	    vma->vm_file != p->file || !trial || trial->vm_start != p->trial ||
-	    ((vma->vm_flags ^ trial->vm_flags) & ~VM_ACCESS_FLAGS))
+	    ((vma->vm_flags ^ trial->vm_flags) & ~VM_ACCESS_FLAGS) ||
+	    exec_accounted(vma->vm_flags) != exec_accounted(trial->vm_flags))
 		return NULL;
 	compat_vma_start_write(vma);
 	return protect_vma_ptes(vma, false) ? NULL : vma;
@@ -1627,9 +1641,19 @@ static int host_protect(struct mshare_region *r, void *arg)
 	mmap_read_unlock(current->mm);
 	if (n < 0)
 		return n;
-	for (i = 0; i < n && !ret; i++)
-		ret = host_trial_map(p[i].file, p[i].len, a->prot, p[i].offset,
-				     &p[i].trial, NULL);
+	/*
+	 * One trial for each run of pieces of the same object: its verdict
+	 * and vm_page_prot depend on the file and the protection only, and a
+	 * region cut into thousands of pieces would need as many mappings
+	 * more than the host's map count allows.
+	 */
+	for (i = 0; i < n && !ret; i++) {
+		if (i && p[i].file == p[i - 1].file)
+			p[i].trial = p[i - 1].trial;
+		else
+			ret = host_trial_map(p[i].file, p[i].len, a->prot,
+					     p[i].offset, &p[i].trial, NULL);
+	}
 	/*
 	 * PROT_NONE is never made in place: a PROT_NONE entry in a shared
 	 * table is a NUMA hint in every sharer's VMA (do_numa_page() would
@@ -1648,8 +1672,8 @@ static int host_protect(struct mshare_region *r, void *arg)
 				restore_pieces(p, n);
 		}
 	}
-	for (i = 0; i < n; i++)
-		if (p[i].trial)
+	for (i = 0; i < n; i++)	/* each trial once, by the piece that made it */
+		if (p[i].trial && (!i || p[i].trial != p[i - 1].trial))
 			vm_munmap(p[i].trial, p[i].len);
 	put_pieces(p, n);
 	return ret;

@@ -721,6 +721,71 @@ TEST_F(tl, protect_changes_the_shared_ptes_once_as_mprotect_does)
 	remove_region(rfd, "tl-t9");
 }
 
+/* "VmExe" of process @pid in kB (mm->exec_vm), or -1. */
+static long vm_exe_kb(pid_t pid)
+{
+	char path[64], line[128];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && kb < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmExe:", 6))
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * T9, accounting: PROTECT in and out of PROT_EXEC moves the host's
+ * exec_vm (VmExe) as mprotect() moves this process's for a plain mapping
+ * of the same memfd, and UNMAP takes back exactly what was counted (a
+ * debug kernel WARNs in munmap when exec_vm would go below zero).
+ */
+TEST_F(tl, protect_to_exec_and_back_accounts_as_mprotect_does)
+{
+	unsigned long size = self->align > 16 * MB ? self->align : 16 * MB;
+	unsigned long cut = 3 * MB + 3 * PG, cut_len = 5 * MB + 5 * PG;
+	const int rx = PROT_READ | PROT_EXEC, rw = PROT_READ | PROT_WRITE;
+	long host0, self0, sum;
+	int rfd, mfd;
+	pid_t host;
+	char *p, *q;
+
+	rfd = object_region("tl-t9x", size, 19, &mfd);
+	ASSERT_LE(0, rfd);
+	p = attach(rfd, size, rw | PROT_EXEC);
+	ASSERT_NE(NULL, p);
+	q = mmap(NULL, size, rw, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	host = host_pid_of("tl-t9x");
+	ASSERT_LT(0, host);
+	read_faults(p, size, &sum);
+	host0 = vm_exe_kb(host);
+	self0 = vm_exe_kb(getpid());
+	ASSERT_LE(0, host0);
+	ASSERT_EQ(0, protect_err(rfd, cut, cut_len, rx));
+	ASSERT_EQ(0, mprotect(q + cut, cut_len, rx));
+	EXPECT_EQ(vm_exe_kb(getpid()) - self0, vm_exe_kb(host) - host0);
+	EXPECT_EQ((long)(cut_len >> 10), vm_exe_kb(host) - host0);
+	ASSERT_EQ(0, protect_err(rfd, 0, size, rw));
+	ASSERT_EQ(0, mprotect(q, size, rw));
+	EXPECT_EQ(host0, vm_exe_kb(host));
+	EXPECT_EQ(self0, vm_exe_kb(getpid()));
+	ASSERT_EQ(0, protect_err(rfd, cut, cut_len, rx));
+	EXPECT_EQ((long)(cut_len >> 10), vm_exe_kb(host) - host0);
+	ASSERT_EQ(0, protect_err(rfd, 0, size, rx));
+	EXPECT_EQ((long)(size >> 10), vm_exe_kb(host) - host0);
+	ASSERT_EQ(0, unmap_err(rfd, 0, size));
+	EXPECT_EQ(host0, vm_exe_kb(host));
+	munmap(q, size);
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "tl-t9x");
+}
+
 /*
  * T11. After MADV_DONTNEED of 2 MiB pieces, the first access that cannot
  * retry (a /proc/self/mem read: GUP without FAULT_FLAG_ALLOW_RETRY) reads
