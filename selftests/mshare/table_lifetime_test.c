@@ -721,26 +721,32 @@ TEST_F(tl, protect_changes_the_shared_ptes_once_as_mprotect_does)
 	remove_region(rfd, "tl-t9");
 }
 
-/* "VmExe" of process @pid in kB (mm->exec_vm), or -1. */
+/*
+ * mm->exec_vm of process @pid in kB, or -1: /proc/PID/status shows it as
+ * VmExe (the part that is text) plus VmLib (the rest).
+ */
 static long vm_exe_kb(pid_t pid)
 {
 	char path[64], line[128];
-	long kb = -1;
+	long kb = 0;
+	int seen = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "r");
-	while (f && kb < 0 && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmExe:", 6))
-			kb = atol(line + 6);
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmExe:", 6) || !strncmp(line, "VmLib:", 6)) {
+			kb += atol(line + 6);
+			seen++;
+		}
 	if (f)
 		fclose(f);
-	return kb;
+	return seen == 2 ? kb : -1;
 }
 
 /*
  * T9, accounting: PROTECT in and out of PROT_EXEC moves the host's
- * exec_vm (VmExe) as mprotect() moves this process's for a plain mapping
+ * exec_vm (VmExe + VmLib) as mprotect() moves this process's for a plain mapping
  * of the same memfd, and UNMAP takes back exactly what was counted (a
  * debug kernel WARNs in munmap when exec_vm would go below zero).
  */
