@@ -18,6 +18,7 @@
  *   region worker: sharer mmap_lock (write, unlinking it)
  *     -> its region VMAs' write locks (6.4+) -> links_lock
  *   region worker: region lock -> host mmap_lock (write)
+ *     -> a host VMA's write lock (PROTECT in place, 6.4+) -> its PTE lock
  *   region size_lock (the sizer waits for the worker, which starts the
  *     host) ; worker: host mmap_lock -> region lock (publishing it)
  *   region lock -> host mmap_lock (read) -> links_lock (GET_STATS, per GiB)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ptwalk_lib.h"
+#include "vm_util.h"
 
 int ptw_query(const char *query, char **out)
 {
@@ -207,17 +208,7 @@ uint64_t kpagecount_of(unsigned long pfn)
 
 long proc_vmpte_kb(pid_t pid)
 {
-	char path[64], buf[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	while (f && fgets(buf, sizeof(buf), f))
-		sscanf(buf, "VmPTE: %ld kB", &kb);
-	if (f)
-		fclose(f);
-	return kb;
+	return proc_status_kb(pid, "VmPTE");
 }
 
 int paging_levels(void)

@@ -18,5 +18,9 @@ long meminfo_kb(const char *key);
 bool zram_swap_on(void);
 /* The running kernel is @major.@minor or newer (uname()). */
 bool kernel_at_least(int major, int minor);
+/* A "<key>: <n> kB" line of /proc/@pid/status ("VmPTE", ...), or -1. */
+long proc_status_kb(int pid, const char *key);
+/* This process's minor faults so far (getrusage()). */
+long minor_faults(void);
 
 #endif

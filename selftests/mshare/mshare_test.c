@@ -16,7 +16,6 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -40,14 +39,6 @@
 #include "mshare_util.h"
 #include "ptwalk_lib.h"
 #include "vm_util.h"
-
-static long minflt(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
-}
 
 /*
  * The PFN of the @level ("pte", "pmd") table a process walks through for
@@ -346,13 +337,13 @@ TEST_F(mshare, second_sharer_faults_once_per_table)
 		long f[2];
 
 		q = mmap(NULL, size, PROT_READ, MAP_SHARED, mfd, 0);
-		f[0] = minflt();
+		f[0] = minor_faults();
 		m = attach(fd, size, PROT_READ | PROT_WRITE);
 		touch_pages(m, size);
-		f[0] = minflt() - f[0];
-		f[1] = minflt();
+		f[0] = minor_faults() - f[0];
+		f[1] = minor_faults();
 		touch_pages(q, size);
-		f[1] = minflt() - f[1];
+		f[1] = minor_faults() - f[1];
 		if (write(sync[1], f, sizeof(f)) != sizeof(f))
 			_exit(1);
 		_exit(0);
@@ -499,11 +490,11 @@ static struct sharer_cost second_sharer(int fd, unsigned long size,
 		m = mmap(want, size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | (want ? MAP_FIXED : 0), fd, 0);
 		kb = vmpte_kb();
-		f = minflt();
+		f = minor_faults();
 		c.data_ok = m != MAP_FAILED;
 		for (i = 0; c.data_ok && i < touch; i += PG)
 			c.data_ok = m[i] == (char)(i / PG);
-		c.faults = minflt() - f;
+		c.faults = minor_faults() - f;
 		c.vmpte_kb = vmpte_kb() - kb;
 		if (c.data_ok) {
 			c.pmd_table = table_of(getpid(), (unsigned long)m, "pmd");

@@ -17,7 +17,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -584,24 +583,16 @@ TEST_F(tl, protect_while_pages_migrate_as_mprotect_does)
  * pieces again took one per 16 pages (fault-around). Whole range, then a
  * range that cuts the host's mapping at unaligned ends, then PROT_NONE.
  */
-static long minflt(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
-}
-
 /* Minor faults taken reading every page of @p; the sum in *@sum. */
 static long read_faults(const char *p, unsigned long size, long *sum)
 {
-	long f = minflt();
+	long f = minor_faults();
 	unsigned long off;
 
 	*sum = 0;
 	for (off = 0; off < size; off += PG)
 		*sum += __atomic_load_n(p + off, __ATOMIC_RELAXED);
-	return minflt() - f;
+	return minor_faults() - f;
 }
 
 /* Both get @prot over [off, off + len): PROTECT and mprotect(). */
@@ -721,27 +712,12 @@ TEST_F(tl, protect_changes_the_shared_ptes_once_as_mprotect_does)
 	remove_region(rfd, "tl-t9");
 }
 
-/*
- * mm->exec_vm of process @pid in kB, or -1: /proc/PID/status shows it as
- * VmExe (the part that is text) plus VmLib (the rest).
- */
+/* mm->exec_vm of @pid in kB: VmExe (the text part) plus VmLib, or -1. */
 static long vm_exe_kb(pid_t pid)
 {
-	char path[64], line[128];
-	long kb = 0;
-	int seen = 0;
-	FILE *f;
+	long exe = proc_status_kb(pid, "VmExe"), lib = proc_status_kb(pid, "VmLib");
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmExe:", 6) || !strncmp(line, "VmLib:", 6)) {
-			kb += atol(line + 6);
-			seen++;
-		}
-	if (f)
-		fclose(f);
-	return seen == 2 ? kb : -1;
+	return exe < 0 || lib < 0 ? -1 : exe + lib;
 }
 
 /*

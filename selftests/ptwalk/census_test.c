@@ -98,22 +98,6 @@ static char *reserve(size_t len, unsigned long misalign)
 	return p;
 }
 
-static long vmpte_kb(pid_t pid)
-{
-	char path[64], buf[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(buf, sizeof(buf), f))
-		sscanf(buf, "VmPTE: %ld kB", &kb);
-	fclose(f);
-	return kb;
-}
-
 /* The census over @pids (comma-separated) in kv; NULL on failure. */
 static char *run_census(const char *pids, unsigned long start, unsigned long end)
 {
@@ -329,7 +313,7 @@ TEST_F(census, table_bytes_equal_vmpte)
 		thps += has_thp(self->k.pid[i], self->k.addr[i]);
 		tables = kv_num(l, "pud") + kv_num(l, "pmd") + kv_num(l, "pte");
 		/* VmPTE: PUD, PMD, PTE tables and one PTE table per anon THP. */
-		EXPECT_EQ(vmpte_kb(self->k.pid[i]) * 1024,
+		EXPECT_EQ(proc_vmpte_kb(self->k.pid[i]) * 1024,
 			  (tables + kv_num(l, "deposited_pte")) * (long long)PG)
 			TH_LOG("%s", l);
 		EXPECT_EQ(1, kv_num(l, "pgd"));
@@ -723,7 +707,7 @@ TEST_F(census, mshare_tables_are_shared_not_duplicate)
 
 		/* The kernel does not account the region's tables to sharers. */
 		EXPECT_EQ((long long)sets, kv_num(p, "shared")) TH_LOG("%s", p);
-		EXPECT_EQ(vmpte_kb(self->k.pid[i]) * 1024, own * (long long)PG)
+		EXPECT_EQ(proc_vmpte_kb(self->k.pid[i]) * 1024, own * (long long)PG)
 			TH_LOG("%s", p);
 	}
 	free(out);
@@ -792,7 +776,7 @@ TEST_F(census, hugetlb_pmd_sharing_is_shared)
 		/* Unlike mshare, the kernel accounts a shared hugetlb PMD
 		 * table to every process that links it.
 		 */
-		EXPECT_EQ(vmpte_kb(self->k.pid[i]) * 1024,
+		EXPECT_EQ(proc_vmpte_kb(self->k.pid[i]) * 1024,
 			  (kv_num(pl, "pud") + kv_num(pl, "pmd") + kv_num(pl, "pte") +
 			   kv_num(pl, "deposited_pte")) * (long long)PG) TH_LOG("%s", pl);
 	}
