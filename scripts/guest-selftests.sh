@@ -8,11 +8,19 @@
 # when built for this kernel.
 cd /selftests || exit 1
 # A collection is a folder with a settings file (the folder also holds
-# the kselftest runner, for run_kselftest.sh).
-suites=${*:-$(for d in */settings; do echo "${d%/settings}"; done)}
+# the kselftest runner, for run_kselftest.sh). An argument is a suite
+# (every program in it) or <suite>/<program> (that program only, the
+# suite's modules loaded and unloaded around it as for the whole suite).
+args=${*:-$(for d in */settings; do echo "${d%/settings}"; done)}
+suites=""
+for a in $args; do
+	case " $suites " in *" ${a%%/*} "*) ;; *) suites="$suites ${a%%/*}" ;; esac
+done
 
-is_test() {
-	[ -f "$1" ] && [ -x "$1" ]
+is_test() {	# is_test <suite>/<program>
+	[ -f "$1" ] && [ -x "$1" ] || return 1
+	case " $args " in *" ${1%%/*} "*|*" $1 "*) return 0 ;; esac
+	return 1
 }
 
 total=0
@@ -53,11 +61,13 @@ for s in $suites; do
 		is_test "$t" || continue
 		name="selftests: $s: ${t##*/}"
 		echo "# $name"
+		t0=$(date +%s)
 		(
 			cd "$s" || exit 1
 			timeout -s KILL "$tmo" "./${t##*/}" 2>&1
 			echo "$?" > /tmp/.rc
 		) | sed 's/^/# /'
+		echo "# elapsed: ${name#selftests: }: $(($(date +%s) - t0)) s"
 		rc=$(cat /tmp/.rc 2>/dev/null || echo 1)
 		case "$rc" in
 		0) result 0 "$name" ;;
