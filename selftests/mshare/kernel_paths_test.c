@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,6 +488,199 @@ TEST_F(kp, truncate_hole_punch_and_remove_as_on_a_plain_mapping)
 	munmap(p, size);
 	close(mfd);
 	remove_region(rfd, "kp-trunc");
+}
+
+/*
+ * T4 (Documentation/mshare-port.rst): a store or a load spinning on one
+ * CPU, while another process punches the page out, truncates the object
+ * or changes the protection, sees the change as soon as the call returns,
+ * on a region as on a plain mapping. A CPU whose TLB the change missed
+ * would keep reaching the freed page: its stores would never reach the
+ * file and it would never fault.
+ */
+struct spin {		/* in a MAP_SHARED anonymous page */
+	unsigned long stored;	/* the writer's count, after its store */
+	unsigned long seen;	/* the reader's last load */
+	unsigned long loads;	/* the reader's loads */
+};
+
+enum { SPIN_PUNCH, SPIN_TRUNCATE, SPIN_PROTECT, SPIN_HOWS };
+
+static const char * const spin_how[] = { "punch", "truncate", "PROTECT" };
+
+/* Run on CPU @cpu only, or (-1) on CPUs 0 and 1 again. */
+static void pin_to(int cpu)
+{
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu < 0 ? 0 : cpu, &cpus);
+	if (cpu < 0)
+		CPU_SET(1, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+}
+
+static pid_t spin_child(int cpu, unsigned long *word, struct spin *s,
+			bool writer)
+{
+	unsigned long n = 0;
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	pin_to(cpu);
+	for (;;) {	/* until SIGBUS, SIGSEGV or SIGKILL */
+		if (writer) {
+			__atomic_store_n(word, ++n, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->stored, n, __ATOMIC_RELEASE);
+		} else {
+			__atomic_store_n(&s->seen, __atomic_load_n(word, __ATOMIC_RELAXED),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&s->loads, ++n, __ATOMIC_RELEASE);
+		}
+	}
+}
+
+/* Whether *@pid died of @sig within two seconds; reaped either way. */
+static bool dies_of(pid_t *pid, int sig)
+{
+	int status = 0, i;
+
+	for (i = 0; i < 200 && waitpid(*pid, &status, WNOHANG) != *pid; i++)
+		usleep(10000);
+	if (i == 200) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, &status, 0);
+	}
+	*pid = 0;
+	return i < 200 && WIFSIGNALED(status) && WTERMSIG(status) == sig;
+}
+
+static void reap(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/*
+ * One round on @map (the object @mfd, of @size, mapped at offset 0; @rfd
+ * the region, or -1 for a plain mapping), the writer on CPU @wcpu and the
+ * reader on the other: 0 where the change took at once, else a bit for
+ * each check that failed.
+ */
+static int spin_round(char *map, int mfd, int rfd, unsigned long size,
+		      unsigned long off, int wcpu, int how, struct spin *s)
+{
+	unsigned long *word = (unsigned long *)(map + off);
+	struct mshare_protect ro = { 0, size, PROT_READ, 0 };
+	time_t deadline = time(NULL) + 30;
+	unsigned long v = 0, last;
+	int bad = 0, i;
+	pid_t w, r;
+
+	memset(s, 0, sizeof(*s));
+	__atomic_store_n(word, 0, __ATOMIC_RELAXED);
+	w = spin_child(wcpu, word, s, true);
+	r = spin_child(!wcpu, word, s, false);
+	/*
+	 * This process runs beside the reader, so that nothing but the
+	 * change's own flush reaches the writer's CPU (a context switch
+	 * there could flush its TLB by the way).
+	 */
+	pin_to(!wcpu);
+	while (__atomic_load_n(&s->stored, __ATOMIC_ACQUIRE) < 100000 ||
+	       __atomic_load_n(&s->loads, __ATOMIC_ACQUIRE) < 100000) {
+		if (w < 0 || r < 0 || time(NULL) > deadline) {
+			bad = 1;
+			goto out;
+		}
+		usleep(1000);
+	}
+	switch (how) {
+	case SPIN_PUNCH:
+		if (fallocate(mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      off & ~(PG - 1), PG)) {
+			bad = 1;
+			break;
+		}
+		/* Stores after the punch reach the file; the reader sees them. */
+		last = __atomic_load_n(&s->stored, __ATOMIC_ACQUIRE);
+		for (i = 0; i < 200; i++) {
+			if (pread(mfd, &v, sizeof(v), off) == sizeof(v) && v > last &&
+			    __atomic_load_n(&s->seen, __ATOMIC_RELAXED) > last)
+				break;
+			usleep(10000);
+		}
+		bad |= (i == 200) << 1;
+		break;
+	case SPIN_TRUNCATE:
+		if (ftruncate(mfd, off & ~(PG - 1))) {
+			bad = 1;
+			break;
+		}
+		bad |= !dies_of(&w, SIGBUS) << 2;
+		bad |= !dies_of(&r, SIGBUS) << 3;
+		bad |= ftruncate(mfd, size) ? 1 : 0;
+		break;
+	case SPIN_PROTECT:
+		if (ioctl(rfd, MSHAREFS_PROTECT, &ro)) {
+			bad = 1;
+			break;
+		}
+		/* No store lands after PROTECT returns; the writer faults. */
+		last = __atomic_load_n(word, __ATOMIC_RELAXED);
+		usleep(100000);
+		bad |= (__atomic_load_n(word, __ATOMIC_RELAXED) != last) << 4;
+		bad |= !dies_of(&w, SIGSEGV) << 5;
+		ro.prot = PROT_READ | PROT_WRITE;
+		bad |= ioctl(rfd, MSHAREFS_PROTECT, &ro) ? 1 : 0;
+		break;
+	}
+out:
+	reap(w);
+	reap(r);
+	pin_to(-1);
+	return bad;
+}
+
+TEST_F(kp, a_change_reaches_a_store_spinning_on_either_cpu_as_on_a_plain_mapping)
+{
+	unsigned long size = self->align, off;
+	int rfd, mfd, wcpu, how, got[2];
+	struct spin *s;
+	char *p, *q;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	rfd = object_region("kp-spin", size, 1, &mfd);
+	ASSERT_GE(rfd, 0);
+	p = attach(rfd, size, PROT_READ | PROT_WRITE);
+	q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	s = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_NE(MAP_FAILED, s);
+	for (how = 0, off = 8 * PG + 64; how < SPIN_HOWS; how++) {
+		for (wcpu = 0; wcpu < 2; wcpu++, off += PG) {
+			/* A plain mapping cannot be PROTECTed from outside. */
+			got[0] = how == SPIN_PROTECT ? 0 :
+				 spin_round(q, mfd, -1, size, off, wcpu, how, s);
+			got[1] = spin_round(p, mfd, rfd, size, off, wcpu, how, s);
+			EXPECT_EQ(0, got[0])
+				TH_LOG("%s, writer on CPU %d: plain mapping %#x",
+				       spin_how[how], wcpu, got[0]);
+			EXPECT_EQ(got[0], got[1])
+				TH_LOG("%s, writer on CPU %d: region %#x, plain %#x",
+				       spin_how[how], wcpu, got[1], got[0]);
+		}
+	}
+	munmap(s, PG);
+	munmap(q, size);
+	munmap(p, size);
+	close(mfd);
+	remove_region(rfd, "kp-spin");
 }
 
 /*

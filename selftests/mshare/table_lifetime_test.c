@@ -2,7 +2,7 @@
 /*
  * The paths by which newer kernels free, retract or walk page tables
  * without the mmap_lock that 6.1's walkers take (Documentation/
- * mshare-port.rst, tests T1, T3, T6, T7, T8, T9, T10, T11): each test does the same
+ * mshare-port.rst, tests T1, T2, T3, T6, T7, T8, T9, T10, T11): each test does the same
  * steps on a region and on a plain MAP_SHARED mapping of the same object,
  * in the same run, and asserts that they agree, and that the kernel did
  * not warn. On 6.1 they pass by its locking; they are the proof a port
@@ -19,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,6 +151,169 @@ TEST_F(tl, threads_fault_a_fresh_childs_region_at_once)
 	munmap(q, GB);
 	close(mfd);
 	remove_region(rfd, "tl-t1");
+}
+
+/*
+ * T2. A sharer's threads walk its tables while the creator UNMAPs the
+ * first half of the region and maps it again, over and over: direct
+ * loads (faults, on 6.4+ under the per-VMA lock), MADV_DONTNEED of
+ * 2 MiB at a time (on 7.3 under the VMA lock, freeing empty tables where
+ * page-table reclaim is built), smaps and /proc/self/mem reads, and
+ * process_vm_readv(), through a 1 GiB aligned mapping (PUD links where
+ * the kernel allows them) and through one that is 2 MiB but not 1 GiB
+ * aligned (PMD links). The second half reads what the plain mapping reads
+ * throughout, however it is reached.
+ */
+#define T2_PAGES 64
+#define T2_ROLES 4
+
+struct t2 {
+	char *p;
+	const char *q;
+	int role;
+	bool parks;	/* a /proc/PID/mem read after MADV_DONTNEED may say EIO */
+	time_t until;
+	int bad;
+};
+
+/* The k-th sample of the half that never changes. */
+static unsigned long t2_off(int k)
+{
+	return GB / 2 + k * (GB / 2 / T2_PAGES) + (k % 7) * PG;
+}
+
+static void t2_smaps(void)
+{
+	char buf[4096];
+	int fd = open("/proc/self/smaps", O_RDONLY);
+
+	while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (fd >= 0)
+		close(fd);
+}
+
+static void *t2_walker(void *arg)
+{
+	struct t2 *t = arg;
+	int mem = open("/proc/self/mem", O_RDONLY), k = 0;
+	struct iovec local, remote;
+	char c;
+
+	while (time(NULL) < t->until) {
+		unsigned long off = t2_off(k), any = (k * 2 + 1) * (GB / 2 / T2_PAGES);
+
+		c = 0;
+		switch (t->role) {
+		case 0:		/* a fault, or a hit */
+			c = t->p[off];
+			break;
+		case 1:		/* a 2 MiB zap, then a fault */
+			madvise(t->p + (off & ~(2 * MB - 1)), 2 * MB, MADV_DONTNEED);
+			c = t->p[off];
+			break;
+		case 2:		/* smaps, then /proc/self/mem in both halves */
+			t2_smaps();
+			/* The changing half: a hole for a moment. */
+			(void)!pread(mem, &c, 1, (unsigned long)t->p + any % (GB / 2));
+			if (pread(mem, &c, 1, (unsigned long)t->p + off) != 1)
+				c = t->parks && errno == EIO ? t->q[off] : 0;
+			break;
+		case 3:		/* process_vm_readv() of itself */
+			local = (struct iovec){ &c, 1 };
+			remote = (struct iovec){ t->p + off, 1 };
+			if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 1)
+				c = 0;
+			break;
+		}
+		if (c != t->q[off])
+			t->bad++;
+		k = (k + 1) % T2_PAGES;
+	}
+	if (mem >= 0)
+		close(mem);
+	return NULL;
+}
+
+/* A mapping of @fd at an address 2 MiB but not 1 GiB aligned. */
+static char *attach_pmd_aligned(int fd, unsigned long size)
+{
+	char *base = mmap(NULL, size + GB + 4 * MB, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	unsigned long at;
+
+	if (base == MAP_FAILED)
+		return NULL;
+	at = ((unsigned long)base + GB - 1) / GB * GB + 2 * MB;
+	base = mmap((void *)at, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, fd, 0);
+	return base == MAP_FAILED ? NULL : base;
+}
+
+TEST_F(tl, threads_walk_their_tables_while_the_region_changes)
+{
+	struct t2 t[2 * T2_ROLES];
+	pthread_t th[2 * T2_ROLES];
+	int rfd, mfd, k, i, status, changes = 0;
+	time_t until = deadline(4);
+	bool parks[2];
+	char *p[2], *q;
+	pid_t sharer;
+
+	rfd = sized_region("tl-t2", GB, false);
+	ASSERT_LE(0, rfd);
+	mfd = memfd_create("tl-t2", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, GB));
+	ASSERT_EQ(0, create_err(rfd, 0, GB, PROT_READ | PROT_WRITE, mfd, 0));
+	q = mmap(NULL, GB, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	for (k = 0; k < T2_PAGES; k++)
+		q[t2_off(k)] = (char)(k + 1);
+	sharer = fork();
+	ASSERT_LE(0, sharer);
+	if (sharer == 0) {
+		p[0] = attach(rfd, GB, PROT_READ | PROT_WRITE);
+		p[1] = attach_pmd_aligned(rfd, GB);
+		if (!p[0] || !p[1])
+			_exit(2);
+		/*
+		 * Where a zapped link is parked, not cleared (mshare.rst:
+		 * PMD links on 6.1, PUD links on every line), a read that
+		 * cannot retry says EIO as the first access after it.
+		 */
+		parks[1] = !kernel_at_least(6, 5);
+		parks[0] = parks[1] || (mshare_pmd_sharing() && (unsigned long)p[0] % GB == 0);
+		for (i = 0; i < 2 * T2_ROLES; i++) {
+			t[i] = (struct t2){ p[i % 2], q, i / 2, parks[i % 2], until, 0 };
+			if (pthread_create(&th[i], NULL, t2_walker, &t[i]))
+				_exit(3);
+		}
+		for (i = 0, k = 0; i < 2 * T2_ROLES; i++) {
+			pthread_join(th[i], NULL);
+			k |= !!t[i].bad << i;
+		}
+		_exit(k ? 8 + k : 0);
+	}
+	while (time(NULL) < until) {
+		ASSERT_EQ(0, unmap_err(rfd, 0, GB / 2));
+		ASSERT_EQ(0, create_err(rfd, 0, GB / 2, PROT_READ | PROT_WRITE, mfd, 0));
+		changes++;
+	}
+	ASSERT_EQ(sharer, waitpid(sharer, &status, 0));
+	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : -1)
+		TH_LOG("status %#x (8 + a bit per thread that read other bytes)", status);
+	TH_LOG("%d changes of the first half", changes);
+	p[0] = attach(rfd, GB, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, p[0]);
+	for (k = 0; k < T2_PAGES; k++)
+		EXPECT_EQ(q[t2_off(k)], p[0][t2_off(k)]);
+	q[PG] = 'x';
+	EXPECT_EQ('x', p[0][PG]);
+	munmap(p[0], GB);
+	munmap(q, GB);
+	close(mfd);
+	remove_region(rfd, "tl-t2");
 }
 
 /*
