@@ -68,6 +68,23 @@ static time_t deadline(int parts)
 }
 
 /*
+ * A region of 1 GiB over a sparse memfd of 1 GiB, and a plain shared
+ * mapping of the memfd at *@q: the region's fd, or -1.
+ */
+static int sparse_gb_region(const char *name, int *mfd, char **q)
+{
+	int rfd = sized_region(name, GB, false);
+
+	*mfd = memfd_create(name, 0);
+	*q = MAP_FAILED;
+	if (rfd < 0 || *mfd < 0 || ftruncate(*mfd, GB) ||
+	    create_err(rfd, 0, GB, PROT_READ | PROT_WRITE, *mfd, 0))
+		return -1;
+	*q = mmap(NULL, GB, PROT_READ | PROT_WRITE, MAP_SHARED, *mfd, 0);
+	return *q == MAP_FAILED ? -1 : rfd;
+}
+
+/*
  * T1. A forked child's region is unlinked until it touches it; its first
  * touches, from four threads at once, are faults that newer kernels take
  * under the per-VMA lock (a PUD-level huge fault for a 1 GiB aligned
@@ -108,14 +125,8 @@ TEST_F(tl, threads_fault_a_fresh_childs_region_at_once)
 	time_t until = deadline(4);
 	char *p, *q;
 
-	rfd = sized_region("tl-t1", GB, false);
+	rfd = sparse_gb_region("tl-t1", &mfd, &q);
 	ASSERT_LE(0, rfd);
-	mfd = memfd_create("tl-t1", 0);
-	ASSERT_LE(0, mfd);
-	ASSERT_EQ(0, ftruncate(mfd, GB));
-	ASSERT_EQ(0, create_err(rfd, 0, GB, PROT_READ | PROT_WRITE, mfd, 0));
-	q = mmap(NULL, GB, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	ASSERT_NE(MAP_FAILED, q);
 	for (k = 0; k < T1_PAGES; k++)
 		q[t1_off(k)] = (char)(k + 1);
 	p = attach(rfd, GB, PROT_READ | PROT_WRITE);
@@ -260,14 +271,8 @@ TEST_F(tl, threads_walk_their_tables_while_the_region_changes)
 	char *p[2], *q;
 	pid_t sharer;
 
-	rfd = sized_region("tl-t2", GB, false);
+	rfd = sparse_gb_region("tl-t2", &mfd, &q);
 	ASSERT_LE(0, rfd);
-	mfd = memfd_create("tl-t2", 0);
-	ASSERT_LE(0, mfd);
-	ASSERT_EQ(0, ftruncate(mfd, GB));
-	ASSERT_EQ(0, create_err(rfd, 0, GB, PROT_READ | PROT_WRITE, mfd, 0));
-	q = mmap(NULL, GB, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	ASSERT_NE(MAP_FAILED, q);
 	for (k = 0; k < T2_PAGES; k++)
 		q[t2_off(k)] = (char)(k + 1);
 	sharer = fork();
