@@ -2068,6 +2068,45 @@ static bool pmd_still_reached(struct vm_fault *vmf)
 	       pud_pgtable(pud) == (pmd_t *)((unsigned long)vmf->pmd & PAGE_MASK);
 }
 
+/*
+ * With links_lock, the host's mmap_lock (read) and the sharer's PMD lock:
+ * link-around. Every other empty entry of the sharer's PMD table that
+ * @vmf->pmd sits in, inside the VMA, is pointed at the host's PTE table
+ * for its 2 MiB where the host has one, so that a sharer links up to
+ * 1 GiB in one fault (a new sharer, or one unlinked by a change), not one
+ * fault per 2 MiB. The same as a fault on each of them would link, under
+ * the same checks (may_link() held for the range, the host tables read
+ * under links_lock, which a host invalidation that frees one must take
+ * first), except that no host table or page is made: empty stays empty.
+ */
+static void link_around(struct mshare_link *l, struct vm_fault *vmf)
+{
+	pmd_t *table = (pmd_t *)((unsigned long)vmf->pmd & PAGE_MASK);
+	unsigned long base = vmf->address & PUD_MASK, addr, off;
+	struct vm_area_struct *vma = vmf->vma;
+	struct mshare_region *r = l->region;
+	pmd_t *hpmd;
+	pmd_t val;
+	int i;
+
+	for (i = 0; i < PTRS_PER_PMD; i++) {
+		addr = base + i * PMD_SIZE;
+		if (addr < vma->vm_start || addr + PMD_SIZE > vma->vm_end ||
+		    !pmd_none(READ_ONCE(table[i])))
+			continue;
+		off = addr - vma->vm_start;
+		if (test_bit(off >> PMD_SHIFT, l->pmd_bits))
+			continue;
+		hpmd = walk_to_pmd(r->host_mm, r->host_base + off);
+		val = hpmd ? compat_pmdp_get_lockless(hpmd) : __pmd(0);
+		if (!pmd_present(val) || pmd_leaf(val))
+			continue;
+		pmd_populate(vma->vm_mm, &table[i], pmd_page(val));
+		set_bit(off >> PMD_SHIFT, l->pmd_bits);
+		r->pmd_links++;
+	}
+}
+
 static vm_fault_t link_pte_table(struct mshare_link *l, struct vm_fault *vmf,
 				 unsigned long off, struct page *table)
 {
@@ -2096,6 +2135,8 @@ static vm_fault_t link_pte_table(struct mshare_link *l, struct vm_fault *vmf,
 	} else if (pmd_pfn(val) != page_to_pfn(table)) {
 		ret = VM_FAULT_SIGBUS;	/* not ours: never expected */
 	}
+	if (ret == VM_FAULT_NOPAGE)
+		link_around(l, vmf);
 	spin_unlock(ptl);
 out:
 	mutex_unlock(&r->links_lock);
