@@ -55,17 +55,6 @@ run_in() {	# run_in <run folder> <kernel> <paging> [<suite>/<program>...]:
 	echo "$(basename "$ri_run"): $(cat "$ri_run/verdict")"
 }
 
-run_suites_both() {	# run_suites_both <kernel>
-	run5=$(run_dir "$1" 5) || return 1
-	run4=$(run_dir "$1" 4) || return 1
-	run_in "$run5" "$1" 5 > "$run5.log" 2>&1 &
-	p5=$!
-	run_in "$run4" "$1" 4
-	wait $p5 || true
-	cat "$run5.log"
-	rm -f "$run5.log"
-}
-
 # A debug guest runs about five times slower than a stock one, so on the
 # debug kernels every test program runs once per line rather than once
 # per paging: the programs are split between the two guests (5- and
@@ -76,14 +65,14 @@ run_suites_both() {	# run_suites_both <kernel>
 # runs on a debug kernel with both pagings; the stock kernels run every
 # program with both.
 debug_seconds() {	# debug_seconds <suite>/<program>
+	# Seconds on 6.1-debug with the other debug guest running, in a
+	# fresh clone's make check (2026-12-07).
 	case "$1" in
-# Seconds on 6.1-debug, 4-level paging, with a 7.3-debug guest on the
-	# other core (2026-12-07).
-	mshare/hostile_test) echo 310 ;;
-	mshare/mshare_test) echo 194 ;;
-	mshare/kernel_paths_test) echo 179 ;;
-	mshare_preload/preload_test) echo 142 ;;
-	mshare/table_lifetime_test) echo 101 ;;
+	mshare/hostile_test) echo 365 ;;
+	mshare/mshare_test) echo 222 ;;
+	mshare/kernel_paths_test) echo 218 ;;
+	mshare_preload/preload_test) echo 178 ;;
+	mshare/table_lifetime_test) echo 125 ;;
 	ptwalk/ptwalk_test) echo 73 ;;
 	toyalloc/toyalloc_test) echo 31 ;;
 	ptwalk/census_test) echo 18 ;;
@@ -102,22 +91,50 @@ debug_halves() {	# debug_halves <release>: "<half 0|1> <suite>/<program>" lines
 	done | sort -k1,1nr -k2 | awk '{ h = (s[0] <= s[1]) ? 0 : 1; s[h] += $1; print h, $2 }'
 }
 
-run_suites_split() {	# run_suites_split <kernel> <paging of half 0>
+# The kselftest lab path: the install folder (as "make -C selftests
+# install" writes it) run by its run_kselftest.sh in a 5-level guest,
+# every collection whose modules are built, the modules loaded first.
+run_lab() {	# run_lab <run folder> <kernel>
+	rl_run=${1}_run_kselftest
+	release=$(basename "$1")
+	release=${release%_5-level}
+	rm -rf "$rl_run"
+	make -s -C selftests install INSTALL_PATH="$rl_run/install"
+	diff -r selftests/out "$rl_run/install" >/dev/null ||
+		{ echo "install folder differs from selftests/out"; return 1; }
+	cols=$(suites_for "$release" | grep -v '^skip ' | sed 's/^/-c /' | tr '\n' ' ')
+	scripts/vm.sh --kernel "$2" --paging 5 --no-build --quiet --timeout 2400 \
+		--out "$rl_run" "for m in /lib/mmsuite/*.ko; do insmod \$m; done; cd /selftests && ./run_kselftest.sh $cols" || true
+	echo "$(basename "$rl_run"): $(cat "$rl_run/verdict")"
+}
+
+# run_pair <kernel> <5-level programs> <4-level programs>: two guests at
+# once, each running the <suite>/<program>s named ("" for every suite
+# built; "lab" for the 5-level guest: run_lab).
+run_pair() {
 	run5=$(run_dir "$1" 5) || return 1
 	run4=$(run_dir "$1" 4) || return 1
-	release=$(basename "$run5")
-	release=${release%_5-level}
-	h5=$((${2} == 5 ? 0 : 1))
-	halves=$(debug_halves "$release")
-	# shellcheck disable=SC2046
-	run_in "$run5" "$1" 5 $(echo "$halves" | awk -v h=$h5 '$1 == h { print $2 }') \
-		> "$run5.log" 2>&1 &
+	if [ "$2" = lab ]; then
+		run_lab "$run5" "$1" > "$run5.log" 2>&1 &
+	else
+		# shellcheck disable=SC2086
+		run_in "$run5" "$1" 5 $2 > "$run5.log" 2>&1 &
+	fi
 	p5=$!
-	# shellcheck disable=SC2046
-	run_in "$run4" "$1" 4 $(echo "$halves" | awk -v h=$h5 '$1 != h { print $2 }')
+	# shellcheck disable=SC2086
+	run_in "$run4" "$1" 4 $3
 	wait $p5 || true
 	cat "$run5.log"
 	rm -f "$run5.log"
+}
+
+run_split() {	# run_split <kernel> <paging of half 0>: the debug split
+	release=$(basename "$(run_dir "$1" 5)") || return 1
+	release=${release%_5-level}
+	h5=$((${2} == 5 ? 0 : 1))
+	halves=$(debug_halves "$release")
+	run_pair "$1" "$(echo "$halves" | awk -v h=$h5 '$1 == h { printf "%s ", $2 }')" \
+		"$(echo "$halves" | awk -v h=$h5 '$1 != h { printf "%s ", $2 }')"
 }
 
 # The debug kernels build in the background from the start, one line after
@@ -137,31 +154,6 @@ debug_kernels_wait() {
 	wait "$DKPID" || rc=$?
 	cat "$results/debug-kernels.log"
 	return $rc
-}
-
-# The kselftest lab path on the newest line: the install folder (as
-# "make -C selftests install" writes it) run by its run_kselftest.sh in the
-# guest with 5-level paging, every collection whose modules are built, the
-# modules loaded first; at the same time the other guest runs every suite
-# with 4-level paging as on the other lines.
-run_newest_both() {	# run_newest_both <kernel>
-	run4=$(run_dir "$1" 4) || return 1
-	release=$(basename "$run4")
-	release=${release%_4-level}
-	run=$results/${release}_5-level_run_kselftest
-	rm -rf "$run"
-	make -s -C selftests install INSTALL_PATH="$run/install"
-	diff -r selftests/out "$run/install" >/dev/null || { echo "install folder differs from selftests/out"; return 1; }
-	cols=$(suites_for "$release" | grep -v '^skip ' | sed 's/^/-c /' | tr '\n' ' ')
-	scripts/vm.sh --kernel "$1" --paging 5 --no-build --quiet --timeout 2400 \
-		--out "$run" "for m in /lib/mmsuite/*.ko; do insmod \$m; done; cd /selftests && ./run_kselftest.sh $cols" \
-		> "$run.log" 2>&1 &
-	pk=$!
-	run_in "$run4" "$1" 4
-	wait $pk || true
-	cat "$run.log"
-	rm -f "$run.log"
-	echo "$(basename "$run"): $(cat "$run/verdict")"
 }
 
 unit_tests() {
@@ -189,16 +181,16 @@ stage "rig self-test" sh -c 'make -s KDIR="$1" modules && scripts/rig-selftest.s
 for line in $(lines); do
 	[ "$line" = "$(newest_line)" ] && continue
 	stage "kselftests: $line, 5- and 4-level paging (two guests at once)" \
-		run_suites_both "$line"
+		run_pair "$line" "" ""
 done
 stage "kselftests: $(newest_line), 4-level paging, and 5-level by run_kselftest.sh (two guests at once)" \
-	run_newest_both "$(newest_line)"
+	run_pair "$(newest_line)" lab ""
 stage "debug kernels of every line (cached; built in the background since the start)" \
 	debug_kernels_wait
-half0=5
+half0=5	# the paging of the first half: 5 on the first line, then 4, 5...
 for line in $(lines); do
 	stage "kselftests: $line-debug, each program once, split over 5- and 4-level paging (two guests at once)" \
-		run_suites_split "$line-debug" $half0
+		run_split "$line-debug" $half0
 	half0=$((9 - half0))
 done
 

@@ -50,6 +50,7 @@ for s in $suites; do
 	tmo=45
 	[ -f "$s/settings" ] && tmo=$(sed -n 's/^timeout=//p' "$s/settings")
 	ko=/lib/mmsuite/$s.ko
+	fs0=$(cat /proc/filesystems)
 	[ -f "$ko" ] && { insmod "$ko" || echo "# insmod $ko failed"; }
 	extra=$(cat "$s/requires" 2>/dev/null)
 	for m in $extra; do
@@ -57,6 +58,8 @@ for s in $suites; do
 		[ -f "/lib/mmsuite/$m.ko" ] || continue
 		insmod "/lib/mmsuite/$m.ko" || echo "# insmod $m.ko failed"
 	done
+	# The file systems the suite's modules register (msharefs).
+	modfs=$(grep -vxF "$fs0" /proc/filesystems | awk '{ print $NF }' | tr '\n' ' ')
 	mounts=$(cut -d' ' -f2 /proc/mounts)
 	for t in "$s"/*; do
 		is_test "$t" || continue
@@ -81,11 +84,15 @@ for s in $suites; do
 	*" $s "*) ;;
 	*)
 		# Run in part, the suite missed the program that undoes its
-		# mounts (mshare's last test unmounts msharefs): what its
-		# programs mounted is unmounted here, newest first.
-		awk '{ m[NR] = $2 } END { for (i = NR; i > 0; i--) print m[i] }' /proc/mounts |
+		# mounts (mshare's last test unmounts msharefs): the mounts of
+		# its module's file systems that its programs made are
+		# unmounted here, newest first (/proc/mounts escapes a space
+		# in a mount point as \040: printf %b undoes it).
+		awk -v fs=" $modfs" 'index(fs, " " $3 " ") { m[++n] = $2 }
+			END { for (i = n; i > 0; i--) print m[i] }' /proc/mounts |
 		while read -r m; do
-			echo "$mounts" | grep -qxF "$m" || umount "$m" 2>&1 | sed 's/^/# /'
+			echo "$mounts" | grep -qxF "$m" ||
+				umount "$(printf '%b' "$m")" 2>&1 | sed 's/^/# /'
 		done
 		;;
 	esac

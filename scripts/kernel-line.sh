@@ -17,6 +17,11 @@ line=${1:?usage: $0 LINE}
 suite=$(line_field "$line" 2) || exit 1
 kind=$(line_field "$line" 3) || exit 1
 dir=$CACHE_DIR/lines/$line
+# One fetch of a line at a time (make vm while make check fetches): the
+# second waits, then finds the line ready.
+mkdir -p "$CACHE_DIR/lines"
+exec 9> "$CACHE_DIR/lines/.$line.lock"
+flock 9
 
 if [ "$kind" = system ]; then
 	rel=$(stock_kernel_release) || exit 1

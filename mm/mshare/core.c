@@ -1516,26 +1516,46 @@ static bool exec_accounted(vm_flags_t flags)
 
 /*
  * With the host's mmap_lock held for writing: the VMA that is exactly
- * @p's part to change in place, write-locked, if it can be changed there:
- * its flags other than the access bits are the trial mapping's (mmap()
- * computed the trial's vm_page_prot for the same file and protection,
- * write-notify included), the change moves no pages in or out of the
- * host's exec_vm (mprotect() accounts that with vm_stat_account(), which
- * is not exported; mapping again accounts it), and its entries are all of
- * known kinds.
+ * @p's part to change in place, write-locked, if it can be changed there,
+ * and its trial mapping in *@trial: its flags other than the access bits
+ * are the trial's (mmap() computed the trial's vm_page_prot for the same
+ * file and protection, write-notify included), the change moves no pages
+ * in or out of the host's exec_vm (mprotect() accounts that with
+ * vm_stat_account(), which is not exported; mapping again accounts it),
+ * and its entries are all of known kinds.
  */
-static struct vm_area_struct *protect_vma(struct piece *p)
+static struct vm_area_struct *protect_vma(struct piece *p,
+					  struct vm_area_struct **trial)
 {
 	struct vm_area_struct *vma = find_vma(current->mm, p->from);
-	struct vm_area_struct *trial = find_vma(current->mm, p->trial);
 
+	*trial = find_vma(current->mm, p->trial);
 	if (!vma || vma->vm_start != p->from || vma->vm_end != p->to ||
-	    vma->vm_file != p->file || !trial || trial->vm_start != p->trial ||
-	    ((vma->vm_flags ^ trial->vm_flags) & ~VM_ACCESS_FLAGS) ||
-	    exec_accounted(vma->vm_flags) != exec_accounted(trial->vm_flags))
+	    vma->vm_file != p->file || !*trial || (*trial)->vm_start != p->trial ||
+	    ((vma->vm_flags ^ (*trial)->vm_flags) & ~VM_ACCESS_FLAGS) ||
+	    exec_accounted(vma->vm_flags) != exec_accounted((*trial)->vm_flags))
 		return NULL;
 	compat_vma_start_write(vma);
 	return protect_vma_ptes(vma, false) ? NULL : vma;
+}
+
+/*
+ * Change @vma's protection to its @trial's and rewrite its PTEs; the
+ * caller flushes the TLBs. mprotect()'s change_protection() brackets the
+ * rewrite with an MMU_NOTIFY_PROTECTION_VMA invalidation; a module cannot
+ * (__mmu_notifier_invalidate_range_start() and _end() are exported on
+ * none of 6.1, 6.12 and 7.3), and no subscriber misses one: KVM, HMM
+ * and device drivers subscribe to their caller's own mm, and the host
+ * never runs a user instruction (host.c), so the host's notifiers are
+ * this module's, which ignore that event (no table goes).
+ */
+static void protect_vma_apply(struct vm_area_struct *vma,
+			      struct vm_area_struct *trial)
+{
+	compat_vm_flags_reset(vma, (vma->vm_flags & ~VM_ACCESS_FLAGS) |
+			      (trial->vm_flags & VM_ACCESS_FLAGS));
+	WRITE_ONCE(vma->vm_page_prot, trial->vm_page_prot);
+	protect_vma_ptes(vma, true);
 }
 
 /*
@@ -1582,10 +1602,10 @@ static int protect_split_ends(struct piece *p, unsigned long prot)
 static int protect_in_place(struct piece *p, int n, unsigned long prot)
 {
 	struct mm_struct *mm = current->mm;
-	struct vm_area_struct **vmas;
+	struct vm_area_struct **vmas;	/* each piece's VMA, then its trial */
 	int i, ret = 0;
 
-	vmas = kcalloc(n, sizeof(*vmas), GFP_KERNEL_ACCOUNT);
+	vmas = kcalloc(2 * n, sizeof(*vmas), GFP_KERNEL_ACCOUNT);
 	if (!vmas)
 		return -ENOMEM;
 	for (i = 0; i < n && !ret; i++)
@@ -1597,22 +1617,14 @@ static int protect_in_place(struct piece *p, int n, unsigned long prot)
 	mmap_write_lock(mm);
 	for (i = 0; i < n && !ret; i++)
 		if (p[i].from < p[i].to) {
-			vmas[i] = protect_vma(&p[i]);
+			vmas[i] = protect_vma(&p[i], &vmas[n + i]);
 			ret = vmas[i] ? 0 : -EAGAIN;
 		}
 	if (!ret) {
 		inc_tlb_flush_pending(mm);
-		for (i = 0; i < n; i++) {
-			struct vm_area_struct *trial;
-
-			if (!vmas[i])
-				continue;
-			trial = find_vma(mm, p[i].trial);
-			compat_vm_flags_reset(vmas[i], (vmas[i]->vm_flags & ~VM_ACCESS_FLAGS) |
-					      (trial->vm_flags & VM_ACCESS_FLAGS));
-			WRITE_ONCE(vmas[i]->vm_page_prot, trial->vm_page_prot);
-			protect_vma_ptes(vmas[i], true);
-		}
+		for (i = 0; i < n; i++)
+			if (vmas[i])
+				protect_vma_apply(vmas[i], vmas[n + i]);
 		mshare_flush_all();
 		dec_tlb_flush_pending(mm);
 	}

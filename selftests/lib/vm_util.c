@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +89,31 @@ long minor_faults(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_minflt;
+}
+
+static cpu_set_t saved_cpus;
+
+bool two_cpus(int cpu[2])
+{
+	int c, n = 0;
+
+	if (sched_getaffinity(0, sizeof(saved_cpus), &saved_cpus))
+		return false;
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &saved_cpus))
+			cpu[n++] = c;
+	return n == 2;
+}
+
+void pin_to_cpu(int cpu)
+{
+	cpu_set_t cpus;
+
+	if (cpu < 0) {
+		sched_setaffinity(0, sizeof(saved_cpus), &saved_cpus);
+		return;
+	}
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
 }

@@ -22,5 +22,12 @@ bool kernel_at_least(int major, int minor);
 long proc_status_kb(int pid, const char *key);
 /* This process's minor faults so far (getrusage()). */
 long minor_faults(void);
+/*
+ * The first two CPUs this process may run on, in @cpu, its CPU mask
+ * saved for pin_to_cpu(-1); false if it may run on fewer than two.
+ */
+bool two_cpus(int cpu[2]);
+/* Run on CPU @cpu only; -1: on the mask two_cpus() saved again. */
+void pin_to_cpu(int cpu);
 
 #endif

@@ -740,13 +740,12 @@ TEST_F(mshare, protect_stops_a_writer_on_another_cpu_at_once)
 	unsigned long size = self->align;
 	struct mshare_protect ro = { 0, size, PROT_READ, 0 };
 	unsigned long *word, *progress, last, n = 0;
-	int fd = make_region("spin", size), status, i;
-	cpu_set_t cpus;
+	int fd = make_region("spin", size), status, i, cpu[2];
 	pid_t writer;
 	char *p;
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP(return, "needs two CPUs");
+	if (!two_cpus(cpu))
+		SKIP(return, "needs two CPUs it may run on");
 	ASSERT_GE(fd, 0);
 	p = attach(fd, size, PROT_READ | PROT_WRITE);
 	progress = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -756,17 +755,13 @@ TEST_F(mshare, protect_stops_a_writer_on_another_cpu_at_once)
 	*progress = 0;
 	writer = fork();
 	if (!writer) {
-		CPU_ZERO(&cpus);
-		CPU_SET(1, &cpus);
-		sched_setaffinity(0, sizeof(cpus), &cpus);
+		pin_to_cpu(cpu[1]);
 		for (;;) {	/* dies of SIGSEGV at the store */
 			__atomic_store_n(word, ++n, __ATOMIC_RELAXED);
 			__atomic_store_n(progress, n, __ATOMIC_RELAXED);
 		}
 	}
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	pin_to_cpu(cpu[0]);
 	while (__atomic_load_n(progress, __ATOMIC_RELAXED) < 100000)
 		;
 	ASSERT_EQ(0, ioctl(fd, MSHAREFS_PROTECT, &ro));
@@ -781,8 +776,7 @@ TEST_F(mshare, protect_stops_a_writer_on_another_cpu_at_once)
 		waitpid(writer, &status, 0);
 	}
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
-	CPU_SET(1, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	pin_to_cpu(-1);
 	munmap(progress, PG);
 	drop_region(p, size, fd, "spin");
 }
