@@ -123,9 +123,11 @@ run_pair() {
 	p5=$!
 	# shellcheck disable=SC2086
 	run_in "$run4" "$1" 4 $3
-	wait $p5 || true
+	rc=0
+	wait $p5 || rc=$?	# the install check; verdicts count in the summary
 	cat "$run5.log"
 	rm -f "$run5.log"
+	return $rc
 }
 
 run_split() {	# run_split <kernel> <paging of half 0>: the debug split
