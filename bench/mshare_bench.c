@@ -392,13 +392,14 @@ int main(void)
 	printf("BENCH,mshare,protect64_read_s_mshare,%.4f,s\n", tr[0]);
 	printf("BENCH,mshare,protect64_read_s_mprotect,%.4f,s\n", tr[1]);
 	/*
-	 * What a PROTECT that took no time and left every PTE as fast to
-	 * read as mprotect() does would reach end to end: where 64 mprotect()
-	 * calls cost less than 19 reads of the region, 20x cannot be met.
+	 * End to end if the call took no time: 64 mprotect() calls and a
+	 * read, against mshare's read after PROTECT alone. Where that read is
+	 * at the floor (touch_populated_s: no fault, every PTE in place) and
+	 * this is below 20, no PROTECT can meet the end-to-end goal.
 	 */
-	printf("BENCH,mshare,protect64_e2e_bound,%.1f,x\n", te[1] / tr[1]);
-	printf("# anchor: mshare PROTECT end to end, bound for a PROTECT that costs nothing: %.2f\n",
-	       te[1] / tr[1]);
+	printf("BENCH,mshare,protect64_e2e_free_call,%.1f,x\n", te[1] / tr[0]);
+	printf("# anchor: mshare PROTECT end to end if the call took no time: %.2f (read after it %.4f s, floor %.4f s)\n",
+	       te[1] / tr[0], tr[0], tf[3]);
 	print_goal("page tables of 64 sharers / one copy", pt64, 1.15, false);
 	print_goal("faults of an extra sharer", f[0], 512, false);
 	print_goal("PROTECT vs 64 mprotect(), the call", tp[1] / tp[0], 20, true);
