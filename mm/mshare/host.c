@@ -38,6 +38,7 @@
 #include <linux/xarray.h>
 #include <compat/mm.h>
 #include <compat/notifier.h>
+#include <compat/pgtable.h>
 
 #include "mshare.h"
 
@@ -153,21 +154,32 @@ int mshare_host_call(struct mshare_region *r,
 }
 
 /*
- * The host's mmap_lock is held for reading while the region lives (the
- * pin), so that nothing can take it for writing: khugepaged's
- * retract_page_tables() (which does not look at MMF_DISABLE_THP) would
- * free a host PTE table that sharers link. Only the region's own changes,
- * with every sharer unlinked (core.c: change_host()), drop it. It is taken
- * in one task and dropped in another, hence non_owner.
+ * On 6.1 the host's mmap_lock is held for reading while the region lives
+ * (the pin), so that nothing can take it for writing: khugepaged's
+ * retract_page_tables() (which does not look at MMF_DISABLE_THP) takes it
+ * there (mmap_write_trylock()) to free a host PTE table that sharers
+ * link. Only the region's own changes, with every sharer unlinked
+ * (core.c: change_host()), drop it. It is taken in one task and dropped
+ * in another, hence non_owner. It costs every other writer of the host's
+ * mmap_lock a wait for as long as the region lives: cpuset's
+ * mpol_rebind_mm() (a write to cpuset.mems, or moving the host between
+ * cpusets, with every fork() waiting behind it) and clear_refs, on 6.1.
+ *
+ * From 6.6 retract_page_tables() frees PTE tables with no mmap_lock, and
+ * the host notifier unlinks what it frees (core.c: host_range_unlinks()):
+ * the pin would guard nothing there, so 6.12 and 7.3 (which also have
+ * COMPAT_PTE_TABLES_RCU, from 6.5) take none.
  */
 static void host_pin(struct mm_struct *mm)
 {
-	down_read_non_owner(&mm->mmap_lock);
+	if (!COMPAT_PTE_TABLES_RCU)
+		down_read_non_owner(&mm->mmap_lock);
 }
 
 static void host_unpin(struct mshare_region *r)
 {
-	up_read_non_owner(&r->host_mm->mmap_lock);
+	if (!COMPAT_PTE_TABLES_RCU)
+		up_read_non_owner(&r->host_mm->mmap_lock);
 }
 
 /*
@@ -274,6 +286,36 @@ struct host_start {
 };
 
 /*
+ * In the worker, with the new host mm: unmap the files its exec mapped
+ * (host_program and its interpreter). The host never runs them, and
+ * uprobe registration and removal on a file take the mmap_lock of every
+ * mm that maps it for writing (register_for_each_vma(), 6.1, 6.12, 7.3),
+ * which behind the pin (6.1) would wait forever, holding uprobes' fork
+ * lock: every fork() in the system would wait with it. The stack stays
+ * (/proc/PID/cmdline). Region objects, mapped later, are shared
+ * mappings, which uprobes never probe (valid_vma()).
+ */
+static int host_drop_image(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	unsigned long start, end;
+	int ret;
+
+	do {
+		end = 0;
+		mmap_read_lock(mm);
+		for (vma = find_vma(mm, 0); vma && !end; vma = find_vma(mm, vma->vm_end))
+			if (vma->vm_file) {
+				start = vma->vm_start;
+				end = vma->vm_end;
+			}
+		mmap_read_unlock(mm);
+		ret = end ? vm_munmap(start, end - start) : 0;
+	} while (end && !ret);
+	return ret;
+}
+
+/*
  * In the worker, with the new host mm: register the host notifier, and
  * its TLB hook where that is a notifier of its own (compat/notifier.h),
  * in a kthread, which never has a signal pending: the sizer's would make
@@ -287,6 +329,9 @@ static int host_setup(struct mshare_region *r, unsigned long size)
 	unsigned long addr, base;
 	int ret;
 
+	ret = host_drop_image(current->mm);
+	if (ret)
+		return ret;
 	ret = mmu_notifier_register(&r->host_mn, current->mm);
 	if (ret)
 		return ret;

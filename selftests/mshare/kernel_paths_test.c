@@ -6,6 +6,7 @@
  * region gives the errno Documentation/mshare.rst documents).
  */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -681,6 +682,114 @@ TEST_F(kp, a_change_reaches_a_store_spinning_on_either_cpu_as_on_a_plain_mapping
 	munmap(p, size);
 	close(mfd);
 	remove_region(rfd, "kp-spin");
+}
+
+/*
+ * A uprobe on the host program's binary (an administrator's perf or
+ * bpftrace probe on the shell or its interpreter) is enabled and removed
+ * while a region exists as when none does. Registration takes the
+ * mmap_lock of every mm that maps the file for writing, and every fork()
+ * in the system waits for it meanwhile.
+ */
+#define KP_TRACEFS "/sys/kernel/tracing"
+
+/* Write @s to @path (appending) in a child: the child. */
+static pid_t write_in_child(const char *path, const char *s)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == 0) {
+		fd = open(path, O_WRONLY | O_APPEND);
+		_exit(fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : 1);
+	}
+	return pid;
+}
+
+/* @pid's exit status within @secs seconds (reaped), or -1 if still running. */
+static int status_within(pid_t pid, int secs)
+{
+	int status, i;
+
+	for (i = 0; pid > 0 && i < secs * 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* The file offset of the ELF file @path's entry point, or -1. */
+static long entry_offset(const char *path)
+{
+	int fd = open(path, O_RDONLY), i;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	long off = -1;
+
+	if (fd >= 0 && pread(fd, &eh, sizeof(eh), 0) == sizeof(eh)) {
+		for (i = 0; i < eh.e_phnum && off < 0; i++) {
+			if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) != sizeof(ph))
+				break;
+			if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+			    eh.e_entry >= ph.p_vaddr && eh.e_entry < ph.p_vaddr + ph.p_memsz)
+				off = eh.e_entry - ph.p_vaddr + ph.p_offset;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return off;
+}
+
+/* Enable, then disable, uprobe mshare_kp: 0, or 1 if either waited 10 s. */
+static int uprobe_on_and_off(pid_t *stuck)
+{
+	const char *en = KP_TRACEFS "/events/uprobes/mshare_kp/enable";
+
+	*stuck = write_in_child(en, "1");
+	if (status_within(*stuck, 10))
+		return 1;
+	*stuck = write_in_child(en, "0");
+	if (status_within(*stuck, 10))
+		return 1;
+	*stuck = 0;
+	return 0;
+}
+
+TEST_F(kp, a_uprobe_on_the_host_program_is_enabled_as_with_no_region)
+{
+	char exe[256], def[320];
+	pid_t host, stuck;
+	int fd, got[2];
+	long off;
+	ssize_t n;
+
+	if (access(KP_TRACEFS "/uprobe_events", F_OK))
+		mount("tracefs", KP_TRACEFS, "tracefs", 0, NULL);
+	if (access(KP_TRACEFS "/uprobe_events", W_OK))
+		SKIP(return, "no uprobe_events in tracefs (CONFIG_UPROBE_EVENTS)");
+	fd = make_region("kp-uprobe", self->align);
+	ASSERT_GE(fd, 0);
+	host = host_pid_of("kp-uprobe");
+	ASSERT_LT(0, host);
+	snprintf(def, sizeof(def), "/proc/%d/exe", host);
+	n = readlink(def, exe, sizeof(exe) - 1);
+	ASSERT_LT(0, n);
+	exe[n] = 0;
+	off = entry_offset(exe);
+	ASSERT_LE(0, off) TH_LOG("no entry point in %s", exe);
+	snprintf(def, sizeof(def), "p:mshare_kp %s:%#lx\n", exe, off);
+	ASSERT_EQ(0, status_within(write_in_child(KP_TRACEFS "/uprobe_events", def), 10));
+	got[1] = uprobe_on_and_off(&stuck);
+	/* A waiter waits for the host: removing the region kills it. */
+	remove_region(fd, "kp-uprobe");
+	if (stuck)
+		status_within(stuck, 10);
+	got[0] = uprobe_on_and_off(&stuck);
+	EXPECT_EQ(0, got[0]) TH_LOG("with no region, a uprobe on %s waited", exe);
+	EXPECT_EQ(got[0], got[1]) TH_LOG("with a region, a uprobe on %s waited", exe);
+	EXPECT_EQ(0, status_within(write_in_child(KP_TRACEFS "/uprobe_events",
+						  "-:mshare_kp\n"), 10));
 }
 
 /*
