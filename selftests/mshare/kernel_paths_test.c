@@ -6,7 +6,6 @@
  * region gives the errno Documentation/mshare.rst documents).
  */
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -26,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/elf.h>
 #include <linux/falloc.h>
 #include <linux/futex.h>
 #include <linux/msharefs.h>
@@ -723,8 +723,8 @@ static int status_within(pid_t pid, int secs)
 static long entry_offset(const char *path)
 {
 	int fd = open(path, O_RDONLY), i;
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
+	struct elf64_hdr eh;
+	struct elf64_phdr ph;
 	long off = -1;
 
 	if (fd >= 0 && pread(fd, &eh, sizeof(eh), 0) == sizeof(eh)) {
