@@ -15,6 +15,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -28,6 +29,7 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 300
 #include "mshare_util.h"
+#include "vm_util.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
@@ -754,6 +756,62 @@ TEST_F(hx, a_continued_host_runs_nothing_and_sharers_go_on)
 	/* Still alive, and still the region's. */
 	EXPECT_EQ(0, kill(host, 0));
 	drop_region(p, size, fd, "hx-cont");
+}
+
+/* cg_write(@path, @s) in a child: 0, 1 if it failed, -1 if it waited 10 s. */
+static int cg_write_within(const char *path, const char *s)
+{
+	pid_t c = fork();
+	int status;
+
+	if (c == 0)
+		_exit(cg_write(path, s) ? 1 : 0);
+	status = wait_for(c, 10);
+	return status < 0 ? -1 : !WIFEXITED(status) || WEXITSTATUS(status);
+}
+
+/*
+ * Other writers of the host's mmap_lock finish as for any process (the
+ * attack on 7.3 of 2026-12-07): root's clear_refs of the host, moving the
+ * host into another cpuset and a write to that cpuset's cpuset.mems
+ * (mpol_rebind_mm() write-locks every mm in it, with every fork() of the
+ * machine waiting behind it). On 6.1 the module holds the host's
+ * mmap_lock for reading while the region lives (mshare.rst, the pin), and
+ * these wait for the region: a documented residual there.
+ */
+TEST_F(hx, writers_of_the_host_mmap_lock_finish)
+{
+	HX_ONLY();
+	char path[64], pid[16];
+	pid_t host;
+	int fd, i;
+
+	if (!kernel_at_least(6, 6))
+		SKIP(return, "6.1 keeps the pin: these writers wait for the region (mshare.rst)");
+	fd = make_region("hx-writers", self->align);
+	ASSERT_GE(fd, 0);
+	host = host_pid_of("hx-writers");
+	ASSERT_GT(host, 0);
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", host);
+	EXPECT_EQ(0, cg_write_within(path, "1"));
+	mkdir(CGROOT, 0755);
+	mount("none", CGROOT, "cgroup2", 0, NULL);
+	if (access("/sys/devices/system/node/node1", F_OK) ||
+	    cg_write(CGROOT "/cgroup.subtree_control", "+cpuset")) {
+		remove_region(fd, "hx-writers");
+		SKIP(return, "needs the cpuset controller and two NUMA nodes");
+	}
+	rmdir(CGROOT "/mshare-hx-cs");
+	ASSERT_EQ(0, mkdir(CGROOT "/mshare-hx-cs", 0755));
+	EXPECT_EQ(0, cg_write_within(CGROOT "/mshare-hx-cs/cpuset.mems", "1"));
+	snprintf(pid, sizeof(pid), "%d", host);
+	EXPECT_EQ(0, cg_write_within(CGROOT "/mshare-hx-cs/cgroup.procs", pid));
+	EXPECT_EQ(0, cg_write_within(CGROOT "/mshare-hx-cs/cpuset.mems", "0"));
+	EXPECT_EQ(0, cg_write_within(CGROOT "/cgroup.procs", pid));
+	remove_region(fd, "hx-writers");
+	for (i = 0; i < 100 && rmdir(CGROOT "/mshare-hx-cs"); i++)
+		usleep(100000);
+	EXPECT_LT(i, 100);
 }
 
 /*
