@@ -398,7 +398,7 @@ int main(void)
 	 * this is below 20, no PROTECT can meet the end-to-end goal.
 	 */
 	printf("BENCH,mshare,protect64_e2e_free_call,%.1f,x\n", te[1] / tr[0]);
-	printf("# anchor: mshare PROTECT end to end if the call took no time: %.2f (read after it %.4f s, floor %.4f s)\n",
+	printf("# anchor: mshare PROTECT end to end, call free: %.2f (read %.4f s, floor %.4f s)\n",
 	       te[1] / tr[0], tr[0], tf[3]);
 	print_goal("page tables of 64 sharers / one copy", pt64, 1.15, false);
 	print_goal("faults of an extra sharer", f[0], 512, false);
