@@ -131,7 +131,8 @@ run_pair() {
 }
 
 run_split() {	# run_split <kernel> <paging of half 0>: the debug split
-	release=$(basename "$(run_dir "$1" 5)") || return 1
+	run5=$(run_dir "$1" 5) || return 1
+	release=$(basename "$run5")
 	release=${release%_5-level}
 	h5=$((${2} == 5 ? 0 : 1))
 	halves=$(debug_halves "$release")
