@@ -320,6 +320,30 @@ bool cg_memory_ready(void)
 	return cg_write(CGROOT "/cgroup.subtree_control", "+memory") == 0;
 }
 
+pid_t write_in_child(const char *path, const char *s)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == 0) {
+		fd = open(path, O_WRONLY | O_APPEND);
+		_exit(fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : 1);
+	}
+	return pid;
+}
+
+int status_within(pid_t pid, int secs)
+{
+	int status, i;
+
+	for (i = 0; pid > 0 && i < secs * 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		usleep(10000);
+	}
+	return -1;
+}
+
 long kernel_warnings(void)
 {
 	char buf[32] = "";

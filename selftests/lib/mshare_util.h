@@ -74,6 +74,10 @@ int object_region(const char *name, unsigned long size, int salt, int *mfd);
 int stress_seconds(void);
 /* The host of region @name: the process whose argv is that of host.c. */
 pid_t host_pid_of(const char *name);
+/* Write @s to @path (appending) in a child: the child. */
+pid_t write_in_child(const char *path, const char *s);
+/* @pid's exit status within @secs seconds (reaped), or -1 if still running. */
+int status_within(pid_t pid, int secs);
 /* The kernel's count of WARNINGs so far (/sys/kernel/warn_count), or -1. */
 long kernel_warnings(void);
 

@@ -758,16 +758,10 @@ TEST_F(hx, a_continued_host_runs_nothing_and_sharers_go_on)
 	drop_region(p, size, fd, "hx-cont");
 }
 
-/* cg_write(@path, @s) in a child: 0, 1 if it failed, -1 if it waited 10 s. */
-static int cg_write_within(const char *path, const char *s)
+/* Write @s to @path in a child: 0, non-zero if it failed, -1 if it waited 10 s. */
+static int write_within(const char *path, const char *s)
 {
-	pid_t c = fork();
-	int status;
-
-	if (c == 0)
-		_exit(cg_write(path, s) ? 1 : 0);
-	status = wait_for(c, 10);
-	return status < 0 ? -1 : !WIFEXITED(status) || WEXITSTATUS(status);
+	return status_within(write_in_child(path, s), 10);
 }
 
 /*
@@ -793,7 +787,7 @@ TEST_F(hx, writers_of_the_host_mmap_lock_finish)
 	host = host_pid_of("hx-writers");
 	ASSERT_GT(host, 0);
 	snprintf(path, sizeof(path), "/proc/%d/clear_refs", host);
-	EXPECT_EQ(0, cg_write_within(path, "1"));
+	EXPECT_EQ(0, write_within(path, "1"));
 	mkdir(CGROOT, 0755);
 	mount("none", CGROOT, "cgroup2", 0, NULL);
 	if (access("/sys/devices/system/node/node1", F_OK) ||
@@ -803,11 +797,11 @@ TEST_F(hx, writers_of_the_host_mmap_lock_finish)
 	}
 	rmdir(CGROOT "/mshare-hx-cs");
 	ASSERT_EQ(0, mkdir(CGROOT "/mshare-hx-cs", 0755));
-	EXPECT_EQ(0, cg_write_within(CGROOT "/mshare-hx-cs/cpuset.mems", "1"));
+	EXPECT_EQ(0, write_within(CGROOT "/mshare-hx-cs/cpuset.mems", "1"));
 	snprintf(pid, sizeof(pid), "%d", host);
-	EXPECT_EQ(0, cg_write_within(CGROOT "/mshare-hx-cs/cgroup.procs", pid));
-	EXPECT_EQ(0, cg_write_within(CGROOT "/mshare-hx-cs/cpuset.mems", "0"));
-	EXPECT_EQ(0, cg_write_within(CGROOT "/cgroup.procs", pid));
+	EXPECT_EQ(0, write_within(CGROOT "/mshare-hx-cs/cgroup.procs", pid));
+	EXPECT_EQ(0, write_within(CGROOT "/mshare-hx-cs/cpuset.mems", "0"));
+	EXPECT_EQ(0, write_within(CGROOT "/cgroup.procs", pid));
 	remove_region(fd, "hx-writers");
 	for (i = 0; i < 100 && rmdir(CGROOT "/mshare-hx-cs"); i++)
 		usleep(100000);

@@ -693,32 +693,6 @@ TEST_F(kp, a_change_reaches_a_store_spinning_on_either_cpu_as_on_a_plain_mapping
  */
 #define KP_TRACEFS "/sys/kernel/tracing"
 
-/* Write @s to @path (appending) in a child: the child. */
-static pid_t write_in_child(const char *path, const char *s)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid == 0) {
-		fd = open(path, O_WRONLY | O_APPEND);
-		_exit(fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : 1);
-	}
-	return pid;
-}
-
-/* @pid's exit status within @secs seconds (reaped), or -1 if still running. */
-static int status_within(pid_t pid, int secs)
-{
-	int status, i;
-
-	for (i = 0; pid > 0 && i < secs * 100; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-		usleep(10000);
-	}
-	return -1;
-}
-
 /* The file offset of the ELF file @path's entry point, or -1. */
 static long entry_offset(const char *path)
 {
