@@ -165,8 +165,10 @@ int mshare_host_call(struct mshare_region *r,
  * mpol_rebind_mm() (a write to cpuset.mems, or moving the host between
  * cpusets, with every fork() waiting behind it) and clear_refs, on 6.1.
  *
- * From 6.6 retract_page_tables() frees PTE tables with no mmap_lock, and
- * the host notifier unlinks what it frees (core.c: host_range_unlinks()):
+ * From 6.6 retract_page_tables() frees PTE tables with no mmap_lock
+ * (only i_mmap_lock_read() and an MMU_NOTIFY_CLEAR range: read in
+ * 6.12.95 and 7.3.4), and the host notifier unlinks what it frees
+ * (core.c: host_range_unlinks()):
  * the pin would guard nothing there, so 6.12 and 7.3 (which also have
  * COMPAT_PTE_TABLES_RCU, from 6.5) take none.
  */
